@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+
+import { StorageModule } from '@funnel/storage';
+
+import { AggregatesController } from './aggregates.controller.js';
+import { AggregationService } from './aggregation.service.js';
+
+@Module({
+  imports: [StorageModule],
+  controllers: [AggregatesController],
+  providers: [AggregationService],
+})
+export class AggregationModule {}

@@ -1,0 +1,2 @@
+export { AggregationModule } from './aggregation.module.js';
+export { bucketCount, bucketStart, parseWindow } from './window.js';

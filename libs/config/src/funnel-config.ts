@@ -1,0 +1,179 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+
+import { Setting } from './setting.decorator.js';
+
+export const ROLES = ['api', 'worker', 'all'] as const;
+export type FunnelRole = (typeof ROLES)[number];
+export const GRANULARITIES = ['seconds', 'minutes', 'hours'] as const;
+export type TimeSeriesGranularity = (typeof GRANULARITIES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+/**
+ * Every setting Funnel reads from the environment, validated once at boot.
+ * Feature code injects this class; nothing else reads process.env.
+ */
+export class FunnelConfig {
+  @Setting({
+    default: 'all',
+    description: 'Process role: api (HTTP + producer), worker (consumer + flush), or all (both in one process)',
+  })
+  @IsIn(ROLES)
+  FUNNEL_ROLE!: FunnelRole;
+
+  @Setting({ default: '0.0.0.0', description: 'Address the HTTP servers bind to' })
+  @IsString()
+  @IsNotEmpty()
+  HOST!: string;
+
+  @Setting({
+    default: '3000',
+    description: 'HTTP port of the api role (ingest, aggregates, docs, health)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT!: number;
+
+  @Setting({ default: '3001', description: 'HTTP port of the worker role (health probes)', roles: ['worker'] })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  WORKER_PORT!: number;
+
+  @Setting({ default: '127.0.0.1:9092', description: 'Comma-separated Kafka bootstrap brokers (host:port)' })
+  @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, { message: 'must be a comma-separated list of host:port' })
+  KAFKA_BROKERS!: string;
+
+  @Setting({
+    default: 'funnel.points',
+    description: 'Kafka topic the api publishes readings to and the worker consumes',
+  })
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka topic name: 1-200 of [A-Za-z0-9._-]' })
+  KAFKA_TOPIC!: string;
+
+  @Setting({ default: 'funnel', description: 'Kafka client id prefix' })
+  @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 of [A-Za-z0-9._-]' })
+  KAFKA_CLIENT_ID!: string;
+
+  @Setting({ default: 'funnel-worker', description: 'Kafka consumer group of the workers', roles: ['worker', 'all'] })
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be 1-200 of [A-Za-z0-9._-]' })
+  KAFKA_GROUP_ID!: string;
+
+  @Setting({
+    default: '3',
+    description: 'Partitions of KAFKA_TOPIC when Funnel creates it (an existing topic is left as it is)',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  KAFKA_TOPIC_PARTITIONS!: number;
+
+  @Setting({
+    default: '500',
+    description: 'Readings packed into one Kafka record at most (a request is split into records of this size)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  KAFKA_POINTS_PER_RECORD!: number;
+
+  @Setting({
+    default: 'mongodb://127.0.0.1:27017/funnel',
+    description: 'MongoDB connection string (database in the path)',
+  })
+  @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'must be a mongodb:// or mongodb+srv:// URI' })
+  MONGODB_URI!: string;
+
+  @Setting({ default: 'points', description: 'Name of the time-series collection holding readings' })
+  @Matches(/^[A-Za-z0-9_-]{1,100}$/, { message: 'must be 1-100 of [A-Za-z0-9_-]' })
+  MONGODB_COLLECTION!: string;
+
+  @Setting({ default: 'seconds', description: 'Time-series granularity of the collection: seconds, minutes or hours' })
+  @IsIn(GRANULARITIES)
+  TS_GRANULARITY!: TimeSeriesGranularity;
+
+  @Setting({
+    default: '2000',
+    description: 'Worker flushes its buffer to MongoDB at least this often (ms)',
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(600000)
+  FLUSH_INTERVAL_MS!: number;
+
+  @Setting({
+    default: '5000',
+    description: 'Worker flushes as soon as its buffer holds this many readings',
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  FLUSH_MAX_POINTS!: number;
+
+  @Setting({
+    default: '50000',
+    description:
+      'Worker pauses consumption when its buffer holds this many readings, and resumes when flushes drain it',
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000000)
+  BUFFER_HIGH_WATER!: number;
+
+  @Setting({ default: '10000', description: 'Most readings accepted in one POST', roles: ['api', 'all'] })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  MAX_POINTS_PER_REQUEST!: number;
+
+  @Setting({
+    default: '5242880',
+    description: 'Largest request body accepted, in bytes (5 MiB)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(1073741824)
+  MAX_BODY_BYTES!: number;
+
+  @Setting({
+    default: '300000',
+    description: 'How far in the future a reading timestamp may be (ms)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(31536000000)
+  MAX_FUTURE_SKEW_MS!: number;
+
+  @Setting({ default: '10000', description: 'Most buckets one aggregate query may return', roles: ['api', 'all'] })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  MAX_BUCKETS!: number;
+
+  @Setting({ default: 'info', description: 'Log level: fatal, error, warn, info, debug, trace or silent' })
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL!: LogLevel;
+}

@@ -1,0 +1,12 @@
+export { FunnelConfigModule } from './config.module.js';
+export {
+  FunnelConfig,
+  GRANULARITIES,
+  LOG_LEVELS,
+  ROLES,
+  type FunnelRole,
+  type LogLevel,
+  type TimeSeriesGranularity,
+} from './funnel-config.js';
+export { ConfigError, loadConfig } from './load-config.js';
+export { listSettings, type SettingInfo } from './setting.decorator.js';

@@ -1,0 +1,24 @@
+/** What `--help`, the README table and the boot-time defaults know about one environment setting. */
+export interface SettingInfo {
+  name: string;
+  default: string | undefined;
+  description: string;
+  roles: ReadonlyArray<'api' | 'worker' | 'all'>;
+}
+
+const registry = new Map<string, SettingInfo>();
+
+/** Declares an environment setting: its default (as the string an operator would type) and what it does. */
+export function Setting(
+  info: Omit<SettingInfo, 'name' | 'roles'> & { roles?: SettingInfo['roles'] },
+): PropertyDecorator {
+  return (_target, key) => {
+    const name = String(key);
+    registry.set(name, { name, roles: ['api', 'worker', 'all'], ...info });
+  };
+}
+
+/** Every declared setting, in declaration order. */
+export function listSettings(): SettingInfo[] {
+  return [...registry.values()];
+}

@@ -1,0 +1,63 @@
+import { NAME_PATTERN, tagsProblem } from './point.dto.js';
+import type { PointsRecord, WirePoint } from './points-record.js';
+
+/** A Kafka record that is not a valid PointsRecord, and why. */
+export class RecordRejected extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'RecordRejected';
+  }
+}
+
+function pointProblem(p: unknown): string | undefined {
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+    return 'is not an object';
+  }
+  const { sensorId, metric, value, ts, tags } = p as Record<string, unknown>;
+  if (typeof sensorId !== 'string' || sensorId.length < 1 || sensorId.length > 128 || !NAME_PATTERN.test(sensorId)) {
+    return 'has an invalid sensorId';
+  }
+  if (typeof metric !== 'string' || metric.length < 1 || metric.length > 64 || !NAME_PATTERN.test(metric)) {
+    return 'has an invalid metric';
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return 'has a value that is not a finite number';
+  }
+  if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) {
+    return 'has a ts that is not non-negative epoch milliseconds';
+  }
+  if (tags !== undefined && tagsProblem(tags) !== undefined) {
+    return `has invalid tags: ${tagsProblem(tags)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks a deserialised record value against the PointsRecord contract. The api only publishes valid
+ * records, so a failure here means a foreign or corrupted producer: throws RecordRejected naming why.
+ */
+export function decodePointsRecord(value: unknown): PointsRecord {
+  if (typeof value === 'string') {
+    throw new RecordRejected('value is not JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RecordRejected('value is not a JSON object');
+  }
+  const record = value as Partial<PointsRecord>;
+  if (record.v !== 1) {
+    throw new RecordRejected(`unsupported contract version ${JSON.stringify(record.v)}`);
+  }
+  if (typeof record.receivedAt !== 'number' || !Number.isFinite(record.receivedAt)) {
+    throw new RecordRejected('receivedAt is not a number');
+  }
+  if (!Array.isArray(record.points) || record.points.length === 0) {
+    throw new RecordRejected('points is not a non-empty array');
+  }
+  for (let i = 0; i < record.points.length; i++) {
+    const problem = pointProblem(record.points[i]);
+    if (problem) {
+      throw new RecordRejected(`points[${i}] ${problem}`);
+    }
+  }
+  return { v: 1, receivedAt: record.receivedAt, points: record.points as WirePoint[] };
+}

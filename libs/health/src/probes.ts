@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+
+import { PointsPublisher } from '@funnel/ingestion';
+import { KafkaConsumerHost } from '@funnel/pipeline';
+import { PointsRepository, StorageLifecycle } from '@funnel/storage';
+
+/** One dependency a role needs before it may report ready. */
+export interface ReadinessProbe {
+  check(): Promise<HealthIndicatorResult>;
+}
+
+const PING_TIMEOUT_MS = 2000;
+
+@Injectable()
+export class MongoProbe implements ReadinessProbe {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly lifecycle: StorageLifecycle,
+    private readonly repository: PointsRepository,
+  ) {}
+
+  async check(): Promise<HealthIndicatorResult> {
+    const indicator = this.health.check('mongodb');
+    const caps = this.lifecycle.ready;
+    if (!caps) {
+      return indicator.down({ message: 'collection not prepared yet (server unreachable?)' });
+    }
+    try {
+      await Promise.race([
+        this.repository.ping(),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS),
+        ),
+      ]);
+      return indicator.up({ version: caps.serverVersion, timeSeries: caps.timeSeries });
+    } catch (error) {
+      return indicator.down({ message: (error as Error).message });
+    }
+  }
+}
+
+@Injectable()
+export class ProducerProbe implements ReadinessProbe {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly publisher: PointsPublisher,
+  ) {}
+
+  async check(): Promise<HealthIndicatorResult> {
+    const indicator = this.health.check('kafkaProducer');
+    return this.publisher.connected ? indicator.up() : indicator.down({ message: 'producer not connected to Kafka' });
+  }
+}
+
+@Injectable()
+export class ConsumerProbe implements ReadinessProbe {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly host: KafkaConsumerHost,
+  ) {}
+
+  async check(): Promise<HealthIndicatorResult> {
+    const indicator = this.health.check('kafkaConsumer');
+    const { state, lastError } = this.host.server;
+    return state === 'joined'
+      ? indicator.up({ state })
+      : indicator.down({ state, ...(lastError ? { lastError } : {}) });
+  }
+}

@@ -1,0 +1,2 @@
+export { IngestionModule } from './ingestion.module.js';
+export { BrokerUnavailable, PointsPublisher } from './points.publisher.js';

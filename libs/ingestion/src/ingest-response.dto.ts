@@ -1,0 +1,31 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class AcceptedDto {
+  @ApiProperty({ example: 2, description: 'Readings the broker acknowledged' })
+  accepted!: number;
+}
+
+export class PointErrorDto {
+  @ApiProperty({
+    example: 0,
+    description: 'Position of the reading in the request (0 for a single object; -1 for the body as a whole)',
+  })
+  index!: number;
+
+  @ApiProperty({ example: 'value' })
+  field!: string;
+
+  @ApiProperty({ example: 'must be a finite number' })
+  reason!: string;
+}
+
+export class RejectedDto {
+  @ApiProperty({ example: 1 })
+  statusCode!: number;
+
+  @ApiProperty({ example: '1 of 2 readings are invalid; nothing was accepted' })
+  message!: string;
+
+  @ApiProperty({ type: [PointErrorDto] })
+  errors!: PointErrorDto[];
+}

@@ -1,0 +1,87 @@
+import { BadRequestException, Body, Controller, HttpCode, PayloadTooLargeException, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiExtraModels,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+
+import { FunnelConfig } from '@funnel/config';
+import { PointDto, validatePoints } from '@funnel/contracts';
+
+import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
+import { PointsPublisher } from './points.publisher.js';
+
+@ApiTags('ingest')
+@ApiExtraModels(PointDto)
+@Controller('v1/points')
+export class IngestController {
+  constructor(
+    private readonly publisher: PointsPublisher,
+    private readonly config: FunnelConfig,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Ingest one reading or an array of readings',
+    description:
+      'Answers 202 only after Kafka acknowledged every reading (acks=all). If any reading is invalid, ' +
+      'none is accepted and every problem is listed.',
+  })
+  @ApiBody({
+    schema: { oneOf: [{ $ref: getSchemaPath(PointDto) }, { type: 'array', items: { $ref: getSchemaPath(PointDto) } }] },
+    examples: {
+      single: { value: { sensorId: 'boiler-7', metric: 'temperature', value: 21.5, ts: '2026-11-28T04:00:00Z' } },
+      batch: {
+        value: [
+          { sensorId: 'boiler-7', metric: 'temperature', value: 21.5, tags: { site: 'plant-a' } },
+          { sensorId: 'boiler-7', metric: 'pressure', value: 1.7, ts: 1795838400000 },
+        ],
+      },
+    },
+  })
+  @ApiAcceptedResponse({ type: AcceptedDto })
+  @ApiBadRequestResponse({ type: RejectedDto, description: 'Invalid readings (all listed) or malformed JSON' })
+  @ApiPayloadTooLargeResponse({ description: 'Body over MAX_BODY_BYTES or more than MAX_POINTS_PER_REQUEST readings' })
+  @ApiUnsupportedMediaTypeResponse({ description: 'Body is not application/json' })
+  @ApiServiceUnavailableResponse({ description: 'Kafka did not acknowledge; retry after the Retry-After seconds' })
+  async ingest(@Body() body: unknown): Promise<AcceptedDto> {
+    const receivedAt = Date.now();
+    if (body === undefined || body === null) {
+      throw new BadRequestException({
+        statusCode: 400,
+        message: 'body must be a JSON reading or a non-empty array of readings',
+        errors: [],
+      });
+    }
+    const result = validatePoints(
+      body,
+      { maxPoints: this.config.MAX_POINTS_PER_REQUEST, maxFutureSkewMs: this.config.MAX_FUTURE_SKEW_MS },
+      receivedAt,
+    );
+    if (!result.ok) {
+      if (result.tooMany) {
+        throw new PayloadTooLargeException(
+          `${result.count} readings in one request; at most ${this.config.MAX_POINTS_PER_REQUEST} (MAX_POINTS_PER_REQUEST)`,
+        );
+      }
+      const invalid = new Set(result.errors.map((e) => e.index)).size;
+      const total = Array.isArray(body) ? body.length : 1;
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: `${invalid} of ${total} readings are invalid; nothing was accepted`,
+        errors: result.errors,
+      });
+    }
+    await this.publisher.publish(result.points, receivedAt);
+    return { accepted: result.points.length };
+  }
+}

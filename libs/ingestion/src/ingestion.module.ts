@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { ClientsModule, Transport } from '@nestjs/microservices';
+import { Partitioners } from 'kafkajs';
+
+import { FunnelConfig } from '@funnel/config';
+import { kafkaClientConfig } from '@funnel/kafka';
+
+import { IngestController } from './ingest.controller.js';
+import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
+
+/** The api's side of the pipeline: validate, publish, answer after the broker's ack. Producer only. */
+@Module({
+  imports: [
+    ClientsModule.registerAsync([
+      {
+        name: KAFKA_PRODUCER,
+        inject: [FunnelConfig],
+        useFactory: (config: FunnelConfig) => ({
+          transport: Transport.KAFKA,
+          options: {
+            client: kafkaClientConfig(config, 'api'),
+            producer: { allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner },
+            producerOnlyMode: true,
+            send: { acks: -1, timeout: 10000 },
+            postfixId: '',
+          },
+        }),
+      },
+    ]),
+  ],
+  controllers: [IngestController],
+  providers: [PointsPublisher],
+  exports: [PointsPublisher],
+})
+export class IngestionModule {}

@@ -1,0 +1,4 @@
+export { FlushScheduler, type FlushStats } from './flush.scheduler.js';
+export { KafkaConsumerHost, POINTS_PATTERN } from './kafka-consumer.host.js';
+export { PointsBuffer, type Batch, type BufferedRecord } from './points-buffer.js';
+export { PipelineModule } from './pipeline.module.js';

@@ -1,0 +1,31 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Partitioners } from 'kafkajs';
+
+import { FunnelConfig } from '@funnel/config';
+import { FunnelKafkaServer, ensureTopic, kafkaClientConfig } from '@funnel/kafka';
+
+/** Handler pattern of readings records, whatever the configured topic is called. */
+export const POINTS_PATTERN = 'funnel.points-record';
+
+/** Owns the worker's Kafka transport so that readiness, commits and backpressure can reach it. */
+@Injectable()
+export class KafkaConsumerHost {
+  readonly server: FunnelKafkaServer;
+  readonly topic: string;
+
+  constructor(config: FunnelConfig) {
+    this.topic = config.KAFKA_TOPIC;
+    this.server = new FunnelKafkaServer(
+      {
+        client: kafkaClientConfig(config, 'worker'),
+        consumer: { groupId: config.KAFKA_GROUP_ID, sessionTimeout: 30000, heartbeatInterval: 3000 },
+        producer: { createPartitioner: Partitioners.DefaultPartitioner },
+        subscribe: { fromBeginning: true },
+        run: { autoCommit: false },
+        postfixId: '',
+      },
+      { [config.KAFKA_TOPIC]: POINTS_PATTERN },
+      () => ensureTopic(config, new Logger('Consumer')),
+    );
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+
+import { StorageModule } from '@funnel/storage';
+
+import { FlushScheduler } from './flush.scheduler.js';
+import { KafkaConsumerHost } from './kafka-consumer.host.js';
+import { PointsBuffer } from './points-buffer.js';
+import { PointsConsumer } from './points.consumer.js';
+
+/** The worker's side of the pipeline: consume, buffer, flush, commit. Only the worker role imports it. */
+@Module({
+  imports: [ScheduleModule.forRoot(), StorageModule],
+  controllers: [PointsConsumer],
+  providers: [{ provide: PointsBuffer, useFactory: () => new PointsBuffer() }, FlushScheduler, KafkaConsumerHost],
+  exports: [KafkaConsumerHost, FlushScheduler, PointsBuffer],
+})
+export class PipelineModule {}

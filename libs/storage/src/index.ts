@@ -1,0 +1,11 @@
+export { StoredPoint } from './point.schema.js';
+export {
+  PointsRepository,
+  StorageUnavailable,
+  isConnectionError,
+  type BucketQuery,
+  type RawBucket,
+  type StorageCapabilities,
+} from './points.repository.js';
+export { StorageLifecycle } from './storage.lifecycle.js';
+export { StorageModule } from './storage.module.js';

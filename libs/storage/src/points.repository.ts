@@ -1,0 +1,196 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectConnection, InjectModel } from '@nestjs/mongoose';
+import {
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
+import { MongooseError, type Connection, type Model } from 'mongoose';
+
+import { FunnelConfig } from '@funnel/config';
+import { DependencyUnavailable, type WirePoint } from '@funnel/contracts';
+
+import { StoredPoint } from './point.schema.js';
+
+/** What the connected server turned out to support, found once at startup. */
+export interface StorageCapabilities {
+  serverVersion: string;
+  timeSeries: boolean;
+}
+
+/** Aggregate of one fixed-width time bucket, as MongoDB computed it. */
+export interface RawBucket {
+  start: number;
+  count: number;
+  avg: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+export interface BucketQuery {
+  sensorId: string;
+  metric: string;
+  from: number;
+  to: number;
+  binMs: number;
+}
+
+const NAMESPACE_EXISTS = 48;
+
+/** MongoDB could not be reached; reads answer 503, writes are retried. */
+export class StorageUnavailable extends DependencyUnavailable {
+  constructor(cause: unknown) {
+    super('mongodb', `MongoDB is not reachable: ${(cause as Error)?.message ?? String(cause)}`, cause);
+    this.name = 'StorageUnavailable';
+  }
+}
+
+/** Whether an error means "no usable connection" rather than a bad operation. */
+export function isConnectionError(error: unknown): boolean {
+  return (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError ||
+    // mongoose refuses operations before the first connection when bufferCommands is off
+    (error instanceof MongooseError && /initial connection|not connected/i.test(error.message))
+  );
+}
+
+async function orUnavailable<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw isConnectionError(error) ? new StorageUnavailable(error) : error;
+  }
+}
+
+/** Reads and writes readings in the time-series collection. Returns plain values, never documents. */
+@Injectable()
+export class PointsRepository {
+  private readonly logger = new Logger(PointsRepository.name);
+
+  constructor(
+    @InjectModel(StoredPoint.name) private readonly model: Model<StoredPoint>,
+    @InjectConnection() private readonly connection: Connection,
+    private readonly config: FunnelConfig,
+  ) {}
+
+  get collectionName(): string {
+    return this.model.collection.collectionName;
+  }
+
+  /**
+   * Creates the collection as a time-series collection if it does not exist, plus the series index,
+   * and reports what the server actually made: the stand-in server and MongoDB < 5.0 make a plain one.
+   */
+  async ensureCollection(): Promise<StorageCapabilities> {
+    const db = this.connection.db;
+    if (!db) {
+      throw new Error('MongoDB connection is not open');
+    }
+    const name = this.collectionName;
+    const find = async () => (await db.listCollections({}, { nameOnly: false }).toArray()).find((c) => c.name === name);
+    if (!(await find())) {
+      try {
+        await db.createCollection(name, {
+          timeseries: { timeField: 'ts', metaField: 'meta', granularity: this.config.TS_GRANULARITY },
+        });
+      } catch (error) {
+        if ((error as { code?: number }).code !== NAMESPACE_EXISTS) {
+          throw error;
+        }
+      }
+    }
+    const info = (await find()) as { type?: string; options?: { timeseries?: unknown } } | undefined;
+    const timeSeries = info?.type === 'timeseries' || Boolean(info?.options?.timeseries);
+    await this.model.collection.createIndex({ 'meta.sensorId': 1, 'meta.metric': 1, ts: 1 }, { name: 'series_ts' });
+    const build = await db.admin().buildInfo();
+    return { serverVersion: String(build.version ?? 'unknown'), timeSeries };
+  }
+
+  /** Writes readings unordered (one bad document does not stop the rest); resolves with the count written. */
+  async insertMany(points: readonly WirePoint[]): Promise<number> {
+    if (points.length === 0) {
+      return 0;
+    }
+    const docs = points.map((p) => ({
+      ts: new Date(p.ts),
+      meta: p.tags
+        ? { sensorId: p.sensorId, metric: p.metric, tags: p.tags }
+        : { sensorId: p.sensorId, metric: p.metric },
+      value: p.value,
+    }));
+    const result = await orUnavailable(() => this.model.collection.insertMany(docs, { ordered: false }));
+    return result.insertedCount;
+  }
+
+  /**
+   * Fixed-width buckets aligned to the epoch, computed in MongoDB with operators that behave the same on
+   * MongoDB 5-8 and the stand-in (no $dateTrunc): start = ts - (ts mod binMs).
+   */
+  async aggregateBuckets(q: BucketQuery): Promise<RawBucket[]> {
+    const rows = await orUnavailable(() =>
+      this.model.collection
+        .aggregate<{ _id: number; count: number; avg: number; min: number; max: number; sum: number }>([
+          {
+            $match: {
+              'meta.sensorId': q.sensorId,
+              'meta.metric': q.metric,
+              ts: { $gte: new Date(q.from), $lt: new Date(q.to) },
+            },
+          },
+          {
+            $group: {
+              _id: { $subtract: [{ $toLong: '$ts' }, { $mod: [{ $toLong: '$ts' }, q.binMs] }] },
+              count: { $sum: 1 },
+              avg: { $avg: '$value' },
+              min: { $min: '$value' },
+              max: { $max: '$value' },
+              sum: { $sum: '$value' },
+            },
+          },
+          { $sort: { _id: 1 } },
+        ])
+        .toArray(),
+    );
+    return rows.map((r) => ({
+      start: Number(r._id),
+      count: Number(r.count),
+      avg: Number(r.avg),
+      min: Number(r.min),
+      max: Number(r.max),
+      sum: Number(r.sum),
+    }));
+  }
+
+  /** Round trip to the server; rejects when it does not answer. */
+  async ping(): Promise<void> {
+    const db = this.connection.db;
+    if (!db || this.connection.readyState !== 1) {
+      throw new Error('MongoDB connection is not open');
+    }
+    await db.admin().command({ ping: 1 });
+  }
+
+  /** Number of stored readings of one series (tests and reconciliation). */
+  async countSeries(sensorId: string, metric: string): Promise<number> {
+    return this.model.collection.countDocuments({ 'meta.sensorId': sensorId, 'meta.metric': metric });
+  }
+
+  logCapabilities(caps: StorageCapabilities): void {
+    if (caps.timeSeries) {
+      this.logger.log(
+        `MongoDB ${caps.serverVersion}: "${this.collectionName}" is a time-series collection (granularity ${this.config.TS_GRANULARITY})`,
+      );
+    } else {
+      this.logger.warn(
+        `MongoDB server ${caps.serverVersion} did not create a time-series collection (mongo-java-server stand-in or MongoDB < 5.0): ` +
+          `"${this.collectionName}" is a regular collection with index (meta.sensorId, meta.metric, ts). ` +
+          'Degraded: no time-series bucketing/compression, TTL not enforced. Use MongoDB 5.0+ in production.',
+      );
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+
+import { FunnelConfig } from '@funnel/config';
+
+import { PointsRepository, type StorageCapabilities } from './points.repository.js';
+
+const RETRY_MS = 2000;
+
+/**
+ * Brings the MongoDB side up without blocking startup: the process starts (and reports not ready) while
+ * the server is unreachable, keeps retrying, and prepares the collection once it answers.
+ */
+@Injectable()
+export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Storage');
+  private capabilities?: StorageCapabilities;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    @InjectConnection() private readonly connection: Connection,
+    private readonly repository: PointsRepository,
+    private readonly config: FunnelConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.prepare();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** What the server supports, once the collection is prepared; undefined before. */
+  get ready(): StorageCapabilities | undefined {
+    return this.capabilities;
+  }
+
+  private async prepare(): Promise<void> {
+    if (this.stopped) {
+      return;
+    }
+    try {
+      if (this.connection.readyState === 0) {
+        await this.connection.openUri(this.config.MONGODB_URI);
+      } else {
+        await this.connection.asPromise();
+      }
+      const caps = await this.repository.ensureCollection();
+      this.repository.logCapabilities(caps);
+      this.capabilities = caps;
+    } catch (error) {
+      this.logger.warn(`MongoDB not ready (${(error as Error).message}); retrying in ${RETRY_MS} ms`);
+      this.timer = setTimeout(() => void this.prepare(), RETRY_MS);
+    }
+  }
+}
