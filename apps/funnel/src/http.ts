@@ -6,12 +6,15 @@ import type { FunnelConfig } from '@funnel/config';
 
 /** Fastify with the body limit from config; it answers 413/415/400 for oversized, non-JSON or malformed bodies. */
 export function httpAdapter(config: FunnelConfig): FastifyAdapter {
-  return new FastifyAdapter({
+  const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_BODY_BYTES,
     // Reject bodies that try to reach Object.prototype, instead of silently stripping the keys.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
+  // JSON only: every other media type is answered 415 (the app is created with bodyParser: false).
+  adapter.getInstance().removeContentTypeParser(['text/plain']);
+  return adapter;
 }
 
 /** Validation for query DTOs: unknown parameters are an error, values are typed. */

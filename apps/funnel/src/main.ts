@@ -17,7 +17,7 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   const role = config.FUNNEL_ROLE;
   const logger = new Logger(`funnel:${role}`);
   const app = await NestFactory.create<NestFastifyApplication>(FunnelModule.forRole(config), httpAdapter(config), {
-    bufferLogs: false,
+    bodyParser: false,
     logger: config.LOG_LEVEL === 'silent' ? false : undefined,
   });
   app.useGlobalPipes(globalPipes());

@@ -1,0 +1,281 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+
+import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
+import { infra, isolatedEnv } from './support/env.js';
+import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
+
+const HOUR = 3_600_000;
+const WINDOWS: Record<string, number> = { minute: 60_000, hour: HOUR, day: 24 * HOUR, '5m': 300_000 };
+const SENSORS = ['boiler-1', 'boiler-2', 'pump.7'];
+const METRICS = ['temperature', 'pressure'];
+// 30 hours ending an hour ago: crosses day boundaries and stays inside the future-skew limit.
+const END = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+const START = END - 30 * HOUR;
+const READINGS = makeReadings({
+  seed: 42,
+  sensors: SENSORS,
+  metrics: METRICS,
+  start: START,
+  spanMs: END - START,
+  perSeries: 400,
+});
+// A range that cuts through buckets at both ends, to check from-inclusive / to-exclusive.
+const FROM = START + 17 * 60_000 + 123;
+const TO = END - 2 * HOUR + 7_000;
+
+interface Bucket {
+  start: string;
+  count: number;
+  avg: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** POSTs every reading in shuffled batches; each must be acknowledged with its exact count. */
+async function ingestAll(api: string, readings: Reading[]): Promise<void> {
+  const shuffled = [...readings].sort((a, b) => ((a.ts * 7 + a.value) % 13) - ((b.ts * 7 + b.value) % 13));
+  for (let i = 0; i < shuffled.length; i += 500) {
+    const batch = shuffled.slice(i, i + 500);
+    const res = await postJson(`${api}/v1/points`, batch);
+    expect(res).toMatchObject({ status: 202, json: { accepted: batch.length } });
+  }
+}
+
+async function storedCount(mongoUri: string, filter: Record<string, unknown> = {}): Promise<number> {
+  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
+  try {
+    return await client.db().collection('points').countDocuments(filter);
+  } finally {
+    await client.close();
+  }
+}
+
+async function aggregates(api: string, q: Record<string, string | number>) {
+  const qs = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)] as [string, string]));
+  const res = await fetch(`${api}/v1/aggregates?${qs}`);
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+function expectBucketsToMatch(actual: Bucket[], expected: ReturnType<typeof expectedBuckets>) {
+  expect(actual.map((b) => b.start)).toEqual(expected.map((b) => b.start));
+  actual.forEach((b, i) => {
+    const e = expected[i];
+    expect({ start: b.start, count: b.count, min: b.min, max: b.max }).toEqual({
+      start: e.start,
+      count: e.count,
+      min: e.min,
+      max: e.max,
+    });
+    expect(b.sum).toBeCloseTo(e.sum, 6);
+    expect(b.avg).toBeCloseTo(e.avg, 9);
+  });
+}
+
+/** Answers of the `all` role, to compare the split api + worker deployment against. */
+const allRoleAnswers = new Map<string, Bucket[]>();
+
+describe('pipeline end to end, role "all" (one process)', () => {
+  const env = isolatedEnv('all');
+  let funnel: FunnelProcess;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    funnel = new FunnelProcess({ ...env, FUNNEL_ROLE: 'all', PORT: String(port) }, port).start();
+    await funnel.waitReady();
+  }, 90_000);
+
+  afterAll(async () => {
+    await funnel?.stop();
+  }, 40_000);
+
+  it('acknowledges every reading with 202 and stores all of them within a few flush intervals', async () => {
+    await ingestAll(funnel.url, READINGS);
+    await eventually('all readings stored', async () => (await storedCount(env.MONGODB_URI)) === READINGS.length);
+    // And no more than that: nothing was written twice.
+    await sleep(1000);
+    expect(await storedCount(env.MONGODB_URI)).toBe(READINGS.length);
+  }, 120_000);
+
+  it.each(Object.keys(WINDOWS))(
+    'aggregates per %s equal an independent calculation, for every series',
+    async (window) => {
+      for (const sensorId of SENSORS) {
+        for (const metric of METRICS) {
+          const res = await aggregates(funnel.url, {
+            sensorId,
+            metric,
+            from: new Date(FROM).toISOString(),
+            to: TO,
+            window,
+          });
+          expect(res.status).toBe(200);
+          expect(res.json).toMatchObject({
+            sensorId,
+            metric,
+            window,
+            from: new Date(FROM).toISOString(),
+            to: new Date(TO).toISOString(),
+          });
+          const expected = expectedBuckets(READINGS, { sensorId, metric, from: FROM, to: TO, binMs: WINDOWS[window] });
+          expect(expected.length).toBeGreaterThan(0);
+          expectBucketsToMatch(res.json.buckets, expected);
+          allRoleAnswers.set(`${sensorId}/${metric}/${window}`, res.json.buckets);
+        }
+      }
+    },
+  );
+
+  it('rejects a batch with invalid readings with 400 listing every problem, and stores none of it', async () => {
+    const ghost = 'ghost-sensor';
+    const batch: unknown[] = [
+      { sensorId: ghost, metric: 'm', value: 1 },
+      { sensorId: ghost, metric: 'm', value: 'hot' },
+      { sensorId: ghost, metric: 'm', value: 2 },
+      { sensorId: 'bad id', metric: 'm', value: 3, extra: true },
+      { sensorId: ghost, metric: 'm', value: 4, ts: Date.now() + 3_600_000 },
+    ];
+    const res = await postJson(`${funnel.url}/v1/points`, batch);
+    expect(res.status).toBe(400);
+    expect(res.json.message).toContain('3 of 5 readings are invalid');
+    const problems = (res.json.errors as { index: number; field: string }[]).map((e) => `${e.index}:${e.field}`).sort();
+    expect(problems).toEqual(['1:value', '3:extra', '3:sensorId', '4:ts']);
+
+    // A later valid request is stored; by then the rejected one would have been too, had it reached Kafka.
+    const marker = { sensorId: 'marker', metric: 'm', value: 1 };
+    expect((await postJson(`${funnel.url}/v1/points`, marker)).status).toBe(202);
+    await eventually(
+      'marker stored',
+      async () => (await storedCount(env.MONGODB_URI, { 'meta.sensorId': 'marker' })) === 1,
+    );
+    await sleep(1000);
+    expect(await storedCount(env.MONGODB_URI, { 'meta.sensorId': ghost })).toBe(0);
+  }, 60_000);
+
+  it('answers malformed, oversized and non-JSON requests with the documented 4xx', async () => {
+    const url = `${funnel.url}/v1/points`;
+    expect((await postJson(url, '{"sensorId": "a", ')).status).toBe(400);
+    expect((await postJson(url, [])).json.errors[0]).toMatchObject({ index: -1 });
+    expect((await postJson(url, [])).status).toBe(400);
+    const text = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    expect(text.status).toBe(415);
+    const huge = JSON.stringify([{ sensorId: 's', metric: 'm', value: 1, tags: { pad: 'x'.repeat(200) } }]).padEnd(
+      6 * 1024 * 1024,
+      ' ',
+    );
+    expect((await postJson(url, huge)).status).toBe(413);
+    const tooMany = Array.from({ length: 10_001 }, () => ({ sensorId: 's', metric: 'm', value: 1 }));
+    const many = await postJson(url, tooMany);
+    expect(many.status).toBe(413);
+    expect(many.json.message).toContain('MAX_POINTS_PER_REQUEST');
+  }, 30_000);
+
+  it('rejects bad aggregate queries with 400 and the reason', async () => {
+    const base = { sensorId: 'boiler-1', metric: 'temperature', from: START, to: END, window: 'hour' };
+    const missing = await aggregates(funnel.url, { sensorId: 'boiler-1', metric: 'temperature', from: START, to: END });
+    expect(missing.status).toBe(400);
+    expect(JSON.stringify(missing.json.message)).toContain('window');
+    const reversed = await aggregates(funnel.url, { ...base, from: END, to: START });
+    expect(reversed.status).toBe(400);
+    expect(reversed.json.message).toContain('must be before');
+    const malformed = await aggregates(funnel.url, { ...base, window: '5 minutes' });
+    expect(malformed.status).toBe(400);
+    const tooMany = await aggregates(funnel.url, { ...base, from: 0, to: 86_400_000 * 365, window: '1s' });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json.message).toContain('MAX_BUCKETS');
+    const badDate = await aggregates(funnel.url, { ...base, from: 'yesterday' });
+    expect(badDate.status).toBe(400);
+  });
+
+  it('serves liveness, readiness with every dependency, Swagger UI and the OpenAPI document', async () => {
+    expect((await fetch(`${funnel.url}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${funnel.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect((await ready.json()) as object).toMatchObject({
+      status: 'ok',
+      info: { mongodb: { status: 'up' }, kafkaProducer: { status: 'up' }, kafkaConsumer: { status: 'up' } },
+    });
+    const docs = await fetch(`${funnel.url}/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+    const openapi = (await (await fetch(`${funnel.url}/docs-json`)).json()) as any;
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/v1/points', '/v1/aggregates', '/health/ready']),
+    );
+    expect(openapi.components.schemas.PointDto.properties.sensorId.example).toBe('boiler-7');
+  });
+});
+
+describe('pipeline end to end, api and worker as separate processes', () => {
+  const env = isolatedEnv('split');
+  let api: FunnelProcess;
+  let worker: FunnelProcess;
+
+  beforeAll(async () => {
+    const [apiPort, workerPort] = [await freePort(), await freePort()];
+    worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(workerPort) }, workerPort).start();
+    api = new FunnelProcess({ ...env, FUNNEL_ROLE: 'api', PORT: String(apiPort) }, apiPort).start();
+    await Promise.all([worker.waitReady(), api.waitReady()]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([api?.stop(), worker?.stop()]);
+  }, 40_000);
+
+  it('each role reports ready on its own port with the dependencies it needs', async () => {
+    const workerReady = (await (await fetch(`${worker.url}/health/ready`)).json()) as any;
+    expect(Object.keys(workerReady.info).sort()).toEqual(['kafkaConsumer', 'mongodb']);
+    const apiReady = (await (await fetch(`${api.url}/health/ready`)).json()) as any;
+    expect(Object.keys(apiReady.info).sort()).toEqual(['kafkaProducer', 'mongodb']);
+    // The worker serves probes only: no ingestion there.
+    expect((await fetch(`${worker.url}/v1/points`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('gives the same aggregates as the single-process role, value for value', async () => {
+    await ingestAll(api.url, READINGS);
+    await eventually('all readings stored', async () => (await storedCount(env.MONGODB_URI)) === READINGS.length);
+    expect(allRoleAnswers.size).toBe(SENSORS.length * METRICS.length * Object.keys(WINDOWS).length);
+    for (const [key, expected] of allRoleAnswers) {
+      const [sensorId, metric, window] = key.split('/');
+      const res = await aggregates(api.url, { sensorId, metric, from: new Date(FROM).toISOString(), to: TO, window });
+      expect(res.status).toBe(200);
+      expect(res.json.buckets).toEqual(expected);
+    }
+  }, 120_000);
+
+  it('the api never joins a consumer group: only the worker group exists for this topic', async () => {
+    const admin = new Kafka({
+      clientId: 'e2e-admin',
+      brokers: infra().brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.listGroups();
+      const ours = groups
+        .map((g) => g.groupId)
+        .filter((g) => g.includes(env.KAFKA_GROUP_ID) || g.includes('funnel-api'));
+      expect(ours).toEqual([env.KAFKA_GROUP_ID]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+
+/** Broker and MongoDB server the global setup found or started. */
+export function infra(): { brokers: string; mongoUri: string } {
+  const brokers = process.env.KAFKA_BROKERS;
+  const mongoUri = process.env.MONGODB_URI;
+  if (!brokers || !mongoUri) {
+    throw new Error('KAFKA_BROKERS / MONGODB_URI not set: run the e2e tests through `npm test` (jest global setup)');
+  }
+  return { brokers, mongoUri };
+}
+
+/** The same server as MONGODB_URI, another database. */
+export function mongoUriFor(database: string): string {
+  const url = new URL(infra().mongoUri);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Topic, consumer group and database of their own, so test runs never see each other's data. */
+export function isolatedEnv(tag: string): Record<string, string> {
+  const id = `${tag}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  return {
+    KAFKA_BROKERS: infra().brokers,
+    KAFKA_TOPIC: `funnel.e2e.${id}`,
+    KAFKA_GROUP_ID: `funnel-e2e-${id}`,
+    MONGODB_URI: mongoUriFor(`funnel_e2e_${id.replace(/-/g, '_')}`),
+    FLUSH_INTERVAL_MS: '300',
+    FLUSH_MAX_POINTS: '1000',
+  };
+}
