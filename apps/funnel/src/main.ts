@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-import { Logger } from '@nestjs/common';
+import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
@@ -13,12 +13,19 @@ import { globalPipes, httpAdapter, setupSwagger } from './http.js';
 
 const VERSION = '0.1.0';
 
+/** Nest's logger takes the list of levels to print; LOG_LEVEL names the least severe one. */
+function nestLogLevels(level: FunnelConfig['LOG_LEVEL']): LogLevel[] | false {
+  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  const upTo = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 }[level];
+  return upTo < 0 ? false : order.slice(0, upTo + 1);
+}
+
 async function bootstrap(config: FunnelConfig): Promise<void> {
   const role = config.FUNNEL_ROLE;
   const logger = new Logger(`funnel:${role}`);
   const app = await NestFactory.create<NestFastifyApplication>(FunnelModule.forRole(config), httpAdapter(config), {
     bodyParser: false,
-    logger: config.LOG_LEVEL === 'silent' ? false : undefined,
+    logger: nestLogLevels(config.LOG_LEVEL),
   });
   app.useGlobalPipes(globalPipes());
   app.useGlobalFilters(new DependencyUnavailableFilter());
