@@ -8,7 +8,11 @@
 //   perf           org.apache.kafka.tools.ProducerPerformance runs against the broker.
 //   orphans        a parent killed with SIGKILL takes its Java children with it; stopStarted() clears the state.
 //   resolution     MONGODB_URI wins, a `mongod` on PATH comes next; ensureInfra reuses what answers.
-// Ports: 19092/19093 and 28017 for `up` (9092/27017 with --default-ports), 19192–19195 and 28018–28020 for the rest,
+//   concurrent     two processes call ensureInfra at the same moment: one starts, the other waits and reuses.
+//   clients        (only with --only clients) the kafkajs and driver checks of `up` against servers that are
+//                  already running: $KAFKA_BROKERS or 127.0.0.1:9092, $MONGODB_URI or mongodb://127.0.0.1:27017/funnel,
+//                  e.g. an `infra.mjs up` in another shell.
+// Ports: 19092/19093 and 28017 for `up` (9092/27017 with --default-ports), 19192–19197 and 28018–28021 for the rest,
 // so a developer's own `infra.mjs up` on the default ports is left alone.
 // Ends with "N passed, N failed" and exits non-zero on a failure.
 
@@ -61,13 +65,21 @@ function assert(cond, message) {
 function portOpen(port) {
   return new Promise((resolve) => {
     const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
 
 function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function waitFor(what, cond, timeoutMs) {
@@ -90,9 +102,15 @@ async function produce(brokers, topic, count, { acks = -1, compression, idempote
   const producer = kafkaClient(brokers).producer({ idempotent, allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    const messages = Array.from({ length: count }, (_, i) => ({ key: `${keyPrefix}${i}`, value: JSON.stringify({ i }) }));
+    const messages = Array.from({ length: count }, (_, i) => ({
+      key: `${keyPrefix}${i}`,
+      value: JSON.stringify({ i }),
+    }));
     const res = await producer.send({ topic, acks, compression, messages });
-    assert(res.every((r) => r.errorCode === 0), `produce errors: ${JSON.stringify(res)}`);
+    assert(
+      res.every((r) => r.errorCode === 0),
+      `produce errors: ${JSON.stringify(res)}`,
+    );
     return res;
   } finally {
     await producer.disconnect();
@@ -107,7 +125,9 @@ async function consumeCount(brokers, topic, groupId, count, { timeoutMs = 30_000
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     let done;
-    const finished = new Promise((resolve) => { done = resolve; });
+    const finished = new Promise((resolve) => {
+      done = resolve;
+    });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
@@ -117,7 +137,9 @@ async function consumeCount(brokers, topic, groupId, count, { timeoutMs = 30_000
         }
         const last = batch.messages.at(-1);
         if (last) {
-          await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+          await consumer.commitOffsets([
+            { topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+          ]);
         }
         await heartbeat();
         if (seen.length >= count) done();
@@ -138,15 +160,35 @@ async function stepUp() {
   console.log(`\n== up: node docker/local/infra.mjs up --kafka-port ${UP_KAFKA} --mongo-port ${UP_MONGO}`);
   const started = Date.now();
   // detached: its own process group, so SIGINT to -pid is what a terminal's Ctrl-C does.
-  const up = spawn(process.execPath, [path.join(import.meta.dirname, 'infra.mjs'), 'up',
-    '--kafka-port', String(UP_KAFKA), '--mongo-port', String(UP_MONGO)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const up = spawn(
+    process.execPath,
+    [
+      path.join(import.meta.dirname, 'infra.mjs'),
+      'up',
+      '--kafka-port',
+      String(UP_KAFKA),
+      '--mongo-port',
+      String(UP_MONGO),
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
-  up.stdout.on('data', (d) => { out += d; });
-  up.stderr.on('data', (d) => { out += d; });
+  up.stdout.on('data', (d) => {
+    out += d;
+  });
+  up.stderr.on('data', (d) => {
+    out += d;
+  });
   let upExit = null;
-  up.on('exit', (code, signal) => { upExit = { code, signal }; });
+  up.on('exit', (code, signal) => {
+    upExit = { code, signal };
+  });
   try {
-    await waitFor('infra.mjs up to print its addresses', async () => out.includes('export KAFKA_BROKERS') || upExit !== null, 180_000);
+    await waitFor(
+      'infra.mjs up to print its addresses',
+      async () => out.includes('export KAFKA_BROKERS') || upExit !== null,
+      180_000,
+    );
   } finally {
     console.log(out.replace(/^/gm, '  | ').trimEnd());
   }
@@ -154,10 +196,13 @@ async function stepUp() {
   timings.push(`infra.mjs up until both answer: ${((Date.now() - started) / 1000).toFixed(2)} s`);
   const brokers = /KAFKA_BROKERS=(\S+)/.exec(out)[1];
   const uri = /MONGODB_URI=(\S+)/.exec(out)[1];
-  const pids = [...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+  const pids = [...new Set([...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])))];
 
   await check('up: reports mongo-java-server kind and wire version 8', async () => {
-    assert(/mongo-java-server 1\.47\.0, memory backend, reports MongoDB 5\.0\.0 \/ wire 8/.test(out), 'kind line missing');
+    assert(
+      /mongo-java-server 1\.47\.0, memory backend, reports MongoDB 5\.0\.0 \/ wire 8/.test(out),
+      'kind line missing',
+    );
   });
 
   await kafkaChecks(brokers);
@@ -168,8 +213,11 @@ async function stepUp() {
     await waitFor('infra.mjs up to exit', async () => upExit !== null, 40_000);
     assert(upExit.code === 0, `exit ${JSON.stringify(upExit)}; output:\n${out}`);
     for (const pid of [up.pid, ...pids]) assert(!alive(pid), `pid ${pid} still alive`);
-    for (const port of [UP_KAFKA, UP_KAFKA + 1, UP_MONGO]) assert(!(await portOpen(port)), `port ${port} still listening`);
-    const state = fs.existsSync(infra.STATE_FILE) ? JSON.parse(fs.readFileSync(infra.STATE_FILE, 'utf8')) : { entries: [] };
+    for (const port of [UP_KAFKA, UP_KAFKA + 1, UP_MONGO])
+      assert(!(await portOpen(port)), `port ${port} still listening`);
+    const state = fs.existsSync(infra.STATE_FILE)
+      ? JSON.parse(fs.readFileSync(infra.STATE_FILE, 'utf8'))
+      : { entries: [] };
     const left = state.entries.filter((e) => pids.includes(e.pid));
     assert(left.length === 0, `state file still lists ${JSON.stringify(left)}`);
     return `pids ${[up.pid, ...pids].join(', ')} gone, ports ${UP_KAFKA}/${UP_KAFKA + 1}/${UP_MONGO} closed`;
@@ -183,7 +231,10 @@ async function kafkaChecks(brokers) {
   const topic = `smoke-${Date.now()}`;
   try {
     await check('kafka: admin.createTopics (3 partitions, rf 1)', async () => {
-      const created = await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+      const created = await admin.createTopics({
+        topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
       assert(created === true, 'createTopics returned false');
     });
     await check('kafka: admin.fetchTopicMetadata / describeCluster / describeConfigs', async () => {
@@ -193,9 +244,15 @@ async function kafkaChecks(brokers) {
       const configs = await admin.describeConfigs({ resources: [{ type: 2, name: topic }], includeSynonyms: false });
       return `cluster ${cluster.clusterId}, ${configs.resources[0].configEntries.length} topic config entries`;
     });
-    await check('kafka: producer.send acks=-1 (100 messages)', async () => { await produce(brokers, topic, 100); });
-    await check('kafka: producer.send acks=-1 gzip', async () => { await produce(brokers, topic, 50, { compression: CompressionTypes.GZIP, keyPrefix: 'gz' }); });
-    await check('kafka: idempotent producer (InitProducerId)', async () => { await produce(brokers, topic, 50, { idempotent: true, keyPrefix: 'id' }); });
+    await check('kafka: producer.send acks=-1 (100 messages)', async () => {
+      await produce(brokers, topic, 100);
+    });
+    await check('kafka: producer.send acks=-1 gzip', async () => {
+      await produce(brokers, topic, 50, { compression: CompressionTypes.GZIP, keyPrefix: 'gz' });
+    });
+    await check('kafka: idempotent producer (InitProducerId)', async () => {
+      await produce(brokers, topic, 50, { idempotent: true, keyPrefix: 'id' });
+    });
     await check('kafka: admin.fetchTopicOffsets (ListOffsets)', async () => {
       const offsets = await admin.fetchTopicOffsets(topic);
       const total = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
@@ -216,11 +273,17 @@ async function kafkaChecks(brokers) {
     await check('kafka: a second consumer of the same group resumes at the committed offsets', async () => {
       await produce(brokers, topic, 10, { keyPrefix: 'late' });
       const seen = await consumeCount(brokers, topic, groupId, 10, { timeoutMs: 15_000 });
-      assert(seen.length === 10 && seen.every((m) => m.key.startsWith('late')), `got ${seen.map((m) => m.key).join(',')}`);
+      assert(
+        seen.length === 10 && seen.every((m) => m.key.startsWith('late')),
+        `got ${seen.map((m) => m.key).join(',')}`,
+      );
     });
     await check('kafka: admin.listGroups / describeGroups / resetOffsets / deleteGroups', async () => {
       const { groups } = await admin.listGroups();
-      assert(groups.some((g) => g.groupId === groupId), 'group not listed');
+      assert(
+        groups.some((g) => g.groupId === groupId),
+        'group not listed',
+      );
       const described = await admin.describeGroups([groupId]);
       assert(described.groups[0].state === 'Empty', `state ${described.groups[0].state}`);
       await admin.resetOffsets({ groupId, topic, earliest: true });
@@ -251,7 +314,10 @@ async function mongoChecks(uri) {
   const name = `smoke_${Date.now()}`;
   try {
     await check('mongo: createCollection with timeseries options', async () => {
-      await db.createCollection(name, { timeseries: { timeField: 'ts', metaField: 'meta', granularity: 'seconds' }, expireAfterSeconds: 86400 });
+      await db.createCollection(name, {
+        timeseries: { timeField: 'ts', metaField: 'meta', granularity: 'seconds' },
+        expireAfterSeconds: 86400,
+      });
       const all = await db.listCollections().toArray();
       const c = all.find((x) => x.name === name);
       assert(c, 'collection not listed');
@@ -268,29 +334,48 @@ async function mongoChecks(uri) {
     });
     await check('mongo: aggregate $match/$group($sum,$avg,$min,$max)/$sort with the portable time bucket', async () => {
       const binMs = 60_000;
-      const rows = await db.collection(name).aggregate([
-        { $match: { 'meta.name': 'cpu' } },
-        { $group: {
-          _id: { source: '$meta.source', bucket: { $subtract: ['$ts', { $mod: [{ $toLong: '$ts' }, binMs] }] } },
-          count: { $sum: 1 }, sum: { $sum: '$value' }, avg: { $avg: '$value' }, min: { $min: '$value' }, max: { $max: '$value' },
-        } },
-        { $sort: { '_id.bucket': 1, '_id.source': 1 } },
-      ]).toArray();
+      const rows = await db
+        .collection(name)
+        .aggregate([
+          { $match: { 'meta.name': 'cpu' } },
+          {
+            $group: {
+              _id: { source: '$meta.source', bucket: { $subtract: ['$ts', { $mod: [{ $toLong: '$ts' }, binMs] }] } },
+              count: { $sum: 1 },
+              sum: { $sum: '$value' },
+              avg: { $avg: '$value' },
+              min: { $min: '$value' },
+              max: { $max: '$value' },
+            },
+          },
+          { $sort: { '_id.bucket': 1, '_id.source': 1 } },
+        ])
+        .toArray();
       // Expected values computed in JS from the same documents.
       const expected = new Map();
       for (const d of docs.filter((x) => x.meta.name === 'cpu')) {
         const bucket = d.ts.getTime() - (d.ts.getTime() % binMs);
         const k = `${d.meta.source}|${bucket}`;
         const e = expected.get(k) ?? { count: 0, sum: 0, min: Infinity, max: -Infinity };
-        e.count++; e.sum += d.value; e.min = Math.min(e.min, d.value); e.max = Math.max(e.max, d.value);
+        e.count++;
+        e.sum += d.value;
+        e.min = Math.min(e.min, d.value);
+        e.max = Math.max(e.max, d.value);
         expected.set(k, e);
       }
       assert(rows.length === expected.size, `${rows.length} groups, expected ${expected.size}`);
       for (const r of rows) {
         assert(r._id.bucket instanceof Date, `bucket is ${typeof r._id.bucket}, not a Date`);
         const e = expected.get(`${r._id.source}|${r._id.bucket.getTime()}`);
-        assert(e && e.count === r.count && e.sum === r.sum && e.min === r.min && e.max === r.max
-          && Math.abs(e.sum / e.count - r.avg) < 1e-9, `group ${JSON.stringify(r)} differs from ${JSON.stringify(e)}`);
+        assert(
+          e &&
+            e.count === r.count &&
+            e.sum === r.sum &&
+            e.min === r.min &&
+            e.max === r.max &&
+            Math.abs(e.sum / e.count - r.avg) < 1e-9,
+          `group ${JSON.stringify(r)} differs from ${JSON.stringify(e)}`,
+        );
       }
       return `${rows.length} buckets match a JS recomputation`;
     });
@@ -298,16 +383,24 @@ async function mongoChecks(uri) {
       await db.collection(name).createIndex({ 'meta.name': 1, ts: -1 });
       const latest = await db.collection(name).find({ 'meta.name': 'mem' }).sort({ ts: -1 }).limit(1).toArray();
       assert(latest[0].value === 1198, `latest mem value ${latest[0]?.value}`);
-      const bw = await db.collection(`${name}_agg`).bulkWrite([
-        { updateOne: { filter: { _id: 'a' }, update: { $inc: { n: 1 } }, upsert: true } },
-        { updateOne: { filter: { _id: 'a' }, update: { $inc: { n: 1 } }, upsert: true } },
-      ]);
+      const bw = await db
+        .collection(`${name}_agg`)
+        .bulkWrite([
+          { updateOne: { filter: { _id: 'a' }, update: { $inc: { n: 1 } }, upsert: true } },
+          { updateOne: { filter: { _id: 'a' }, update: { $inc: { n: 1 } }, upsert: true } },
+        ]);
       assert(bw.upsertedCount === 1 && bw.modifiedCount === 1, JSON.stringify(bw));
       assert((await db.collection(name).countDocuments()) === 1200, 'count');
     });
   } finally {
-    await db.collection(name).drop().catch(() => {});
-    await db.collection(`${name}_agg`).drop().catch(() => {});
+    await db
+      .collection(name)
+      .drop()
+      .catch(() => {});
+    await db
+      .collection(`${name}_agg`)
+      .drop()
+      .catch(() => {});
     await client.close();
   }
 }
@@ -380,12 +473,17 @@ async function stepKafkaRestart() {
 
 async function stepMongoRestart() {
   console.log('\n== mongo-restart: startMongo h2 and memory backends');
-  const m = await timed('startMongo h2 (warm caches)', () => infra.startMongo({ port: 28018, backend: 'h2', uri: null, log }));
+  const m = await timed('startMongo h2 (warm caches)', () =>
+    infra.startMongo({ port: 28018, backend: 'h2', uri: null, log }),
+  );
   try {
     await check('mongo h2: restart() (SIGTERM) keeps documents', async () => {
       let c = mongoClient(m.uri);
       await c.connect();
-      await c.db().collection('points').insertMany(Array.from({ length: 500 }, (_, i) => ({ i, ts: new Date() })));
+      await c
+        .db()
+        .collection('points')
+        .insertMany(Array.from({ length: 500 }, (_, i) => ({ i, ts: new Date() })));
       await c.close();
       await timed('MongoDB (h2) restart()', () => m.restart());
       c = mongoClient(m.uri);
@@ -397,7 +495,10 @@ async function stepMongoRestart() {
     await check('mongo h2: kill() (SIGKILL) then restart() keeps documents written >100 ms before', async () => {
       let c = mongoClient(m.uri);
       await c.connect();
-      await c.db().collection('points').insertMany(Array.from({ length: 100 }, (_, i) => ({ i: 500 + i })));
+      await c
+        .db()
+        .collection('points')
+        .insertMany(Array.from({ length: 100 }, (_, i) => ({ i: 500 + i })));
       await c.close();
       await sleep(500); // the stand-in's MVStore auto-commits every 100 ms, like mongod's journal
       await m.kill();
@@ -436,9 +537,21 @@ async function stepPerf() {
   try {
     await check('kafka-tools: org.apache.kafka.tools.ProducerPerformance runs (100k x 200 B, acks=-1)', async () => {
       const r = await infra.runKafkaTool('org.apache.kafka.tools.ProducerPerformance', [
-        '--topic', 'perf', '--num-records', '100000', '--record-size', '200', '--throughput', '-1',
-        '--command-property', `bootstrap.servers=${k.brokers}`, '--command-property', 'acks=-1',
-        '--command-property', 'linger.ms=5', '--command-property', 'batch.size=65536',
+        '--topic',
+        'perf',
+        '--num-records',
+        '100000',
+        '--record-size',
+        '200',
+        '--throughput',
+        '-1',
+        '--bootstrap-server',
+        k.brokers,
+        // One flag with several values: repeating --command-property keeps only the last one.
+        '--command-property',
+        'acks=-1',
+        'linger.ms=5',
+        'batch.size=65536',
       ]);
       const line = r.out.split('\n').find((l) => l.startsWith('100000 records sent'));
       assert(r.code === 0 && line, `exit ${r.code}:\n${r.out}`);
@@ -458,18 +571,25 @@ async function stepOrphans() {
     console.log('PIDS', k.pid, m.pid);
     setInterval(() => {}, 1000);
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
   await waitFor('the child to start both', async () => out.includes('PIDS') || child.exitCode !== null, 120_000);
   const [kpid, mpid] = /PIDS (\d+) (\d+)/.exec(out).slice(1).map(Number);
   await check('orphans: the state file lists both with the parent as owner', async () => {
     const { entries } = JSON.parse(fs.readFileSync(infra.STATE_FILE, 'utf8'));
     for (const pid of [kpid, mpid]) {
-      assert(entries.some((e) => e.pid === pid && e.owner === child.pid), `pid ${pid} not recorded`);
+      assert(
+        entries.some((e) => e.pid === pid && e.owner === child.pid),
+        `pid ${pid} not recorded`,
+      );
     }
   });
-  await check('orphans: stopStarted() from another process leaves a live owner\'s processes alone', async () => {
+  await check("orphans: stopStarted() from another process leaves a live owner's processes alone", async () => {
     const r = await infra.stopStarted({ log: false });
     assert(!r.some((e) => e.pid === kpid || e.pid === mpid), `stopped ${JSON.stringify(r)}`);
     assert(alive(kpid) && alive(mpid), 'children died');
@@ -480,7 +600,7 @@ async function stepOrphans() {
     await waitFor('both children to exit', async () => !alive(kpid) && !alive(mpid), 30_000);
     return `gone ${Date.now() - started} ms after the SIGKILL`;
   });
-  await check('orphans: stopStarted() then clears the dead owner\'s entries', async () => {
+  await check("orphans: stopStarted() then clears the dead owner's entries", async () => {
     const r = await infra.stopStarted({ log: false });
     const mine = r.filter((e) => e.pid === kpid || e.pid === mpid);
     assert(mine.length === 2 && mine.every((e) => e.was === 'gone'), JSON.stringify(r));
@@ -492,13 +612,22 @@ async function stepOrphans() {
 async function stepResolution() {
   console.log('\n== resolution: MONGODB_URI, mongod on PATH, ensureInfra reuse');
   const m = await infra.startMongo({ port: 28018, uri: null, log });
-  const savedEnv = { MONGODB_URI: process.env.MONGODB_URI, KAFKA_BROKERS: process.env.KAFKA_BROKERS, PATH: process.env.PATH };
+  const savedEnv = {
+    MONGODB_URI: process.env.MONGODB_URI,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+    PATH: process.env.PATH,
+  };
   try {
     await check('startMongo: MONGODB_URI set -> kind external, nothing started, restart() refuses', async () => {
       process.env.MONGODB_URI = m.uri;
       const ext = await infra.startMongo({ log: false });
       assert(ext.kind === 'external' && ext.pid === null && ext.uri === m.uri, JSON.stringify(ext));
-      await ext.restart().then(() => { throw new Error('restart() should refuse'); }, (err) => assert(/not started by infra/.test(err.message), err.message));
+      await ext.restart().then(
+        () => {
+          throw new Error('restart() should refuse');
+        },
+        (err) => assert(/not started by infra/.test(err.message), err.message),
+      );
     });
     delete process.env.MONGODB_URI;
 
@@ -520,30 +649,43 @@ async function stepResolution() {
       }
     });
 
-    await check('ensureInfra: KAFKA_BROKERS/MONGODB_URI on loopback that do not answer -> starts there, stopAll() stops', async () => {
-      process.env.KAFKA_BROKERS = '127.0.0.1:19192';
-      process.env.MONGODB_URI = 'mongodb://127.0.0.1:28019/funnel_smoke';
-      const env = await timed('ensureInfra starting both (warm caches)', () => infra.ensureInfra({ log }));
-      try {
-        assert(env.startedByUs.join() === 'kafka,mongo', `started ${env.startedByUs}`);
-        assert(env.mongo.uri === 'mongodb://127.0.0.1:28019/funnel_smoke', env.mongo.uri);
-      } finally {
-        await env.stopAll();
-      }
-      assert(!(await portOpen(19192)) && !(await portOpen(28019)), 'ports still open');
-    });
+    await check(
+      'ensureInfra: KAFKA_BROKERS/MONGODB_URI on loopback that do not answer -> starts there, stopAll() stops',
+      async () => {
+        process.env.KAFKA_BROKERS = '127.0.0.1:19192';
+        process.env.MONGODB_URI = 'mongodb://127.0.0.1:28019/funnel_smoke';
+        const env = await timed('ensureInfra starting both (warm caches)', () => infra.ensureInfra({ log }));
+        try {
+          assert(env.startedByUs.join() === 'kafka,mongo', `started ${env.startedByUs}`);
+          assert(env.mongo.uri === 'mongodb://127.0.0.1:28019/funnel_smoke', env.mongo.uri);
+        } finally {
+          await env.stopAll();
+        }
+        assert(!(await portOpen(19192)) && !(await portOpen(28019)), 'ports still open');
+      },
+    );
 
     await check('startMongo: a `mongod` on PATH is preferred (fake mongod wrapping the stand-in)', async () => {
       delete process.env.MONGODB_URI;
       const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-mongod-'));
-      const cp = fs.readFileSync(fs.readdirSync(path.join(infra.FUNNEL_DIR, 'cache'))
-        .filter((f) => f.startsWith('mongo-') && f.endsWith('.classpath'))
-        .map((f) => path.join(infra.FUNNEL_DIR, 'cache', f))[0], 'utf8').trim();
+      const cp = fs
+        .readFileSync(
+          fs
+            .readdirSync(path.join(infra.FUNNEL_DIR, 'cache'))
+            .filter((f) => f.startsWith('mongo-') && f.endsWith('.classpath'))
+            .map((f) => path.join(infra.FUNNEL_DIR, 'cache', f))[0],
+          'utf8',
+        )
+        .trim();
       // Accepts mongod's flags and keeps its data in <dbpath>/data.mv, so restart() must keep documents.
-      fs.writeFileSync(path.join(bin, 'mongod'), `#!/bin/sh
+      fs.writeFileSync(
+        path.join(bin, 'mongod'),
+        `#!/bin/sh
 while [ $# -gt 0 ]; do case "$1" in --dbpath) D="$2"; shift 2;; --port) P="$2"; shift 2;; --bind_ip) H="$2"; shift 2;; *) shift;; esac; done
 exec java -cp "${cp}" ${path.join(import.meta.dirname, 'mongo', 'MongoStandIn.java')} --host "$H" --port "$P" --backend h2 --file "$D/data.mv"
-`, { mode: 0o755 });
+`,
+        { mode: 0o755 },
+      );
       process.env.PATH = `${bin}${path.delimiter}${process.env.PATH}`;
       const md = await infra.startMongo({ port: 28019, uri: null, log });
       try {
@@ -567,21 +709,103 @@ exec java -cp "${cp}" ${path.join(import.meta.dirname, 'mongo', 'MongoStandIn.ja
     });
   } finally {
     for (const [k, v] of Object.entries(savedEnv)) {
-      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     }
     await m.stop();
   }
 }
 
-const steps = { up: stepUp, 'kafka-restart': stepKafkaRestart, 'mongo-restart': stepMongoRestart, perf: stepPerf, orphans: stepOrphans, resolution: stepResolution };
+async function stepConcurrent() {
+  console.log('\n== concurrent: two processes run ensureInfra on 127.0.0.1:19196 / 28021 at once');
+  const script = `
+    import * as infra from ${JSON.stringify(path.join(import.meta.dirname, 'infra.mjs'))};
+    process.env.KAFKA_BROKERS = '127.0.0.1:19196';
+    process.env.MONGODB_URI = 'mongodb://127.0.0.1:28021/funnel';
+    const env = await infra.ensureInfra({ log: (m) => console.log('  [' + process.pid + '] ' + m) });
+    console.log('STARTED ' + JSON.stringify(env.startedByUs));
+    // The servers' handles are unref'd: without a timer this process would end here and take them along.
+    const keepAlive = setInterval(() => {}, 1000);
+    await new Promise((r) => process.once('SIGTERM', r));
+    clearInterval(keepAlive);
+    await env.stopAll();
+    process.exit(0);
+  `;
+  const runs = [0, 1].map(() => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const run = { child, out: '' };
+    child.stdout.on('data', (d) => {
+      run.out += d;
+      process.stdout.write(d);
+    });
+    return run;
+  });
+  try {
+    await waitFor(
+      'both processes to be ready',
+      async () => runs.every((r) => r.out.includes('STARTED') || r.child.exitCode !== null),
+      180_000,
+    );
+    await check('concurrent: exactly one process starts each server, the other reuses it', async () => {
+      const started = runs.map((r) => JSON.parse(/STARTED (.*)/.exec(r.out)?.[1] ?? 'null'));
+      assert(started.every(Boolean), `a process failed: ${runs.map((r) => r.out).join('\n')}`);
+      const all = started.flat().sort();
+      assert(all.join() === 'kafka,mongo', `started ${JSON.stringify(started)}`);
+    });
+  } finally {
+    for (const r of runs) r.child.kill('SIGTERM');
+    await waitFor(
+      'both processes to exit',
+      async () => runs.every((r) => r.child.exitCode !== null || r.child.signalCode !== null),
+      60_000,
+    );
+  }
+}
+
+async function stepClients() {
+  const brokers = process.env.KAFKA_BROKERS || '127.0.0.1:9092';
+  const uri = process.env.MONGODB_URI || 'mongodb://127.0.0.1:27017/funnel';
+  console.log(`\n== clients: kafkajs against ${brokers}, mongodb driver against ${uri}`);
+  await kafkaChecks(brokers);
+  await mongoChecks(uri);
+}
+
+const steps = {
+  up: stepUp,
+  'kafka-restart': stepKafkaRestart,
+  'mongo-restart': stepMongoRestart,
+  perf: stepPerf,
+  orphans: stepOrphans,
+  resolution: stepResolution,
+  concurrent: stepConcurrent,
+  clients: stepClients,
+};
 for (const [name, step] of Object.entries(steps)) {
-  if (only && !only.has(name)) continue;
+  if (only ? !only.has(name) : name === 'clients') continue;
   try {
     await step();
   } catch (err) {
     results.push({ name: `${name} (setup)`, ok: false, err });
     console.log(`  FAIL  ${name} setup: ${err?.stack ?? err}`);
   }
+}
+
+// Data dirs of the ports used here; a developer's .funnel/kafka-9092 etc. are left alone unless --default-ports.
+for (const dir of [
+  `kafka-${UP_KAFKA}`,
+  `mongo-${UP_MONGO}`,
+  'kafka-19192',
+  'kafka-19194',
+  'kafka-19195',
+  'kafka-19196',
+  'mongo-28018',
+  'mongo-28019',
+  'mongo-28020',
+  'mongo-28021',
+]) {
+  fs.rmSync(path.join(infra.FUNNEL_DIR, dir), { recursive: true, force: true });
 }
 
 console.log('\n== timings');

@@ -14,7 +14,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run stack [-- --split]\n  --split  run the api and the worker as two processes (ports PORT and WORKER_PORT)');
+  console.log(
+    'usage: npm run stack [-- --split]\n  --split  run the api and the worker as two processes (ports PORT and WORKER_PORT)',
+  );
   process.exit(0);
 }
 
@@ -80,7 +82,9 @@ const lines = [
   `  API            ${api}/v1/points (POST)   ${api}/v1/aggregates (GET)`,
   `  Swagger UI     ${api}/docs   (OpenAPI JSON: ${api}/docs-json)`,
   `  Health         ${api}/health/live   ${api}/health/ready`,
-  ...(args.split ? [`  Worker health  http://127.0.0.1:${workerPort}/health/live   http://127.0.0.1:${workerPort}/health/ready`] : []),
+  ...(args.split
+    ? [`  Worker health  http://127.0.0.1:${workerPort}/health/live   http://127.0.0.1:${workerPort}/health/ready`]
+    : []),
   `  Kafka          ${infra.kafka.brokers}`,
   `  MongoDB        ${infra.mongo.uri}  (${infra.mongo.kind})`,
   '',

@@ -1,3 +1,6 @@
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+
 /** Deterministic readings and an aggregate calculation independent of Funnel's (plain JS over the raw list). */
 
 export interface Reading {
@@ -17,16 +20,10 @@ export interface ExpectedBucket {
   avg: number;
 }
 
-/** mulberry32: small seeded PRNG so every run sends the same readings. */
+/** Seeded PRNG (pure-rand's xoroshiro128+) so every run sends the same readings. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = xoroshiro128plus(seed);
+  return () => uniformInt(rng, 0, 0xffffffff) / 2 ** 32;
 }
 
 /**

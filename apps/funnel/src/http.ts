@@ -1,6 +1,7 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import secureJson from 'secure-json-parse';
 
 import type { FunnelConfig } from '@funnel/config';
 
@@ -8,13 +9,42 @@ import type { FunnelConfig } from '@funnel/config';
 export function httpAdapter(config: FunnelConfig): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_BODY_BYTES,
-    // Reject bodies that try to reach Object.prototype, instead of silently stripping the keys.
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
+    // On shutdown: close idle keep-alive connections at once, let in-flight requests finish, answer 503 to new ones.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
   });
   // JSON only: every other media type is answered 415 (the app is created with bodyParser: false).
-  adapter.getInstance().removeContentTypeParser(['text/plain']);
+  const fastify = adapter.getInstance();
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(new BadRequestException((error as Error).message), undefined);
+    }
+  });
   return adapter;
+}
+
+/**
+ * Parses a JSON body; the error names what is wrong: a syntax error with its position, or a key
+ * (`__proto__`, `constructor.prototype`) that could reach Object.prototype.
+ */
+export function parseJsonBody(body: string): unknown {
+  if (body.length === 0) {
+    throw new Error('Body is empty; expected a JSON reading or array of readings');
+  }
+  try {
+    return secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof SyntaxError && !/prototype/i.test(message)) {
+      throw new Error(`Body is not valid JSON: ${message.slice(0, 200)}`);
+    }
+    throw new Error(
+      'Body contains a forbidden key ("__proto__", or "constructor" holding "prototype"): it is not allowed in any object',
+    );
+  }
 }
 
 /** Validation for query DTOs: unknown parameters are an error, values are typed. */

@@ -30,6 +30,16 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   app.useGlobalPipes(globalPipes());
   app.useGlobalFilters(new DependencyUnavailableFilter());
   app.enableShutdownHooks();
+  // Graceful shutdown (stop taking work, flush, commit, disconnect) is bounded: past the limit, exit anyway.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: shutting down (at most ${config.SHUTDOWN_TIMEOUT_MS} ms)`);
+      setTimeout(() => {
+        logger.error(`shutdown took longer than ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting`);
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    });
+  }
   if (role !== 'api') {
     app.connectMicroservice({ strategy: app.get(KafkaConsumerHost).server }, { inheritAppConfig: true });
   }

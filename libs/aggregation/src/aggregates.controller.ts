@@ -1,6 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
+import { KnownQueryKeys } from '@funnel/contracts';
+
 import { AggregatesQueryDto } from './aggregates-query.dto.js';
 import { AggregatesResponseDto } from './aggregates-response.dto.js';
 import { AggregationService } from './aggregation.service.js';
@@ -11,6 +13,7 @@ export class AggregatesController {
   constructor(private readonly aggregation: AggregationService) {}
 
   @Get()
+  @KnownQueryKeys('sensorId', 'metric', 'from', 'to', 'window')
   @ApiOperation({
     summary: 'Windowed aggregates of one series',
     description:

@@ -6,8 +6,8 @@ export const MAX_WINDOW_MS = 366 * UNIT_MS.d;
 
 /** Width in ms of a window name (`minute`, `hour`, `day`) or fixed duration (`30s`, `5m`, `6h`, `7d`), else undefined. */
 export function parseWindow(window: string): number | undefined {
-  if (window in NAMED) {
-    return NAMED[window];
+  if (Object.hasOwn(NAMED, window)) {
+    return NAMED[window]!;
   }
   const match = DURATION.exec(window);
   if (!match) {

@@ -137,12 +137,47 @@ export class FunnelConfig {
   @Max(10000000)
   BUFFER_HIGH_WATER!: number;
 
+  @Setting({
+    default: '10000',
+    description:
+      'After taking over a partition, how long to wait before writing replayed readings when the previous owner announced a write this recently (ms): lets a write still in flight land before ids are checked',
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  DEDUP_SETTLE_MS!: number;
+
+  @Setting({
+    default: '86400000',
+    description:
+      'How far back (ms) a retried request is matched by id: a reading whose id (client id or Idempotency-Key) is already stored with a timestamp up to this much earlier is not stored again',
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(2592000000)
+  IDEMPOTENCY_WINDOW_MS!: number;
+
   @Setting({ default: '10000', description: 'Most readings accepted in one POST', roles: ['api', 'all'] })
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(1000000)
   MAX_POINTS_PER_REQUEST!: number;
+
+  @Setting({
+    default: '200000',
+    description: 'Most readings awaiting the broker ack at once; beyond it the api answers 503 (backpressure)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000000)
+  MAX_INFLIGHT_POINTS!: number;
 
   @Setting({
     default: '5242880',
@@ -172,6 +207,16 @@ export class FunnelConfig {
   @Min(1)
   @Max(1000000)
   MAX_BUCKETS!: number;
+
+  @Setting({
+    default: '30000',
+    description: 'On SIGTERM: stop taking work, flush, commit and disconnect within this time (ms), else exit anyway',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  SHUTDOWN_TIMEOUT_MS!: number;
 
   @Setting({ default: 'info', description: 'Log level: fatal, error, warn, info, debug, trace or silent' })
   @IsIn(LOG_LEVELS)

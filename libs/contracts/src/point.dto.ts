@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNumber, IsOptional, IsString, Length, Matches, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsNumber, IsString, Length, Matches, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 
 /** Characters allowed in sensor ids, metric names and tag keys. */
 export const NAME_PATTERN = /^[A-Za-z0-9._:-]+$/;
@@ -19,10 +19,23 @@ export function parseTimestamp(value: unknown): number | undefined {
   }
   if (typeof value === 'string' && ISO_DATE_TIME.test(value)) {
     const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
+    return Number.isNaN(ms) || !isCalendarDateTime(value) ? undefined : ms;
   }
   return undefined;
 }
+
+/** Date.parse rolls 2026-02-30 over into March and takes hour 24; a reading's date must exist as written. */
+function isCalendarDateTime(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const hour = Number(value.slice(11, 13));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23;
+}
+
+/** Present, even if null: null is a value to validate (and reject), not a missing field. */
+const IsPresent = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -75,8 +88,25 @@ function IsTags(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** Ids of readings and Idempotency-Key values: 1-128 characters of this set. */
+export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** One sensor reading as producers POST it. */
 export class PointDto {
+  @ApiPropertyOptional({
+    example: 'boiler-7:2026-11-28T04:00:00Z',
+    minLength: 1,
+    maxLength: 128,
+    pattern: ID_PATTERN.source,
+    description:
+      'Optional client id of the reading: a reading with an id already stored is not stored again. ' +
+      'Without it, the api derives one from the Idempotency-Key header (or a per-request key) and the index.',
+  })
+  @IsPresent()
+  @IsString({ message: 'must be a string' })
+  @Matches(ID_PATTERN, { message: 'must be 1-128 characters of [A-Za-z0-9._:-]' })
+  id?: string;
+
   @ApiProperty({ example: 'boiler-7', minLength: 1, maxLength: 128, pattern: NAME_PATTERN.source })
   @IsString({ message: 'must be a string' })
   @Length(1, 128, { message: 'must be 1-128 characters long' })
@@ -102,7 +132,7 @@ export class PointDto {
       'ISO-8601 date-time with a zone, or epoch milliseconds; defaults to the time the API received it. ' +
       'Rejected before 1970-01-01 or more than MAX_FUTURE_SKEW_MS in the future.',
   })
-  @IsOptional()
+  @IsPresent()
   @IsTimestamp()
   ts?: string | number;
 
@@ -112,10 +142,10 @@ export class PointDto {
     example: { site: 'plant-a', floor: '2' },
     description: `At most ${MAX_TAGS} string-to-string pairs`,
   })
-  @IsOptional()
+  @IsPresent()
   @IsTags()
   tags?: Record<string, string>;
 }
 
 /** Property names a reading may carry; anything else is rejected. */
-export const POINT_FIELDS: ReadonlySet<string> = new Set(['sensorId', 'metric', 'value', 'ts', 'tags']);
+export const POINT_FIELDS: ReadonlySet<string> = new Set(['id', 'sensorId', 'metric', 'value', 'ts', 'tags']);

@@ -1,4 +1,4 @@
-import { NAME_PATTERN, tagsProblem } from './point.dto.js';
+import { ID_PATTERN, NAME_PATTERN, tagsProblem } from './point.dto.js';
 import type { PointsRecord, WirePoint } from './points-record.js';
 
 /** A Kafka record that is not a valid PointsRecord, and why. */
@@ -13,7 +13,10 @@ function pointProblem(p: unknown): string | undefined {
   if (p === null || typeof p !== 'object' || Array.isArray(p)) {
     return 'is not an object';
   }
-  const { sensorId, metric, value, ts, tags } = p as Record<string, unknown>;
+  const { id, sensorId, metric, value, ts, tags } = p as Record<string, unknown>;
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+    return 'has an invalid id';
+  }
   if (typeof sensorId !== 'string' || sensorId.length < 1 || sensorId.length > 128 || !NAME_PATTERN.test(sensorId)) {
     return 'has an invalid sensorId';
   }
@@ -59,5 +62,5 @@ export function decodePointsRecord(value: unknown): PointsRecord {
       throw new RecordRejected(`points[${i}] ${problem}`);
     }
   }
-  return { v: 1, receivedAt: record.receivedAt, points: record.points as WirePoint[] };
+  return { v: 1, receivedAt: record.receivedAt, idem: record.idem === true, points: record.points as WirePoint[] };
 }

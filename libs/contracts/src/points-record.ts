@@ -7,11 +7,18 @@ export interface PointsRecord {
   v: 1;
   /** Epoch ms when the api received the request. */
   receivedAt: number;
+  /**
+   * True when the ids came from the client (an `id` field or an Idempotency-Key), so a client retry may
+   * repeat them: the worker then checks them against what is stored. Api-made ids are unique per request.
+   */
+  idem?: boolean;
   points: WirePoint[];
 }
 
 /** A validated reading, normalised: `ts` is always epoch milliseconds. */
 export interface WirePoint {
+  /** Unique id of the reading: the client's, or derived by the api. */
+  id: string;
   sensorId: string;
   metric: string;
   value: number;

@@ -15,6 +15,11 @@ export interface PointRules {
   maxFutureSkewMs: number;
 }
 
+/** Where ids come from for readings without one: `${idPrefix}${index}`. */
+export interface IdSource {
+  idPrefix: string;
+}
+
 export type PointsValidation =
   | { ok: true; points: WirePoint[] }
   | { ok: false; tooMany?: false; errors: PointRejection[] }
@@ -24,7 +29,7 @@ export type PointsValidation =
  * Validates a parsed POST body (one reading or an array of them) against every reading rule and
  * returns either all readings normalised (ts in epoch ms, defaulted to `now`) or every problem found.
  */
-export function validatePoints(body: unknown, rules: PointRules, now: number): PointsValidation {
+export function validatePoints(body: unknown, rules: PointRules, now: number, ids: IdSource): PointsValidation {
   const items = Array.isArray(body) ? body : [body];
   if (Array.isArray(body) && body.length === 0) {
     return { ok: false, errors: [{ index: -1, field: '', reason: 'body must contain at least one reading' }] };
@@ -36,7 +41,7 @@ export function validatePoints(body: unknown, rules: PointRules, now: number): P
   const points: WirePoint[] = [];
   for (let index = 0; index < items.length; index++) {
     const before = errors.length;
-    const point = validatePoint(items[index], index, rules, now, errors);
+    const point = validatePoint(items[index], index, rules, now, errors, ids);
     if (point && errors.length === before) {
       points.push(point);
     }
@@ -50,11 +55,13 @@ function validatePoint(
   rules: PointRules,
   now: number,
   errors: PointRejection[],
+  ids: IdSource,
 ): WirePoint | undefined {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
     errors.push({ index, field: '', reason: 'must be a JSON object' });
     return undefined;
   }
+  const before = errors.length;
   const source = item as Record<string, unknown>;
   // Copy only known fields onto a fresh DTO: unknown keys are reported, never assigned.
   const dto = new PointDto() as unknown as Record<string, unknown>;
@@ -84,7 +91,16 @@ function validatePoint(
     }
     ts = parsed;
   }
-  const wire: WirePoint = { sensorId: point.sensorId, metric: point.metric, value: point.value, ts };
+  if (errors.length > before) {
+    return undefined;
+  }
+  const wire: WirePoint = {
+    id: point.id ?? `${ids.idPrefix}${index}`,
+    sensorId: point.sensorId,
+    metric: point.metric,
+    value: point.value,
+    ts,
+  };
   if (point.tags !== undefined && Object.keys(point.tags).length > 0) {
     wire.tags = point.tags;
   }

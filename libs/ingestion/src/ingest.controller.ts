@@ -1,9 +1,20 @@
-import { BadRequestException, Body, Controller, HttpCode, PayloadTooLargeException, Post } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  PayloadTooLargeException,
+  Post,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiExtraModels,
+  ApiHeader,
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
@@ -17,6 +28,19 @@ import { PointDto, validatePoints } from '@funnel/contracts';
 
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
 import { PointsPublisher } from './points.publisher.js';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * Prefix of the ids of readings sent without one: derived from the Idempotency-Key (the same key gives
+ * the same ids) or random per request. Hashed so that any key yields a short id of the allowed characters.
+ */
+function idPrefixFor(idempotencyKey: string | undefined): string {
+  if (idempotencyKey === undefined) {
+    return `r:${randomBytes(12).toString('hex')}:`;
+  }
+  return `k:${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}:`;
+}
 
 @ApiTags('ingest')
 @ApiExtraModels(PointDto)
@@ -47,13 +71,31 @@ export class IngestController {
       },
     },
   })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Optional, 1-128 printable ASCII characters. Readings without an `id` get ids derived from this key and their ' +
+      'index, so retrying the same request with the same key stores each reading once.',
+  })
   @ApiAcceptedResponse({ type: AcceptedDto })
   @ApiBadRequestResponse({ type: RejectedDto, description: 'Invalid readings (all listed) or malformed JSON' })
   @ApiPayloadTooLargeResponse({ description: 'Body over MAX_BODY_BYTES or more than MAX_POINTS_PER_REQUEST readings' })
   @ApiUnsupportedMediaTypeResponse({ description: 'Body is not application/json' })
   @ApiServiceUnavailableResponse({ description: 'Kafka did not acknowledge; retry after the Retry-After seconds' })
-  async ingest(@Body() body: unknown): Promise<AcceptedDto> {
+  async ingest(
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ): Promise<AcceptedDto> {
     const receivedAt = Date.now();
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'Idempotency-Key must be 1-128 printable ASCII characters',
+        errors: [{ index: -1, field: 'Idempotency-Key', reason: 'must be 1-128 printable ASCII characters' }],
+      });
+    }
     if (body === undefined || body === null) {
       throw new BadRequestException({
         statusCode: 400,
@@ -61,10 +103,12 @@ export class IngestController {
         errors: [],
       });
     }
+    const idPrefix = idPrefixFor(idempotencyKey);
     const result = validatePoints(
       body,
       { maxPoints: this.config.MAX_POINTS_PER_REQUEST, maxFutureSkewMs: this.config.MAX_FUTURE_SKEW_MS },
       receivedAt,
+      { idPrefix },
     );
     if (!result.ok) {
       if (result.tooMany) {
@@ -81,7 +125,9 @@ export class IngestController {
         errors: result.errors,
       });
     }
-    await this.publisher.publish(result.points, receivedAt);
+    // Ids a client chose may repeat across requests; the worker checks those against the store.
+    const clientIds = idempotencyKey !== undefined || result.points.some((p) => !p.id.startsWith(idPrefix));
+    await this.publisher.publish(result.points, receivedAt, clientIds);
     return { accepted: result.points.length };
   }
 }

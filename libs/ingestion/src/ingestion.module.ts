@@ -4,13 +4,16 @@ import { Partitioners } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
 import { kafkaClientConfig } from '@funnel/kafka';
+import { StorageModule } from '@funnel/storage';
 
+import { DeadLettersController } from './dead-letters.controller.js';
 import { IngestController } from './ingest.controller.js';
 import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
 
 /** The api's side of the pipeline: validate, publish, answer after the broker's ack. Producer only. */
 @Module({
   imports: [
+    StorageModule,
     ClientsModule.registerAsync([
       {
         name: KAFKA_PRODUCER,
@@ -28,7 +31,7 @@ import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
       },
     ]),
   ],
-  controllers: [IngestController],
+  controllers: [IngestController, DeadLettersController],
   providers: [PointsPublisher],
   exports: [PointsPublisher],
 })

@@ -21,6 +21,10 @@ export class BrokerUnavailable extends DependencyUnavailable {
 export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Publisher');
   connected = false;
+  /** Readings sent and not yet acknowledged by the broker. */
+  inFlight = 0;
+  /** Requests refused because the send queue was full. */
+  refused = 0;
 
   constructor(
     @Inject(KAFKA_PRODUCER) private readonly client: ClientKafka,
@@ -41,18 +45,44 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
     await this.client.close();
   }
 
+  /** Publishes records as they are (dead-letter replay), awaiting the broker's ack. */
+  async publishRaw(records: { key: string | null; value: string }[]): Promise<void> {
+    try {
+      await this.client.connect();
+      await this.client.producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages: records });
+    } catch (error) {
+      throw new BrokerUnavailable(error);
+    }
+  }
+
   /** Publishes the readings of one request in records of at most KAFKA_POINTS_PER_RECORD, in one produce call. */
-  async publish(points: WirePoint[], receivedAt: number): Promise<void> {
+  async publish(points: WirePoint[], receivedAt: number, clientIds: boolean): Promise<void> {
+    if (this.inFlight + points.length > this.config.MAX_INFLIGHT_POINTS) {
+      this.refused++;
+      throw new BrokerUnavailable(
+        new Error(`send queue full: ${this.inFlight} readings awaiting the broker's ack (MAX_INFLIGHT_POINTS)`),
+      );
+    }
     const size = this.config.KAFKA_POINTS_PER_RECORD;
     const messages = [];
     for (let i = 0; i < points.length; i += size) {
       const value: PointsRecord = { v: 1, receivedAt, points: points.slice(i, i + size) };
-      messages.push({ value });
+      if (clientIds) {
+        value.idem = true;
+        // A retry of the same request makes the same records: keyed by their first id, it lands on the
+        // same partition, so one worker sees both copies in order and drops the second.
+        messages.push({ key: value.points[0]!.id, value });
+      } else {
+        messages.push({ value });
+      }
     }
+    this.inFlight += points.length;
     try {
       await lastValueFrom(this.client.emitBatch(this.config.KAFKA_TOPIC, { messages }), { defaultValue: undefined });
     } catch (error) {
       throw new BrokerUnavailable(error);
+    } finally {
+      this.inFlight -= points.length;
     }
   }
 }

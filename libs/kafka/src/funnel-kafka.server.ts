@@ -14,6 +14,8 @@ export type ConsumerState = 'starting' | 'joined' | 'rebalancing' | 'crashed' | 
 export class FunnelKafkaServer extends ServerKafka {
   state: ConsumerState = 'starting';
   private closing = false;
+  private startCallback: () => void = () => undefined;
+  private readonly groupJoinListeners: Array<() => void> = [];
   lastError?: string;
 
   constructor(
@@ -31,6 +33,7 @@ export class FunnelKafkaServer extends ServerKafka {
    * not-ready and keep trying, so a fresh consumer is made every RETRY_MS until one joins.
    */
   override async start(callback: () => void): Promise<void> {
+    this.startCallback = callback;
     while (!this.closing) {
       try {
         await this.beforeStart();
@@ -45,6 +48,18 @@ export class FunnelKafkaServer extends ServerKafka {
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }
+  }
+
+  /** Called (synchronously) whenever the consumer joins its group with a new assignment. */
+  onGroupJoin(listener: () => void): void {
+    this.groupJoinListeners.push(listener);
+  }
+
+  private async recover(crashed: Consumer): Promise<void> {
+    await crashed.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    await this.start(this.startCallback);
   }
 
   override async close(): Promise<void> {
@@ -68,11 +83,23 @@ export class FunnelKafkaServer extends ServerKafka {
       return;
     }
     const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
-    consumer.on(GROUP_JOIN, () => (this.state = 'joined'));
+    consumer.on(GROUP_JOIN, () => {
+      this.state = 'joined';
+      this.groupJoinListeners.forEach((listener) => listener());
+    });
     consumer.on(REBALANCING, () => (this.state = 'rebalancing'));
     consumer.on(CRASH, (event) => {
+      const { error, restart } = event.payload as { error?: Error; restart?: boolean };
       this.state = 'crashed';
-      this.lastError = String((event.payload as { error?: Error }).error?.message ?? 'unknown');
+      this.lastError = String(error?.message ?? 'unknown');
+      // kafkajs restarts the consumer itself after retriable errors; after others it stays down while the
+      // process lives on, so a fresh consumer is started here instead.
+      if (restart === false && !this.closing) {
+        this.logger.error(
+          `Kafka consumer crashed and will not restart by itself (${this.lastError}); starting a new one`,
+        );
+        void this.recover(consumer);
+      }
     });
     consumer.on(STOP, () => (this.state = 'stopped'));
     consumer.on(DISCONNECT, () => (this.state = 'disconnected'));

@@ -14,12 +14,15 @@ export async function ensureTopic(config: FunnelConfig, logger: Logger): Promise
   try {
     await admin.connect();
     const existing = await admin.listTopics();
-    if (!existing.includes(config.KAFKA_TOPIC)) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: config.KAFKA_TOPIC, numPartitions: config.KAFKA_TOPIC_PARTITIONS }],
-      });
-      logger.log(`created topic ${config.KAFKA_TOPIC} with ${config.KAFKA_TOPIC_PARTITIONS} partitions`);
+    // The dead-letter topic gets one partition: it is small, and one partition keeps it in arrival order.
+    const wanted = [
+      { topic: config.KAFKA_TOPIC, numPartitions: config.KAFKA_TOPIC_PARTITIONS },
+      { topic: `${config.KAFKA_TOPIC}.dlq`, numPartitions: 1 },
+    ].filter((t) => !existing.includes(t.topic));
+    if (wanted.length > 0) {
+      // false (not an error) when another process created them in the meantime
+      await admin.createTopics({ waitForLeaders: true, topics: wanted });
+      logger.log(`ensured topics ${wanted.map((t) => `${t.topic} (${t.numPartitions} partitions)`).join(', ')}`);
     }
     return true;
   } catch (error) {

@@ -1,4 +1,6 @@
 export { FlushScheduler, type FlushStats } from './flush.scheduler.js';
 export { KafkaConsumerHost, POINTS_PATTERN } from './kafka-consumer.host.js';
 export { PointsBuffer, type Batch, type BufferedRecord } from './points-buffer.js';
+export { PartitionFence } from './partition-fence.js';
+export { PointsConsumer } from './points.consumer.js';
 export { PipelineModule } from './pipeline.module.js';

@@ -18,7 +18,7 @@ export class KafkaConsumerHost {
     this.server = new FunnelKafkaServer(
       {
         client: kafkaClientConfig(config, 'worker'),
-        consumer: { groupId: config.KAFKA_GROUP_ID, sessionTimeout: 30000, heartbeatInterval: 3000 },
+        consumer: { groupId: config.KAFKA_GROUP_ID, sessionTimeout: 10000, heartbeatInterval: 1000 },
         producer: { createPartitioner: Partitioners.DefaultPartitioner },
         subscribe: { fromBeginning: true },
         run: { autoCommit: false },

@@ -3,8 +3,10 @@ import { ScheduleModule } from '@nestjs/schedule';
 
 import { StorageModule } from '@funnel/storage';
 
+import { AssignmentTracker } from './assignment.tracker.js';
 import { FlushScheduler } from './flush.scheduler.js';
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
+import { PartitionFence } from './partition-fence.js';
 import { PointsBuffer } from './points-buffer.js';
 import { PointsConsumer } from './points.consumer.js';
 
@@ -12,7 +14,13 @@ import { PointsConsumer } from './points.consumer.js';
 @Module({
   imports: [ScheduleModule.forRoot(), StorageModule],
   controllers: [PointsConsumer],
-  providers: [{ provide: PointsBuffer, useFactory: () => new PointsBuffer() }, FlushScheduler, KafkaConsumerHost],
+  providers: [
+    { provide: PointsBuffer, useFactory: () => new PointsBuffer() },
+    FlushScheduler,
+    KafkaConsumerHost,
+    PartitionFence,
+    AssignmentTracker,
+  ],
   exports: [KafkaConsumerHost, FlushScheduler, PointsBuffer],
 })
 export class PipelineModule {}

@@ -1,4 +1,5 @@
 import type { WirePoint } from '@funnel/contracts';
+import type { DeadLetter } from '@funnel/storage';
 
 /** Readings of one consumed Kafka record, with where they came from. */
 export interface BufferedRecord {
@@ -7,14 +8,37 @@ export interface BufferedRecord {
   /** Kafka offset as kafkajs gives it (a decimal string). */
   offset: string;
   points: WirePoint[];
+  /** Fencing epoch of the partition claim this record was consumed under. */
+  epoch: number;
+  /** The readings may already be stored (client-chosen ids, a replayed range, or a failed write): check ids. */
+  checkIds: boolean;
+  /**
+   * The ids were chosen by the client (its own ids, or an Idempotency-Key): a retry may carry a later
+   * timestamp than the stored copy (defaulted to the time received), so they are matched back over
+   * IDEMPOTENCY_WINDOW_MS rather than at the exact timestamp.
+   */
+  idem?: boolean;
+  /** Epoch ms the api received the readings. */
+  receivedAt: number;
+  /** Set for a record that could not be used: kept (without readings) so its offset is committed in order. */
+  deadLetter?: DeadLetter;
+}
+
+/** One topic-partition's share of a batch. */
+export interface PartitionSlice {
+  topic: string;
+  partition: number;
+  epoch: number;
+  /** Highest offset in the batch. */
+  through: bigint;
 }
 
 /** A set of whole records taken out of the buffer to be written together. */
 export interface Batch {
+  /** Buffer generation the records were taken from; a batch of an older generation is never put back. */
+  generation: number;
   records: BufferedRecord[];
-  points: WirePoint[];
-  /** Per topic-partition, the offset to commit once `points` are written: highest offset + 1. */
-  commits: { topic: string; partition: number; offset: string }[];
+  partitions: PartitionSlice[];
 }
 
 /**
@@ -25,7 +49,8 @@ export interface Batch {
 export class PointsBuffer {
   private records: BufferedRecord[] = [];
   private count = 0;
-  /** Highest offset taken in per topic-partition since start, to drop redeliveries after a rebalance. */
+  private gen = 0;
+  /** Highest offset taken in per topic-partition since the last assignment, to drop redeliveries. */
   private readonly highest = new Map<string, bigint>();
 
   /** Readings currently buffered. */
@@ -33,9 +58,13 @@ export class PointsBuffer {
     return this.count;
   }
 
-  /** Records currently buffered (a rejected record is kept with no readings so its offset is committed). */
+  /** Records currently buffered (including dead letters, which carry no readings). */
   get pendingRecords(): number {
     return this.records.length;
+  }
+
+  get generation(): number {
+    return this.gen;
   }
 
   /** Adds a record; returns false (and keeps nothing) if this offset was already taken in. */
@@ -65,25 +94,45 @@ export class PointsBuffer {
     }
     const records = this.records.splice(0, n);
     this.count -= points;
-    return { records, points: records.flatMap((r) => r.points), commits: commitsOf(records) };
+    return { generation: this.gen, records, partitions: slicesOf(records) };
   }
 
-  /** Puts a batch that could not be written back at the front, in its original order. */
-  putBack(batch: Batch): void {
-    this.records = [...batch.records, ...this.records];
-    this.count += batch.points.length;
+  /**
+   * Puts records that could not be written back at the front, in their original order, marked so that
+   * their ids are checked next time (an unordered insert may have stored some before failing).
+   * Records from before the last `clear()` are dropped: Kafka redelivers them to the partition's owner.
+   */
+  putBack(batch: Batch, records: BufferedRecord[] = batch.records): void {
+    if (batch.generation !== this.gen) {
+      return;
+    }
+    this.records = [...records.map((r) => ({ ...r, checkIds: true })), ...this.records];
+    this.count += records.reduce((n, r) => n + r.points.length, 0);
+  }
+
+  /**
+   * Forgets everything after a partition reassignment: Kafka redelivers every uncommitted record from
+   * the committed offset, so keeping these would store them twice.
+   */
+  clear(): void {
+    this.records = [];
+    this.count = 0;
+    this.gen++;
+    this.highest.clear();
   }
 }
 
-function commitsOf(records: BufferedRecord[]): Batch['commits'] {
-  const top = new Map<string, { topic: string; partition: number; offset: bigint }>();
+function slicesOf(records: BufferedRecord[]): PartitionSlice[] {
+  const slices = new Map<string, PartitionSlice>();
   for (const r of records) {
     const key = `${r.topic}:${r.partition}`;
     const offset = BigInt(r.offset);
-    const current = top.get(key);
-    if (!current || offset > current.offset) {
-      top.set(key, { topic: r.topic, partition: r.partition, offset });
+    const slice = slices.get(key);
+    if (!slice) {
+      slices.set(key, { topic: r.topic, partition: r.partition, epoch: r.epoch, through: offset });
+    } else if (offset > slice.through) {
+      slice.through = offset;
     }
   }
-  return [...top.values()].map((t) => ({ topic: t.topic, partition: t.partition, offset: (t.offset + 1n).toString() }));
+  return [...slices.values()];
 }

@@ -1,50 +1,135 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
 
-import { RecordRejected, decodePointsRecord, type WirePoint } from '@funnel/contracts';
+import { RecordRejected, decodePointsRecord, type PointsRecord } from '@funnel/contracts';
+import type { DeadLetter } from '@funnel/storage';
 
+import { AssignmentTracker } from './assignment.tracker.js';
 import { FlushScheduler } from './flush.scheduler.js';
 import { POINTS_PATTERN } from './kafka-consumer.host.js';
+import { PartitionFence, type OwnedPartition } from './partition-fence.js';
 import { PointsBuffer } from './points-buffer.js';
+
+const CLAIM_RETRY_MS = 1000;
 
 /** Takes readings records off Kafka into the buffer; the flush writes them and commits. */
 @Controller()
 export class PointsConsumer {
   private readonly logger = new Logger('Consumer');
   consumed = 0;
-  rejected = 0;
+  deadLettered = 0;
 
   constructor(
     private readonly buffer: PointsBuffer,
     private readonly flush: FlushScheduler,
+    private readonly fence: PartitionFence,
+    private readonly assignment: AssignmentTracker,
   ) {}
 
   @EventPattern(POINTS_PATTERN)
-  onRecord(@Payload() value: unknown, @Ctx() kafkaContext: unknown): void {
+  async onRecord(@Payload() value: unknown, @Ctx() kafkaContext: unknown): Promise<void> {
     const context = kafkaContext as KafkaContext;
+    const topic = context.getTopic();
+    const partition = context.getPartition();
     const message = context.getMessage();
-    let points: WirePoint[];
+    await this.assignment.settled();
+    const owned = await this.ownership(context);
+
+    let record: PointsRecord | undefined;
+    let deadLetter: DeadLetter | undefined;
     try {
-      points = decodePointsRecord(value).points;
+      record = decodePointsRecord(value);
     } catch (error) {
       if (!(error instanceof RecordRejected)) {
         throw error;
       }
-      this.rejected++;
-      this.logger.warn(
-        `skipping record ${context.getTopic()}/${context.getPartition()}@${message.offset}: ${error.reason}`,
-      );
-      points = []; // kept without readings so that its offset is committed in order
+      deadLetter = await this.sendToDeadLetters(context, value, error.reason);
     }
+    const offset = BigInt(message.offset);
     const added = this.buffer.add({
-      topic: context.getTopic(),
-      partition: context.getPartition(),
+      topic,
+      partition,
       offset: message.offset,
-      points,
+      points: record?.points ?? [],
+      epoch: owned.epoch,
+      idem: record?.idem ?? false,
+      checkIds: (record?.idem ?? false) || (owned.checkThrough !== undefined && offset <= owned.checkThrough),
+      receivedAt: record?.receivedAt ?? Date.now(),
+      deadLetter,
     });
     if (added) {
-      this.consumed += points.length;
+      this.consumed += record?.points.length ?? 0;
       this.flush.afterAdd();
     }
   }
+
+  /**
+   * This partition's claim, made on the first record after an assignment. Retries while MongoDB is away
+   * (heartbeating so the group keeps us), and waits out a write an earlier owner may still have in flight.
+   */
+  private async ownership(context: KafkaContext): Promise<OwnedPartition> {
+    for (;;) {
+      try {
+        const owned = await this.fence.claim(context.getTopic(), context.getPartition());
+        while (Date.now() < owned.settleUntil) {
+          await context.getHeartbeat()();
+          await sleep(Math.min(1000, owned.settleUntil - Date.now()));
+        }
+        return owned;
+      } catch (error) {
+        this.logger.warn(
+          `cannot claim partition ${context.getPartition()} yet (${(error as Error).message}); retrying`,
+        );
+        await context
+          .getHeartbeat()()
+          .catch(() => undefined);
+        await sleep(CLAIM_RETRY_MS);
+      }
+    }
+  }
+
+  /**
+   * Sends an unusable record to `<topic>.dlq` (awaiting the broker's ack, before its offset can be
+   * committed) with headers saying why and where it came from. The partition moves on.
+   */
+  private async sendToDeadLetters(context: KafkaContext, value: unknown, reason: string): Promise<DeadLetter> {
+    const message = context.getMessage();
+    const topic = context.getTopic();
+    const partition = context.getPartition();
+    const raw = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+    const key = message.key === null || message.key === undefined ? null : String(message.key);
+    await context.getProducer().send({
+      topic: `${topic}.dlq`,
+      acks: -1,
+      messages: [
+        {
+          key,
+          value: raw,
+          headers: {
+            'funnel-dlq-reason': reason,
+            'funnel-dlq-source-topic': topic,
+            'funnel-dlq-source-partition': String(partition),
+            'funnel-dlq-source-offset': String(message.offset),
+            'funnel-dlq-at': new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    this.deadLettered++;
+    this.logger.warn(`record ${topic}/${partition}@${message.offset} sent to ${topic}.dlq: ${reason}`);
+    return {
+      _id: `${topic}:${partition}:${message.offset}`,
+      sourceTopic: topic,
+      partition,
+      offset: String(message.offset),
+      reason,
+      key,
+      value: raw,
+      deadLetteredAt: new Date(),
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

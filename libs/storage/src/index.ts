@@ -1,3 +1,5 @@
+export { DeadLettersRepository, type DeadLetter } from './dead-letters.repository.js';
+export { PartitionProgressRepository, type PartitionClaim } from './partition-progress.repository.js';
 export { StoredPoint } from './point.schema.js';
 export {
   PointsRepository,

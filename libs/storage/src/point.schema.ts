@@ -16,6 +16,9 @@ export class PointMeta {
 /** One stored reading in the time-series collection (timeField `ts`, metaField `meta`). */
 @Schema({ versionKey: false, autoCreate: false, autoIndex: false })
 export class StoredPoint {
+  @Prop({ required: true })
+  id!: string;
+
   @Prop({ required: true, type: Date })
   ts!: Date;
 

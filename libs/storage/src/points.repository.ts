@@ -117,13 +117,17 @@ export class PointsRepository {
       return 0;
     }
     const docs = points.map((p) => ({
+      id: p.id,
       ts: new Date(p.ts),
       meta: p.tags
         ? { sensorId: p.sensorId, metric: p.metric, tags: p.tags }
         : { sensorId: p.sensorId, metric: p.metric },
       value: p.value,
     }));
-    const result = await orUnavailable(() => this.model.collection.insertMany(docs, { ordered: false }));
+    // Bounded (and aborted server-side via maxTimeMS) so that a partition's next owner, which waits
+    // DEDUP_SETTLE_MS before checking replayed ids, never races a write still in flight.
+    const timeoutMS = Math.max(1000, Math.floor(this.config.DEDUP_SETTLE_MS * 0.8));
+    const result = await orUnavailable(() => this.model.collection.insertMany(docs, { ordered: false, timeoutMS }));
     return result.insertedCount;
   }
 
@@ -164,6 +168,37 @@ export class PointsRepository {
       max: Number(r.max),
       sum: Number(r.sum),
     }));
+  }
+
+  /**
+   * Which of these readings are already stored, by id. The query is narrowed by sensor and time range so
+   * that it reads only the buckets the readings would be in (time-series collections have no unique index).
+   * `lookbackMs` widens the range backwards, for retried requests whose readings took the time received.
+   */
+  async existingIds(points: readonly WirePoint[], lookbackMs = 0): Promise<Set<string>> {
+    if (points.length === 0) {
+      return new Set();
+    }
+    let minTs = Infinity;
+    let maxTs = -Infinity;
+    for (const p of points) {
+      minTs = Math.min(minTs, p.ts);
+      maxTs = Math.max(maxTs, p.ts);
+    }
+    const sensors = [...new Set(points.map((p) => p.sensorId))];
+    const found = await orUnavailable(() =>
+      this.model.collection
+        .find(
+          {
+            'meta.sensorId': { $in: sensors },
+            ts: { $gte: new Date(minTs - lookbackMs), $lte: new Date(maxTs) },
+            id: { $in: points.map((p) => p.id) },
+          },
+          { projection: { _id: 0, id: 1 } },
+        )
+        .toArray(),
+    );
+    return new Set(found.map((d) => String(d.id)));
   }
 
   /** Round trip to the server; rejects when it does not answer. */

@@ -4,6 +4,8 @@ import type { Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
+import { DeadLettersRepository } from './dead-letters.repository.js';
+import { PartitionProgressRepository } from './partition-progress.repository.js';
 import { StoredPoint } from './point.schema.js';
 import { PointsRepository } from './points.repository.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
@@ -43,7 +45,7 @@ const logger = new Logger('MongoDB');
       },
     ]),
   ],
-  providers: [PointsRepository, StorageLifecycle],
-  exports: [PointsRepository, StorageLifecycle],
+  providers: [PointsRepository, StorageLifecycle, PartitionProgressRepository, DeadLettersRepository],
+  exports: [PointsRepository, StorageLifecycle, PartitionProgressRepository, DeadLettersRepository],
 })
 export class StorageModule {}

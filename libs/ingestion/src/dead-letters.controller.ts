@@ -1,0 +1,96 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+
+import { FunnelConfig } from '@funnel/config';
+import { KnownQueryKeys } from '@funnel/contracts';
+import { DeadLettersRepository } from '@funnel/storage';
+
+import { PointsPublisher } from './points.publisher.js';
+
+class DeadLettersQueryDto {
+  @ApiPropertyOptional({ example: 50, minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+class ReplayDto {
+  @ApiProperty({ example: ['funnel.points:0:42'], description: 'Dead-letter ids (`<topic>:<partition>:<offset>`)' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  ids!: string[];
+}
+
+class DeadLetterDto {
+  @ApiProperty({ example: 'funnel.points:0:42' })
+  id!: string;
+  @ApiProperty({ example: 'points[0] has a value that is not a finite number' })
+  reason!: string;
+  @ApiProperty({ example: 'funnel.points' })
+  sourceTopic!: string;
+  @ApiProperty({ example: 0 })
+  partition!: number;
+  @ApiProperty({ example: '42' })
+  offset!: string;
+  @ApiProperty({ example: '{"v":1,"points":[...]}', description: 'The record value as received (first 64 KiB)' })
+  value!: string;
+  @ApiProperty({ example: '2026-11-28T04:00:00.000Z' })
+  deadLetteredAt!: string;
+  @ApiPropertyOptional({ example: '2026-11-28T05:00:00.000Z' })
+  replayedAt?: string;
+}
+
+/** Dead letters: records the worker could not use, kept in `<topic>.dlq` and listed from MongoDB. */
+@ApiTags('dead letters')
+@Controller('v1/dlq')
+export class DeadLettersController {
+  constructor(
+    private readonly deadLetters: DeadLettersRepository,
+    private readonly publisher: PointsPublisher,
+    private readonly config: FunnelConfig,
+  ) {}
+
+  @Get()
+  @KnownQueryKeys('limit')
+  @ApiOperation({ summary: 'Recent dead letters, newest first' })
+  @ApiOkResponse({ type: [DeadLetterDto] })
+  async list(@Query() query: DeadLettersQueryDto): Promise<DeadLetterDto[]> {
+    const letters = await this.deadLetters.list(query.limit ?? 100, this.config.KAFKA_TOPIC);
+    return letters.map(({ _id, key: _key, replays: _replays, ...letter }) => ({
+      ...letter,
+      id: _id,
+      deadLetteredAt: new Date(letter.deadLetteredAt).toISOString(),
+      replayedAt: letter.replayedAt ? new Date(letter.replayedAt).toISOString() : undefined,
+    }));
+  }
+
+  @Post('replay')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Send chosen dead letters back to the main topic',
+    description:
+      'For after the cause was fixed (e.g. a worker that rejected valid records). Answers after the broker ack.',
+  })
+  async replay(@Body() body: ReplayDto): Promise<{ replayed: number }> {
+    const ids = [...new Set(body.ids)];
+    const letters = await this.deadLetters.get(ids);
+    const missing = ids.filter((id) => !letters.some((l) => l._id === id));
+    if (missing.length > 0) {
+      throw new NotFoundException(`no dead letter with id ${missing.slice(0, 10).join(', ')}`);
+    }
+    const foreign = letters.filter((l) => l.sourceTopic !== this.config.KAFKA_TOPIC);
+    if (foreign.length > 0) {
+      throw new BadRequestException(`dead letters ${foreign.map((l) => l._id).join(', ')} came from another topic`);
+    }
+    await this.publisher.publishRaw(letters.map((l) => ({ key: l.key, value: l.value })));
+    await this.deadLetters.markReplayed(ids);
+    return { replayed: letters.length };
+  }
+}
