@@ -4,12 +4,15 @@ import { AggregationModule } from '@funnel/aggregation';
 import { FunnelConfig, FunnelConfigModule } from '@funnel/config';
 import { HealthModule } from '@funnel/health';
 import { IngestionModule } from '@funnel/ingestion';
+import { MetricsModule } from '@funnel/metrics';
 import { PipelineModule } from '@funnel/pipeline';
+
+import { loggingModule } from './logging.js';
 
 /** A process role is a module list over the same libs: api, worker, or both. */
 @Module({})
 export class FunnelModule {
-  static forRole(config: FunnelConfig): DynamicModule {
+  static forRole(config: FunnelConfig, version: string): DynamicModule {
     const role = config.FUNNEL_ROLE;
     const api = role === 'api' || role === 'all';
     const worker = role === 'worker' || role === 'all';
@@ -17,6 +20,8 @@ export class FunnelModule {
       module: FunnelModule,
       imports: [
         FunnelConfigModule.forRoot(config),
+        loggingModule(config, version),
+        MetricsModule.forRole(role, version),
         ...(api ? [IngestionModule, AggregationModule] : []),
         ...(worker ? [PipelineModule] : []),
         HealthModule.forRole(role),

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -12,9 +15,15 @@ export function httpAdapter(config: FunnelConfig): FastifyAdapter {
     // On shutdown: close idle keep-alive connections at once, let in-flight requests finish, answer 503 to new ones.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: requestId,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID, request.id);
+    done();
   });
   // JSON only: every other media type is answered 415 (the app is created with bodyParser: false).
-  const fastify = adapter.getInstance();
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -24,6 +33,18 @@ export function httpAdapter(config: FunnelConfig): FastifyAdapter {
     }
   });
   return adapter;
+}
+
+const REQUEST_ID = 'x-request-id';
+
+/**
+ * The id of a request, in every log line about it and echoed in `x-request-id`: the caller's own
+ * `x-request-id` when it is 1-128 printable ASCII characters (so ids follow a request across
+ * services), else a new UUID.
+ */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID];
+  return typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
 }
 
 /**

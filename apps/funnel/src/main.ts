@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { ConfigError, loadConfig, type FunnelConfig } from '@funnel/config';
+import { Logger as PinoLogger } from 'nestjs-pino';
+
+import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funnel/config';
 import { KafkaConsumerHost } from '@funnel/pipeline';
 
 import { DependencyUnavailableFilter } from './dependency-unavailable.filter.js';
@@ -13,20 +15,16 @@ import { globalPipes, httpAdapter, setupSwagger } from './http.js';
 
 const VERSION = '0.1.0';
 
-/** Nest's logger takes the list of levels to print; LOG_LEVEL names the least severe one. */
-function nestLogLevels(level: FunnelConfig['LOG_LEVEL']): LogLevel[] | false {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const upTo = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 }[level];
-  return upTo < 0 ? false : order.slice(0, upTo + 1);
-}
-
 async function bootstrap(config: FunnelConfig): Promise<void> {
   const role = config.FUNNEL_ROLE;
   const logger = new Logger(`funnel:${role}`);
-  const app = await NestFactory.create<NestFastifyApplication>(FunnelModule.forRole(config), httpAdapter(config), {
-    bodyParser: false,
-    logger: nestLogLevels(config.LOG_LEVEL),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    FunnelModule.forRole(config, VERSION),
+    httpAdapter(config),
+    // Nest's own boot lines wait for the JSON logger instead of going to the console.
+    { bodyParser: false, bufferLogs: true },
+  );
+  app.useLogger(app.get(PinoLogger));
   app.useGlobalPipes(globalPipes());
   app.useGlobalFilters(new DependencyUnavailableFilter());
   app.enableShutdownHooks();
@@ -59,6 +57,12 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   logger.log(
     `listening on ${base} (health: ${base}/health/live, ${base}/health/ready${role !== 'worker' ? `, docs: ${base}/docs` : ''})`,
   );
+}
+
+// `--help` or `config`: print every setting and exit, before reading or connecting to anything.
+if (process.argv.slice(2).some((arg) => ['--help', '-h', 'config', 'help'].includes(arg))) {
+  console.log(settingsHelp());
+  process.exit(0);
 }
 
 let config: FunnelConfig;

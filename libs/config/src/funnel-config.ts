@@ -138,6 +138,18 @@ export class FunnelConfig {
   BUFFER_HIGH_WATER!: number;
 
   @Setting({
+    default: '60000',
+    description:
+      'Worker readiness turns false when the consumer has taken in and committed nothing for this long (ms) while its partitions have lag',
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3600000)
+  CONSUMER_STALL_MS!: number;
+
+  @Setting({
     default: '10000',
     description:
       'After taking over a partition, how long to wait before writing replayed readings when the previous owner announced a write this recently (ms): lets a write still in flight land before ids are checked',

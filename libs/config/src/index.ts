@@ -10,3 +10,4 @@ export {
 } from './funnel-config.js';
 export { ConfigError, loadConfig } from './load-config.js';
 export { listSettings, type SettingInfo } from './setting.decorator.js';
+export { settingsHelp, settingsTable, tableInReadme, withTable } from './settings-docs.js';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 
 import { PointsPublisher } from '@funnel/ingestion';
-import { KafkaConsumerHost } from '@funnel/pipeline';
+import { ConsumerLagMonitor, KafkaConsumerHost } from '@funnel/pipeline';
 import { PointsRepository, StorageLifecycle } from '@funnel/storage';
 
 /** One dependency a role needs before it may report ready. */
@@ -58,13 +58,19 @@ export class ConsumerProbe implements ReadinessProbe {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly host: KafkaConsumerHost,
+    private readonly lagMonitor: ConsumerLagMonitor,
   ) {}
 
   async check(): Promise<HealthIndicatorResult> {
     const indicator = this.health.check('kafkaConsumer');
     const { state, lastError } = this.host.server;
-    return state === 'joined'
-      ? indicator.up({ state })
-      : indicator.down({ state, ...(lastError ? { lastError } : {}) });
+    if (state !== 'joined') {
+      return indicator.down({ state, ...(lastError ? { lastError } : {}) });
+    }
+    // Connected is not enough: a consumer that has work waiting and makes no progress is not ready.
+    const { lag, idleMs, stalled } = await this.lagMonitor.progress();
+    return stalled
+      ? indicator.down({ state, stalled, lag, idleMs, message: 'consumer made no progress while partitions have lag' })
+      : indicator.up({ state, lag: lag ?? 'unknown' });
   }
 }

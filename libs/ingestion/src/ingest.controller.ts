@@ -24,12 +24,20 @@ import {
 } from '@nestjs/swagger';
 
 import { FunnelConfig } from '@funnel/config';
-import { PointDto, validatePoints } from '@funnel/contracts';
+import { PointDto, validatePoints, type PointRejection } from '@funnel/contracts';
+import { FunnelMetrics } from '@funnel/metrics';
 
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
 import { PointsPublisher } from './points.publisher.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+const READING_FIELDS = new Set(['id', 'sensorId', 'metric', 'value', 'ts', 'tags']);
+
+/** Metric label of a rejected reading, from its first problem: a few fixed values, never client text. */
+function rejectionReason(problem: PointRejection): string {
+  if (problem.field === '') return 'not_an_object';
+  return READING_FIELDS.has(problem.field) ? `invalid_${problem.field}` : 'unknown_field';
+}
 
 /**
  * Prefix of the ids of readings sent without one: derived from the Idempotency-Key (the same key gives
@@ -49,6 +57,7 @@ export class IngestController {
   constructor(
     private readonly publisher: PointsPublisher,
     private readonly config: FunnelConfig,
+    private readonly metrics: FunnelMetrics,
   ) {}
 
   @Post()
@@ -112,12 +121,14 @@ export class IngestController {
     );
     if (!result.ok) {
       if (result.tooMany) {
+        this.metrics.readingsRejected.inc({ reason: 'too_many' }, result.count);
         throw new PayloadTooLargeException(
           `${result.count} readings in one request; at most ${this.config.MAX_POINTS_PER_REQUEST} (MAX_POINTS_PER_REQUEST)`,
         );
       }
-      const invalid = new Set(result.errors.map((e) => e.index)).size;
+      const invalid = this.countRejected(result.errors);
       const total = Array.isArray(body) ? body.length : 1;
+      this.metrics.readingsRejected.inc({ reason: 'in_invalid_request' }, total - invalid);
       throw new BadRequestException({
         statusCode: 400,
         error: 'Bad Request',
@@ -128,6 +139,19 @@ export class IngestController {
     // Ids a client chose may repeat across requests; the worker checks those against the store.
     const clientIds = idempotencyKey !== undefined || result.points.some((p) => !p.id.startsWith(idPrefix));
     await this.publisher.publish(result.points, receivedAt, clientIds);
+    this.metrics.readingsAccepted.inc(result.points.length);
     return { accepted: result.points.length };
+  }
+
+  /** Counts each invalid reading once, under the reason of its first problem; returns how many there were. */
+  private countRejected(problems: PointRejection[]): number {
+    const first = new Map<number, PointRejection>();
+    for (const problem of problems) {
+      if (problem.index >= 0 && !first.has(problem.index)) first.set(problem.index, problem);
+    }
+    for (const problem of first.values()) {
+      this.metrics.readingsRejected.inc({ reason: rejectionReason(problem) });
+    }
+    return first.size;
   }
 }

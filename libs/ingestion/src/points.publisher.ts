@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { FunnelConfig } from '@funnel/config';
 import { DependencyUnavailable, type PointsRecord, type WirePoint } from '@funnel/contracts';
 import { ensureTopic } from '@funnel/kafka';
+import { FunnelMetrics } from '@funnel/metrics';
 
 export const KAFKA_PRODUCER = Symbol('KAFKA_PRODUCER');
 
@@ -29,6 +30,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(KAFKA_PRODUCER) private readonly client: ClientKafka,
     private readonly config: FunnelConfig,
+    private readonly metrics: FunnelMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -59,6 +61,8 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   async publish(points: WirePoint[], receivedAt: number, clientIds: boolean): Promise<void> {
     if (this.inFlight + points.length > this.config.MAX_INFLIGHT_POINTS) {
       this.refused++;
+      this.metrics.backpressureRefusals.inc();
+      this.metrics.readingsRejected.inc({ reason: 'backpressure' }, points.length);
       throw new BrokerUnavailable(
         new Error(`send queue full: ${this.inFlight} readings awaiting the broker's ack (MAX_INFLIGHT_POINTS)`),
       );
@@ -77,12 +81,19 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
       }
     }
     this.inFlight += points.length;
+    this.metrics.inFlight.inc(points.length);
+    const timer = this.metrics.kafkaSendDuration.startTimer();
     try {
       await lastValueFrom(this.client.emitBatch(this.config.KAFKA_TOPIC, { messages }), { defaultValue: undefined });
+      timer({ result: 'ok' });
     } catch (error) {
+      timer({ result: 'error' });
+      this.metrics.kafkaSendFailures.inc();
+      this.metrics.readingsRejected.inc({ reason: 'kafka_unavailable' }, points.length);
       throw new BrokerUnavailable(error);
     } finally {
       this.inFlight -= points.length;
+      this.metrics.inFlight.dec(points.length);
     }
   }
 }

@@ -17,6 +17,8 @@ export class FunnelKafkaServer extends ServerKafka {
   private startCallback: () => void = () => undefined;
   private readonly groupJoinListeners: Array<() => void> = [];
   lastError?: string;
+  /** Partitions per topic assigned to this consumer at its last group join. */
+  assignment: Record<string, number[]> = {};
 
   constructor(
     options: Required<KafkaOptions>['options'],
@@ -83,8 +85,9 @@ export class FunnelKafkaServer extends ServerKafka {
       return;
     }
     const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
-    consumer.on(GROUP_JOIN, () => {
+    consumer.on(GROUP_JOIN, (event) => {
       this.state = 'joined';
+      this.assignment = (event.payload as { memberAssignment?: Record<string, number[]> }).memberAssignment ?? {};
       this.groupJoinListeners.forEach((listener) => listener());
     });
     consumer.on(REBALANCING, () => (this.state = 'rebalancing'));

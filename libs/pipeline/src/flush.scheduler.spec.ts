@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 
 import type { FunnelConfig } from '@funnel/config';
+import { FunnelMetrics } from '@funnel/metrics';
 import type { WirePoint } from '@funnel/contracts';
 import type { DeadLetter, DeadLettersRepository, PointsRepository } from '@funnel/storage';
 
@@ -133,6 +134,7 @@ function setup(settings: Partial<Pick<FunnelConfig, Settings>>) {
     { topic: TOPIC, server } as unknown as KafkaConsumerHost,
     config as FunnelConfig,
     registry,
+    new FunnelMetrics('worker', 'test'),
   );
   const nextOffset = new Map<number, number>();
   const added: BufferedRecord[] = [];

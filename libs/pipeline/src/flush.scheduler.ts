@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 
 import { FunnelConfig } from '@funnel/config';
 import type { WirePoint } from '@funnel/contracts';
+import { FunnelMetrics } from '@funnel/metrics';
 import { DeadLettersRepository, PointsRepository } from '@funnel/storage';
 
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
@@ -40,6 +41,8 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
   private paused = false;
   private shuttingDown = false;
   readonly stats: FlushStats = { flushes: 0, written: 0, failures: 0, duplicatesDropped: 0, fenced: 0 };
+  /** Epoch ms of the last sign of progress: a record taken in, a batch committed, or a new assignment. */
+  lastProgressAt = Date.now();
 
   constructor(
     private readonly buffer: PointsBuffer,
@@ -49,9 +52,11 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
     private readonly host: KafkaConsumerHost,
     private readonly config: FunnelConfig,
     private readonly scheduler: SchedulerRegistry,
+    private readonly metrics: FunnelMetrics,
   ) {}
 
   onModuleInit(): void {
+    this.metrics.observeBuffer(() => this.buffer.size);
     this.scheduler.addInterval(
       'flush',
       setInterval(() => void this.flush(), this.config.FLUSH_INTERVAL_MS),
@@ -65,6 +70,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Called by the consumer after each record: flushes early when full, pauses when over the high-water mark. */
   afterAdd(): void {
+    this.lastProgressAt = Date.now();
     if (this.buffer.size >= this.config.FLUSH_MAX_POINTS) {
       void this.flush();
     }
@@ -92,6 +98,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
   async onAssignment(): Promise<void> {
     await this.idle();
     this.buffer.clear();
+    this.lastProgressAt = Date.now();
     this.resumeIfDrained();
   }
 
@@ -124,6 +131,10 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
         return;
       }
       const started = Date.now();
+      if (this.consecutiveFailures > 0) {
+        this.metrics.writeRetries.inc();
+      }
+      const timer = this.metrics.flushDuration.startTimer();
       let usable: BufferedRecord[] = batch.records;
       try {
         usable = await this.dropFenced(batch);
@@ -132,7 +143,10 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
         await this.deadLetters.record(usable.flatMap((r) => (r.deadLetter ? [r.deadLetter] : [])));
         this.stats.duplicatesDropped += duplicates;
         this.stats.written += points.length;
+        timer({ result: 'ok' });
+        this.countWritten(usable, points, duplicates);
       } catch (error) {
+        timer({ result: 'error' });
         this.buffer.putBack(batch, usable);
         this.onFailure(batch, error as Error);
         return;
@@ -142,6 +156,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
       this.stats.lastFlushAt = Date.now();
       this.logger.debug(`wrote ${batch.records.length} records in ${Date.now() - started} ms`);
       await this.commit(usable);
+      this.lastProgressAt = Date.now();
       this.resumeIfDrained();
     }
     this.resumeIfDrained();
@@ -161,6 +176,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
     }
     const kept = batch.records.filter((r) => !fenced.has(`${r.topic}:${r.partition}`));
     this.stats.fenced += batch.records.length - kept.length;
+    this.metrics.fencedRecords.inc(batch.records.length - kept.length);
     this.logger.warn(
       `partitions ${[...fenced].join(', ')} were claimed by another worker: their records are left to it`,
     );
@@ -201,6 +217,23 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
     return { points: fresh, duplicates: duplicates + points.length - fresh.length };
   }
 
+  /**
+   * Metrics of a written batch. End-to-end latency is observed once per record, weighted by the readings
+   * of that record that were written: they share their receipt time and their write time.
+   */
+  private countWritten(records: BufferedRecord[], written: WirePoint[], duplicates: number): void {
+    const now = Date.now();
+    this.metrics.flushes.inc();
+    this.metrics.flushSize.observe(written.length);
+    this.metrics.readingsWritten.inc(written.length);
+    this.metrics.duplicatesDropped.inc(duplicates);
+    const notCounted = duplicates > 0 ? new Set(written.map((p) => p.id)) : undefined;
+    for (const record of records) {
+      const n = notCounted ? record.points.filter((p) => notCounted.delete(p.id)).length : record.points.length;
+      this.metrics.endToEndLatency.observe((now - record.receivedAt) / 1000, n);
+    }
+  }
+
   private async commit(records: BufferedRecord[]): Promise<void> {
     const top = new Map<string, { topic: string; partition: number; offset: bigint }>();
     for (const r of records) {
@@ -226,6 +259,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
   private onFailure(batch: Batch, error: Error): void {
     this.consecutiveFailures++;
     this.stats.failures++;
+    this.metrics.writeErrors.inc();
     this.stats.lastError = error.message;
     const delay = Math.min(MAX_BACKOFF_MS, this.config.FLUSH_INTERVAL_MS * 2 ** (this.consecutiveFailures - 1));
     this.retryAt = Date.now() + delay;

@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { StorageModule } from '@funnel/storage';
 
 import { AssignmentTracker } from './assignment.tracker.js';
+import { ConsumerLagMonitor } from './consumer-lag.monitor.js';
 import { FlushScheduler } from './flush.scheduler.js';
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
 import { PartitionFence } from './partition-fence.js';
@@ -20,7 +21,8 @@ import { PointsConsumer } from './points.consumer.js';
     KafkaConsumerHost,
     PartitionFence,
     AssignmentTracker,
+    ConsumerLagMonitor,
   ],
-  exports: [KafkaConsumerHost, FlushScheduler, PointsBuffer],
+  exports: [KafkaConsumerHost, FlushScheduler, PointsBuffer, ConsumerLagMonitor],
 })
 export class PipelineModule {}

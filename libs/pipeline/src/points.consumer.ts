@@ -2,6 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
 
 import { RecordRejected, decodePointsRecord, type PointsRecord } from '@funnel/contracts';
+import { FunnelMetrics } from '@funnel/metrics';
 import type { DeadLetter } from '@funnel/storage';
 
 import { AssignmentTracker } from './assignment.tracker.js';
@@ -24,6 +25,7 @@ export class PointsConsumer {
     private readonly flush: FlushScheduler,
     private readonly fence: PartitionFence,
     private readonly assignment: AssignmentTracker,
+    private readonly metrics: FunnelMetrics,
   ) {}
 
   @EventPattern(POINTS_PATTERN)
@@ -59,6 +61,8 @@ export class PointsConsumer {
     });
     if (added) {
       this.consumed += record?.points.length ?? 0;
+      this.metrics.recordsConsumed.inc();
+      this.metrics.readingsConsumed.inc(record?.points.length ?? 0);
       this.flush.afterAdd();
     }
   }
@@ -116,6 +120,7 @@ export class PointsConsumer {
       ],
     });
     this.deadLettered++;
+    this.metrics.deadLetters.inc();
     this.logger.warn(`record ${topic}/${partition}@${message.offset} sent to ${topic}.dlq: ${reason}`);
     return {
       _id: `${topic}:${partition}:${message.offset}`,

@@ -1,0 +1,3 @@
+export { FunnelMetrics, type PartitionLag } from './funnel-metrics.js';
+export { MetricsModule } from './metrics.module.js';
+export { WeightedHistogram } from './weighted-histogram.js';

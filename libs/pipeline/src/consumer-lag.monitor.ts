@@ -1,0 +1,124 @@
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Kafka, type Admin } from 'kafkajs';
+
+import { FunnelConfig } from '@funnel/config';
+import { kafkaClientConfig } from '@funnel/kafka';
+import { FunnelMetrics, type PartitionLag } from '@funnel/metrics';
+
+import { isStalled } from './consumer-stall.js';
+import { FlushScheduler } from './flush.scheduler.js';
+import { KafkaConsumerHost } from './kafka-consumer.host.js';
+
+/** A scrape and a readiness probe close together share one sample. */
+const SAMPLE_TTL_MS = 1000;
+const ADMIN_TIMEOUT_MS = 3000;
+
+export interface ConsumerProgress {
+  /** Uncommitted records over this worker's partitions; undefined when the broker could not be asked. */
+  lag: number | undefined;
+  /** Ms since the last record taken in, batch committed or assignment. */
+  idleMs: number;
+  stalled: boolean;
+}
+
+/**
+ * Consumer lag of the partitions assigned to this worker: the group's committed offset against the
+ * partition's end, asked of the broker on demand (a scrape or a readiness probe), at most once a second.
+ */
+@Injectable()
+export class ConsumerLagMonitor implements OnModuleInit, OnApplicationShutdown {
+  private readonly kafka: Kafka;
+  private admin?: Promise<Admin>;
+  private last?: { at: number; lags: Promise<PartitionLag[] | undefined> };
+
+  constructor(
+    private readonly host: KafkaConsumerHost,
+    private readonly flush: FlushScheduler,
+    private readonly config: FunnelConfig,
+    private readonly metrics: FunnelMetrics,
+  ) {
+    this.kafka = new Kafka(kafkaClientConfig(config, 'worker-lag'));
+  }
+
+  onModuleInit(): void {
+    this.metrics.observeLag(() => this.lags());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const admin = await this.admin?.catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
+  }
+
+  /** Lag per assigned partition (empty when nothing is assigned), or undefined when it could not be measured. */
+  lags(): Promise<PartitionLag[] | undefined> {
+    const now = Date.now();
+    if (!this.last || now - this.last.at >= SAMPLE_TTL_MS) {
+      this.last = { at: now, lags: this.sample() };
+    }
+    return this.last.lags;
+  }
+
+  /** Whether the consumer is stalled: lag above zero and no progress for CONSUMER_STALL_MS. */
+  async progress(): Promise<ConsumerProgress> {
+    const lags = await this.lags();
+    const lag = lags?.reduce((sum, p) => sum + p.lag, 0);
+    const now = Date.now();
+    const { lastProgressAt } = this.flush;
+    return {
+      lag,
+      idleMs: now - lastProgressAt,
+      stalled: isStalled({ lag, lastProgressAt, now, stallMs: this.config.CONSUMER_STALL_MS }),
+    };
+  }
+
+  private async sample(): Promise<PartitionLag[] | undefined> {
+    const topic = this.host.topic;
+    const assigned = this.host.server.assignment[topic] ?? [];
+    if (assigned.length === 0) {
+      return [];
+    }
+    try {
+      const admin = await this.connect();
+      const [ends, groups] = await withTimeout(
+        Promise.all([
+          admin.fetchTopicOffsets(topic),
+          admin.fetchOffsets({ groupId: this.config.KAFKA_GROUP_ID, topics: [topic] }),
+        ]),
+      );
+      const committed = new Map(
+        (groups.find((g) => g.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]),
+      );
+      return ends
+        .filter((end) => assigned.includes(end.partition))
+        .map((end) => {
+          const done = committed.get(end.partition) ?? -1n;
+          // No commit yet: the group starts at the beginning of what the partition still holds.
+          const from = done >= 0n ? done : BigInt(end.low);
+          const lag = BigInt(end.high) - from;
+          return { topic, partition: end.partition, lag: Number(lag > 0n ? lag : 0n) };
+        });
+    } catch {
+      const admin = this.admin;
+      this.admin = undefined;
+      void admin?.then((a) => a.disconnect()).catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  private connect(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await withTimeout(admin.connect());
+      return admin;
+    })();
+    return this.admin;
+  }
+}
+
+function withTimeout<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Kafka in ${ADMIN_TIMEOUT_MS} ms`)), ADMIN_TIMEOUT_MS);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
