@@ -40,6 +40,8 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
     .scriptName('loadtest')
     .usage(USAGE)
     .env('LOADTEST')
+    // A flag given twice takes the last value, as in most CLIs (not an array).
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .strict()
     .options({
       target: { type: 'string', default: 'http://127.0.0.1:3000', describe: 'Base URL of the Funnel api' },

@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MongoClient } from 'mongodb';
+
+import { isolatedEnv } from './support/env.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
+
+const LOADTEST = path.resolve('dist/apps/loadtest/src/main.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built load-testing tool as a user would, with flags and LOADTEST_* variables. */
+function loadtest(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LOADTEST, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A short, light load: a few seconds, small batches, one query user, freshness markers every 200 ms. */
+const LIGHT = [
+  '--duration=3',
+  '--connections=4',
+  '--sensors=5',
+  '--metrics-per-sensor=2',
+  '--batch=20',
+  '--query-users=1',
+  '--query-rate=20',
+  '--freshness-interval=200',
+  '--settle-timeout=30000',
+  '--progress-interval=1000',
+];
+
+describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
+  const env = isolatedEnv('loadtest');
+  let funnel: FunnelProcess;
+  let mongo: MongoClient;
+  let dir: string;
+
+  beforeAll(async () => {
+    funnel = new FunnelProcess({ ...env, FUNNEL_ROLE: 'all' }, await freePort());
+    funnel.env.PORT = String(funnel.port);
+    funnel.start();
+    mongo = new MongoClient(env.MONGODB_URI!);
+    dir = await mkdtemp(path.join(tmpdir(), 'funnel-loadtest-'));
+    await funnel.waitReady();
+  }, 90_000);
+
+  afterAll(async () => {
+    await funnel?.stop();
+    await mongo?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Readings of one run as MongoDB holds them, counted by the test itself: every sensor id starts with the run id. */
+  const storedOf = (runId: string) =>
+    mongo
+      .db()
+      .collection('points')
+      .countDocuments({ 'meta.sensorId': { $regex: `^${runId}-` } });
+
+  it('reports throughput, latency, statuses, freshness and queries, and accepted == stored; --json holds the same report', async () => {
+    const json = path.join(dir, 'report.json');
+    const run = await loadtest([...LIGHT, '--run-id=lta', `--json=${json}`, '--slo=p99<60s,errors=0'], {
+      LOADTEST_TARGET: funnel.url,
+    });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+
+    const report = JSON.parse(await readFile(json, 'utf8'));
+    expect(report.runId).toBe('lta');
+    expect(report.target).toBe(funnel.url);
+    // Producers: every request answered 202 and counted its readings.
+    expect(report.ingest.statuses).toEqual({ '202': report.ingest.requests });
+    expect(report.ingest.errors).toBe(0);
+    expect(report.ingest.readingsAccepted).toBe(report.ingest.requests * 20);
+    expect(report.ingest.readingsPerSec).toBeGreaterThan(0);
+    for (const key of ['p50', 'p99', 'p999']) expect(report.ingest.latencyMs[key]).toEqual(expect.any(Number));
+    // Freshness markers were posted and seen by a query.
+    expect(report.freshness.markers).toBeGreaterThan(0);
+    expect(report.freshness.visible).toBe(report.freshness.markers);
+    expect(report.freshness.ms.p50).toEqual(expect.any(Number));
+    expect(report.freshness.ms.p99).toEqual(expect.any(Number));
+    // Query users ran aggregate queries that all answered 200.
+    expect(report.queries.requests).toBeGreaterThan(0);
+    expect(report.queries.statuses).toEqual({ '200': report.queries.requests });
+    expect(report.queries.latencyMs.p99).toEqual(expect.any(Number));
+    // Reconciliation through the api: accepted (producers + markers) == stored, and MongoDB agrees.
+    expect(report.reconciliation).toMatchObject({ method: 'aggregates', ok: true, missing: 0 });
+    expect(report.reconciliation.accepted).toBe(report.ingest.readingsAccepted + report.freshness.markers);
+    expect(report.reconciliation.stored).toBe(report.reconciliation.accepted);
+    expect(await storedOf('lta')).toBe(report.reconciliation.accepted);
+    expect(report.slo).toEqual([
+      { expr: 'p99<60s', actual: report.ingest.latencyMs.p99, pass: true },
+      { expr: 'errors=0', actual: 0, pass: true },
+    ]);
+    expect(report.passed).toBe(true);
+
+    // The printed report carries the same numbers as the JSON file.
+    const n = (x: number) => x.toLocaleString('en-US');
+    expect(run.stdout).toContain(`accepted ${report.reconciliation.accepted} · stored ${report.reconciliation.stored}`);
+    expect(run.stdout).toContain(`202: ${report.ingest.requests}`);
+    expect(run.stdout).toContain(`(${report.freshness.visible}/${report.freshness.markers} markers seen)`);
+    expect(run.stdout).toContain(`${n(Math.round(report.ingest.readingsPerSec))} readings/s accepted`);
+    // Without a TTY, progress comes as plain lines on stderr.
+    expect(run.stderr).toMatch(/\[loadtest\] \d+\/3 s · /);
+  }, 60_000);
+
+  it('exits 1 when an --slo threshold is missed, still reconciling (counted in MongoDB)', async () => {
+    const run = await loadtest([...LIGHT, '--run-id=ltb', '--query-users=0', '--freshness-interval=0'], {
+      LOADTEST_TARGET: funnel.url,
+      LOADTEST_SLO: 'p99<0.001ms',
+      LOADTEST_MONGODB_URI: env.MONGODB_URI!,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('SLO missed');
+    expect(run.stdout).toMatch(/slo +p99<0\.001ms: MISSED \(actual [\d.,]+\)/);
+    const accepted = Number(/accepted (\d+) · stored (\d+) \(mongodb\) · OK/.exec(run.stdout)?.[1]);
+    expect(accepted).toBeGreaterThan(0);
+    expect(await storedOf('ltb')).toBe(accepted);
+  }, 60_000);
+
+  it('exits 2 on an --slo it cannot parse, before sending any load', async () => {
+    const run = await loadtest(['--run-id=ltc', '--slo=p98<5ms'], { LOADTEST_TARGET: funnel.url });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown metric');
+    expect(await storedOf('ltc')).toBe(0);
+  });
+});
