@@ -1,7 +1,28 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 
 import { Setting } from './setting.decorator.js';
+
+/** Why a broker list is unusable, or undefined: comma-separated host:port, ports 1-65535. */
+export function brokerListProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/.test(value)) {
+    return 'must be a comma-separated list of host:port';
+  }
+  const bad = value.split(',').find((broker) => {
+    const port = Number(broker.slice(broker.lastIndexOf(':') + 1));
+    return port < 1 || port > 65535;
+  });
+  return bad === undefined ? undefined : `has a port outside 1-65535 (${bad})`;
+}
+
+const IsBrokerList = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isBrokerList',
+    validator: {
+      validate: (value) => brokerListProblem(value) === undefined,
+      defaultMessage: (args) => brokerListProblem(args?.value) ?? 'is invalid',
+    },
+  });
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type FunnelRole = (typeof ROLES)[number];
@@ -27,7 +48,7 @@ export class FunnelConfig {
 
   @Setting({ default: '0.0.0.0', description: 'Address the HTTP servers bind to' })
   @IsString()
-  @IsNotEmpty()
+  @Matches(/^[^\s]+$/, { message: 'must be an address or host name without spaces' })
   HOST!: string;
 
   @Setting({
@@ -49,7 +70,7 @@ export class FunnelConfig {
   WORKER_PORT!: number;
 
   @Setting({ default: '127.0.0.1:9092', description: 'Comma-separated Kafka bootstrap brokers (host:port)' })
-  @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, { message: 'must be a comma-separated list of host:port' })
+  @IsBrokerList()
   KAFKA_BROKERS!: string;
 
   @Setting({

@@ -185,6 +185,21 @@ describe('loadConfig KAFKA_BROKERS: comma-separated host:port', () => {
     expectOnlyProblem('KAFKA_BROKERS', brokers);
     expect(problemsOf({ KAFKA_BROKERS: brokers })[0]).toContain('host:port');
   });
+
+  it.each(['kafka:0', 'kafka:65536', 'a:9092,b:99999'])('rejects %j: a port outside 1-65535', (brokers) => {
+    expectOnlyProblem('KAFKA_BROKERS', brokers);
+    expect(problemsOf({ KAFKA_BROKERS: brokers })[0]).toContain('1-65535');
+  });
+
+  it('accepts the highest port', () => {
+    expect(loadConfig({ KAFKA_BROKERS: 'kafka:65535' }).KAFKA_BROKERS).toBe('kafka:65535');
+  });
+});
+
+describe('loadConfig HOST', () => {
+  it.each([' ', '0.0.0.0 ', 'a b'])('rejects %j', (host) => {
+    expectOnlyProblem('HOST', host);
+  });
 });
 
 describe('loadConfig MONGODB_URI: mongodb:// or mongodb+srv://', () => {
