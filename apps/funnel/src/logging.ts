@@ -23,6 +23,9 @@ export function loggingModule(config: FunnelConfig, version: string): DynamicMod
       timestamp: () => `,"time":"${new Date().toISOString()}"`,
       transport: process.stdout.isTTY ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
       customProps: (req: IncomingMessage) => ({ reqId: (req as IncomingMessage & { id: unknown }).id }),
+      // 5xx answers (Kafka or MongoDB away, backpressure) are what an operator looks for: warn, not info.
+      customLogLevel: (_req: IncomingMessage, res: { statusCode: number }, error?: Error) =>
+        error || res.statusCode >= 500 ? 'warn' : 'info',
       autoLogging: {
         ignore: (req: IncomingMessage & { originalUrl?: string }) => QUIET_PATHS.test(req.originalUrl ?? req.url ?? ''),
       },
