@@ -1,0 +1,88 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { MongoClient } from 'mongodb';
+
+import { isolatedEnv } from './support/env.js';
+import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
+
+const READINGS = Array.from({ length: 30 }, (_, i) => ({ sensorId: `stall-${i % 3}`, metric: 'm', value: i }));
+
+async function ingest(api: FunnelProcess): Promise<void> {
+  const res = await fetch(`${api.url}/v1/points`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(READINGS),
+  });
+  expect(res.status).toBe(202);
+}
+
+async function readiness(worker: FunnelProcess): Promise<{ status: number; consumer: any }> {
+  const res = await fetch(`${worker.url}/health/ready`);
+  const body = (await res.json()) as { details?: { kafkaConsumer?: unknown } };
+  return { status: res.status, consumer: body.details?.kafkaConsumer };
+}
+
+async function stored(mongoUri: string): Promise<number> {
+  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
+  try {
+    return await client.db().collection('points').countDocuments();
+  } finally {
+    await client.close();
+  }
+}
+
+describe('worker readiness and a stalled consumer', () => {
+  const env = isolatedEnv('stall');
+  const started: FunnelProcess[] = [];
+  const start = async (extra: Record<string, string>, portKey: 'PORT' | 'WORKER_PORT') => {
+    const port = await freePort();
+    const process = new FunnelProcess({ ...env, ...extra, [portKey]: String(port) }, port).start();
+    started.push(process);
+    await process.waitReady();
+    return process;
+  };
+
+  afterAll(async () => {
+    await Promise.all(started.map((p) => p.stop()));
+  });
+
+  it('is not ready while its partitions have lag and it makes no progress for CONSUMER_STALL_MS, and ready again once it moves', async () => {
+    const api = await start({ FUNNEL_ROLE: 'api' }, 'PORT');
+    // A first worker writes (and so announces a write on every partition), then leaves the group.
+    const first = await start({ FUNNEL_ROLE: 'worker' }, 'WORKER_PORT');
+    for (let i = 0; i < 6; i++) await ingest(api);
+    await eventually('the first batch stored', async () => (await stored(env.MONGODB_URI)) === 6 * READINGS.length);
+    await first.stop();
+
+    // The next owner waits DEDUP_SETTLE_MS after the first one's last write before touching those
+    // partitions: a real, bounded pause in which it takes nothing in while records wait.
+    const second = await start(
+      { FUNNEL_ROLE: 'worker', DEDUP_SETTLE_MS: '20000', CONSUMER_STALL_MS: '1000' },
+      'WORKER_PORT',
+    );
+    expect((await readiness(second)).status).toBe(200);
+    for (let i = 0; i < 6; i++) await ingest(api);
+
+    let stalled: { status: number; consumer: any } | undefined;
+    await eventually(
+      'readiness to report the stalled consumer',
+      async () => {
+        const now = await readiness(second);
+        if (now.status === 503) stalled = now;
+        return now.status === 503;
+      },
+      15_000,
+    );
+    expect(stalled?.consumer).toMatchObject({ status: 'down', state: 'joined', stalled: true });
+    expect(stalled?.consumer.lag).toBeGreaterThan(0);
+    expect(stalled?.consumer.idleMs).toBeGreaterThanOrEqual(1000);
+
+    // Once the pause is over it writes everything and commits: lag 0, ready again.
+    await eventually(
+      'every reading stored',
+      async () => (await stored(env.MONGODB_URI)) === 12 * READINGS.length,
+      60_000,
+    );
+    await eventually('readiness back to 200', async () => (await readiness(second)).status === 200, 30_000);
+    expect((await readiness(second)).consumer).toMatchObject({ status: 'up', lag: 0 });
+  }, 150_000);
+});
