@@ -8,9 +8,23 @@ import { settingsHelp, settingsTable, tableInReadme, withTable } from './setting
 
 const README = readFileSync(path.resolve('README.md'), 'utf8');
 
+/** A markdown table's cells, trimmed, with separator dashes collapsed. */
+function cells(table: string): string[][] {
+  return table
+    .trim()
+    .split('\n')
+    .map((line) =>
+      line
+        .split('|')
+        .map((cell) => cell.trim().replace(/^-+$/, '---'))
+        .slice(1, -1),
+    );
+}
+
 describe('settings documentation', () => {
   it("README's settings table is the one generated from the @Setting metadata (run `npm run docs:settings`)", () => {
-    expect(tableInReadme(README)).toBe(settingsTable());
+    // Compared cell by cell: prettier may pad the README's columns.
+    expect(cells(tableInReadme(README) ?? '')).toEqual(cells(settingsTable()));
   });
 
   it('the table has one row per setting, naming its default and roles', () => {
