@@ -1,0 +1,46 @@
+// L_mongo: the ceiling for the worker's writes. The raw driver's unordered insertMany of pre-built
+// documents shaped as Funnel stores them, into a collection created the way Funnel creates its own
+// (time-series options + the series index), at Funnel's flush batch size, on the same server.
+// Run: node --import ./test/faults/register.mjs test/bench/mongo-ceiling.ts <uri> <batch> <total> <reps>
+// Prints one JSON line: { docsPerSec: number[] }.
+import { MongoClient } from 'mongodb';
+
+const [uri, batchArg, totalArg, repsArg] = process.argv.slice(2);
+const batch = Number(batchArg);
+const total = Number(totalArg);
+const reps = Number(repsArg);
+const client = new MongoClient(uri!, { serverSelectionTimeoutMS: 10_000 });
+const db = client.db();
+
+function docs(rep: number, from: number): object[] {
+  const base = Date.now() - 3_600_000;
+  return Array.from({ length: batch }, (_, i) => {
+    const n = from + i;
+    return {
+      id: `k:bench${rep}:${n}`,
+      ts: new Date(base + n),
+      meta:
+        n % 3 === 0
+          ? { sensorId: `s${n % 100}`, metric: `m${n % 2}`, tags: { site: `site-${n % 4}` } }
+          : { sensorId: `s${n % 100}`, metric: `m${n % 2}` },
+      value: (n % 20000) / 100 - 50,
+    };
+  });
+}
+
+const rates: number[] = [];
+for (let rep = 0; rep < reps; rep++) {
+  const name = `ceiling_${rep}`;
+  await db.dropCollection(name).catch(() => undefined);
+  await db.createCollection(name, { timeseries: { timeField: 'ts', metaField: 'meta', granularity: 'seconds' } });
+  const collection = db.collection(name);
+  await collection.createIndex({ 'meta.sensorId': 1, 'meta.metric': 1, ts: 1 }, { name: 'series_ts' });
+  // Documents are built before the clock starts: this measures the driver and the server only.
+  const batches = Array.from({ length: Math.ceil(total / batch) }, (_, b) => docs(rep, b * batch));
+  const started = performance.now();
+  for (const b of batches) await collection.insertMany(b, { ordered: false });
+  rates.push(total / ((performance.now() - started) / 1000));
+  await db.dropCollection(name);
+}
+process.stdout.write(`${JSON.stringify({ docsPerSec: rates })}\n`);
+await client.close();

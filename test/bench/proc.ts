@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+
+export { memoryOf } from '../faults/funnel-node.js';
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, in microseconds, from /proc/<pid>/stat. */
+export function cpuMicros(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1e6) / CLK_TCK;
+}
+
+/**
+ * Where the load generator and the service run. With taskset and at least two CPUs the service (api,
+ * worker, bare server, driver baseline) is pinned to CPU 0 and the load generator to CPU 1, so the
+ * generator does not steal the service's CPU; Kafka and MongoDB stay unpinned (shared with other users).
+ */
+export class Pinning {
+  readonly enabled: boolean;
+
+  constructor(wanted: boolean) {
+    const taskset = spawnSync('taskset', ['--version'], { encoding: 'utf8' }).status === 0;
+    this.enabled = wanted && taskset && os.availableParallelism() >= 2;
+  }
+
+  get description(): string {
+    return this.enabled
+      ? 'service (api, worker, bare server, driver baseline) on CPU 0, load generator on CPU 1; Kafka and MongoDB unpinned'
+      : 'not pinned';
+  }
+
+  /** Command prefix that runs a program on the generator's or the service's CPU. */
+  prefix(role: 'service' | 'generator'): string[] {
+    return this.enabled ? ['taskset', '-c', role === 'service' ? '0' : '1'] : [];
+  }
+
+  /** Pins every thread of a running process to the service CPU. */
+  pinService(pid: number): void {
+    if (this.enabled) spawnSync('taskset', ['-a', '-pc', '0', String(pid)], { stdio: 'ignore' });
+  }
+}

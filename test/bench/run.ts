@@ -1,0 +1,472 @@
+// npm run bench [-- --quick] [-- --json FILE] [-- --no-pin] [-- --profile]
+// Measures Funnel stage by stage beside the ceiling of the component under each stage, in one run on this
+// machine, and prints a table of figures and of the issue's targets (PASS/MISS). See test/bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+
+import { ensureInfra, runKafkaTool, startMongo } from '../../docker/local/infra.mjs';
+import { FunnelNode } from '../faults/funnel-node.js';
+import { freePort } from '../support/funnel-process.js';
+import { cpuMicros, memoryOf, Pinning } from './proc.js';
+import { evaluateTargets, formatTable, type BenchFigures } from './targets.js';
+import { loadtest, median, REGISTER, run, sleep } from './tools.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const quick = flags.quick!;
+
+/** How much of everything: quick fits in under 3 minutes, full repeats more and runs the issue's sizes. */
+const PLAN = quick
+  ? {
+      reps: 1,
+      warmS: 2,
+      loadS: 4,
+      batchedS: 6,
+      settleS: 30,
+      backlog: 200_000,
+      aggReps: 3,
+      mongoTotal: 100_000,
+      mongoReps: 1,
+      kafkaRecords: 2_000,
+    }
+  : {
+      reps: 3,
+      warmS: 3,
+      loadS: 8,
+      batchedS: 60,
+      settleS: 120,
+      backlog: 1_000_000,
+      aggReps: 5,
+      mongoTotal: 300_000,
+      mongoReps: 3,
+      kafkaRecords: 8_000,
+    };
+/** Funnel's defaults that the ceilings are matched to. */
+const FUNNEL = { flushIntervalMs: 2000, flushMaxPoints: 5000, pointsPerRecord: 500, partitions: 3 };
+const SINGLE_CONNECTIONS = 64;
+const BATCH = 1000;
+const BATCHED_CONNECTIONS = 8;
+const BACKLOG_BODY = 5000;
+/** Committed-offset lag (records) that still counts as flat: a flush interval's worth at the target rate. */
+const FLAT_LAG_RECORDS = Math.ceil((50_000 * (FUNNEL.flushIntervalMs / 1000)) / FUNNEL.pointsPerRecord);
+
+const log = (line: string) => process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${line}\n`);
+const rid = `b${Date.now().toString(36)}`;
+const pin = new Pinning(!flags['no-pin']);
+// The orchestrator (lag polling, backlog posting) runs on the generator's CPU too.
+if (pin.enabled) spawnSync('taskset', ['-a', '-pc', '1', String(process.pid)], { stdio: 'ignore' });
+const tmp = await mkdtemp(path.join(os.tmpdir(), `funnel-bench-${rid}-`));
+const profDir = path.resolve(`.funnel/bench/profiles-${rid}`);
+const loadAtStart = os.loadavg();
+const started = Date.now();
+
+const infra = await ensureInfra({ log: (l: string) => log(`infra: ${l}`) });
+const brokers = infra.kafka.brokers;
+// A MongoDB server of the bench's own (the stand-in keeps everything in its heap: a million readings must
+// not crowd a server that other test runs share).
+const mongoServer = await startMongo({ port: await freePort(), heapMb: quick ? 2048 : 6144, uri: null, log: false });
+const mongoUri = (db: string) => `mongodb://127.0.0.1:${mongoServer.port}/${db}`;
+const funnelDb = `bench_${rid}`;
+const mongo = new MongoClient(mongoUri(funnelDb));
+const kafka = new Kafka({ clientId: `bench-${rid}`, brokers: [brokers], logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+const topic = `bench.points.${rid}`;
+const groupId = `bench-${rid}`;
+const nodes: FunnelNode[] = [];
+
+function funnelNode(name: string, role: 'api' | 'worker', port: number): FunnelNode {
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: brokers,
+    KAFKA_TOPIC: topic,
+    KAFKA_GROUP_ID: groupId,
+    KAFKA_TOPIC_PARTITIONS: String(FUNNEL.partitions),
+    MONGODB_URI: mongoUri(funnelDb),
+    LOG_LEVEL: 'warn',
+    ...(flags.profile
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir} --import=${path.resolve('test/bench/profile-exit.mjs')}` }
+      : {}),
+  };
+  const node = new FunnelNode(name, role, env, port, path.join(tmp, `${name}.log`));
+  nodes.push(node);
+  return node;
+}
+
+async function startNode(node: FunnelNode): Promise<FunnelNode> {
+  node.start();
+  pin.pinService(node.pid!);
+  await node.waitReady();
+  return node;
+}
+
+async function stopNode(node: FunnelNode): Promise<void> {
+  node.sampleMemory();
+  if (flags.profile && node.pid) {
+    process.kill(node.pid, 'SIGUSR2');
+    for (let i = 0; i < 100 && node.running; i++) await sleep(100);
+  }
+  await node.terminate();
+}
+
+async function lag(): Promise<{ end: number; committed: number }> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [done] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const committed = new Map(done?.partitions.map((p) => [p.partition, Math.max(0, Number(p.offset))]) ?? []);
+  return {
+    end: ends.reduce((s, e) => s + Number(e.high), 0),
+    committed: ends.reduce((s, e) => s + (committed.get(e.partition) ?? 0), 0),
+  };
+}
+
+async function waitHttp(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await sleep(100);
+  }
+  throw new Error(`${url} never answered`);
+}
+
+const single = (target: string, durationS: number, extra: string[] = []) => [
+  `--target=${target}`,
+  `--duration=${durationS}`,
+  '--batch=1',
+  `--connections=${SINGLE_CONNECTIONS}`,
+  '--sensors=100',
+  '--query-users=0',
+  '--freshness-interval=0',
+  '--no-reconcile',
+  ...extra,
+];
+
+/** Warm-up once, then `reps` measured runs; the median of what `pick` reads from each report. */
+async function repeated(args: string[], warmArgs: string[], pick: (r: Awaited<ReturnType<typeof loadtest>>) => number) {
+  await loadtest(pin, tmp, warmArgs);
+  const values: number[] = [];
+  for (let i = 0; i < PLAN.reps; i++) values.push(pick(await loadtest(pin, tmp, args)));
+  return { median: median(values), values };
+}
+
+try {
+  // ---- L_http: bare Fastify under the same single-reading autocannon load.
+  log(`pinning: ${pin.description}`);
+  const httpPort = await freePort();
+  const bare = run(pin.prefix('service'), process.execPath, [
+    '--import',
+    REGISTER,
+    'test/bench/bare-http.ts',
+    String(httpPort),
+  ]);
+  const bareUrl = `http://127.0.0.1:${httpPort}`;
+  await waitHttp(`${bareUrl}/health/live`);
+  const lHttp = await repeated(
+    single(bareUrl, PLAN.loadS),
+    single(bareUrl, PLAN.warmS),
+    (r) => r.ingest.requestsPerSec,
+  );
+  bare.kill();
+  await bare.code;
+  log(`L_http ${lHttp.values.map(Math.round).join(', ')} req/s`);
+
+  // ---- Funnel: api and worker as separate processes on the service CPU.
+  const api = await startNode(funnelNode('api', 'api', await freePort()));
+  let worker = await startNode(funnelNode('worker', 'worker', await freePort()));
+  const target = api.url;
+  const singleRun = await repeated(
+    single(target, PLAN.loadS),
+    single(target, PLAN.warmS),
+    (r) => r.ingest.requestsPerSec,
+  );
+  log(`Funnel single ${singleRun.values.map(Math.round).join(', ')} req/s`);
+  const half = await loadtest(
+    pin,
+    tmp,
+    single(target, PLAN.loadS, [`--rate=${Math.max(1, Math.round(singleRun.median / 2))}`]),
+  );
+  log(`Funnel single at ${Math.round(singleRun.median / 2)}/s: p99 ${half.ingest.latencyMs.p99} ms`);
+
+  // ---- Batched end to end, with lag and CPU sampled.
+  const cpuBefore = cpuMicros(api.pid!) + cpuMicros(worker.pid!);
+  const lagSamples: Array<{ t: number; lag: number }> = [];
+  let sampling = true;
+  const sampler = (async () => {
+    const t0 = Date.now();
+    while (sampling) {
+      const o = await lag().catch(() => undefined);
+      if (o) lagSamples.push({ t: (Date.now() - t0) / 1000, lag: o.end - o.committed });
+      await sleep(1000);
+    }
+  })();
+  const batched = await loadtest(pin, tmp, [
+    `--target=${target}`,
+    `--duration=${PLAN.batchedS}`,
+    `--batch=${BATCH}`,
+    `--connections=${BATCHED_CONNECTIONS}`,
+    '--sensors=100',
+    '--metrics-per-sensor=2',
+    '--query-users=2',
+    '--query-rate=10',
+    '--freshness-interval=250',
+    `--mongodb-uri=${mongoUri(funnelDb)}`,
+    `--settle-timeout=${PLAN.settleS * 1000}`,
+  ]);
+  sampling = false;
+  await sampler;
+  const cpuUsed = cpuMicros(api.pid!) + cpuMicros(worker.pid!) - cpuBefore;
+  const during = lagSamples.filter((s) => s.t <= PLAN.batchedS);
+  const third = Math.max(1, Math.floor(during.length / 3));
+  const firstLag = median(during.slice(0, third).map((s) => s.lag));
+  const lastLag = median(during.slice(-third).map((s) => s.lag));
+  const lagFlat = lastLag <= Math.max(2 * firstLag, FLAT_LAG_RECORDS);
+  const endToEndS = batched.ingest.elapsedS + (batched.reconciliation.settledMs ?? 0) / 1000;
+  // Readings stored by the time the settle ended (all of them, or as many as the worker managed by the timeout).
+  const batchedRate = (batched.reconciliation.stored ?? 0) / endToEndS;
+  log(
+    `batched: ${Math.round(batched.ingest.readingsPerSec)} accepted/s, ${Math.round(batchedRate)} end to end/s, ` +
+      `reconciled ${batched.reconciliation.ok}, lag first/last third ${firstLag}/${lastLag} records`,
+  );
+  const apiPeak = api.sampleMemory()?.peakMb ?? 0;
+
+  // ---- L_kafka: the broker's own producer benchmark with Funnel's record size and acks=all.
+  const recordBytes = Buffer.byteLength(
+    JSON.stringify({
+      v: 1,
+      receivedAt: Date.now(),
+      points: Array.from({ length: FUNNEL.pointsPerRecord }, (_, i) => ({
+        id: `r:${'0'.repeat(24)}:${i}`,
+        sensorId: `lt${rid}-s${i % 100}`,
+        metric: `m${i % 2}`,
+        value: Math.round(Math.random() * 20000) / 100 - 50,
+        ts: Date.now(),
+      })),
+    }),
+  );
+  const kafkaTopic = `bench.kafka.${rid}`;
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: kafkaTopic, numPartitions: FUNNEL.partitions }] });
+  const kafkaRates: number[] = [];
+  for (let i = 0; i < (quick ? 1 : 2); i++) {
+    const perf = await runKafkaTool('org.apache.kafka.tools.ProducerPerformance', [
+      '--topic',
+      kafkaTopic,
+      '--num-records',
+      String(PLAN.kafkaRecords),
+      '--record-size',
+      String(recordBytes),
+      '--throughput',
+      '-1',
+      '--bootstrap-server',
+      brokers,
+      '--command-property',
+      'acks=all',
+      'linger.ms=0',
+      'compression.type=none',
+      `max.request.size=${8 * 1024 * 1024}`,
+    ]);
+    const m = /records sent, [\d.]+ records\/sec \(([\d.]+) MB\/sec\)/.exec(perf.out);
+    if (!m) throw new Error(`ProducerPerformance printed no summary (exit ${perf.code}):\n${perf.out.slice(-2000)}`);
+    kafkaRates.push(Number(m[1]));
+  }
+  const lKafkaMB = median(kafkaRates);
+  const lKafkaReadings = ((lKafkaMB * 1024 * 1024) / recordBytes) * FUNNEL.pointsPerRecord;
+  log(`L_kafka ${kafkaRates.join(', ')} MB/s of ${recordBytes} B records`);
+
+  // ---- L_mongo: raw driver insertMany at Funnel's batch size, on the service CPU.
+  const ceiling = run(pin.prefix('service'), process.execPath, [
+    '--import',
+    REGISTER,
+    'test/bench/mongo-ceiling.ts',
+    mongoUri(`${funnelDb}_ceiling`),
+    String(FUNNEL.flushMaxPoints),
+    String(PLAN.mongoTotal),
+    String(PLAN.mongoReps),
+  ]);
+  if ((await ceiling.code) !== 0) throw new Error(`mongo-ceiling failed:\n${ceiling.output()}`);
+  const lMongo = median(
+    (JSON.parse(ceiling.output().trim().split('\n').at(-1)!) as { docsPerSec: number[] }).docsPerSec,
+  );
+  log(`L_mongo ${Math.round(lMongo)} docs/s`);
+
+  // ---- Backlog: worker stopped, the api takes PLAN.backlog readings of one sensor; a fresh worker drains them.
+  await stopNode(worker);
+  const aggSensor = `${rid}-agg`;
+  const step = 57;
+  const aggEnd = Math.floor((Date.now() - 120_000) / 60_000) * 60_000;
+  const aggStart = aggEnd - PLAN.backlog * step;
+  let sent = 0;
+  const poster = async () => {
+    while (sent < PLAN.backlog) {
+      const from = sent;
+      sent = Math.min(PLAN.backlog, sent + BACKLOG_BODY);
+      const body = JSON.stringify(
+        Array.from({ length: sent - from }, (_, i) => ({
+          sensorId: aggSensor,
+          metric: 'value',
+          value: ((from + i) % 20000) / 100 - 50,
+          ts: aggStart + (from + i) * step,
+        })),
+      );
+      const res = await fetch(`${target}/v1/points`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      if (res.status !== 202) throw new Error(`backlog POST answered ${res.status}: ${await res.text()}`);
+    }
+  };
+  await Promise.all([poster(), poster(), poster(), poster()]);
+  const backlogStart = await lag();
+  log(`backlog of ${PLAN.backlog} readings in Kafka (${backlogStart.end - backlogStart.committed} records)`);
+  worker = funnelNode('worker-drain', 'worker', await freePort());
+  await startNode(worker);
+  let firstProgress: { t: number; committed: number } | undefined;
+  let last = backlogStart;
+  const drainDeadline = Date.now() + 15 * 60_000;
+  while (Date.now() < drainDeadline) {
+    last = await lag();
+    worker.sampleMemory();
+    if (!firstProgress && last.committed > backlogStart.committed)
+      firstProgress = { t: performance.now(), committed: last.committed };
+    if (last.committed >= last.end) break;
+    await sleep(200);
+  }
+  const drainedAt = performance.now();
+  const drainRate = firstProgress
+    ? ((last.committed - firstProgress.committed) * FUNNEL.pointsPerRecord) / ((drainedAt - firstProgress.t) / 1000)
+    : 0;
+  const workerPeak = memoryOf(worker.pid!)?.peakMb ?? worker.peakMb;
+  const metricsText = await (await fetch(`${worker.url}/metrics`)).text();
+  // Summed over labels (the flush duration is labelled by result).
+  const metric = (name: string) =>
+    [...metricsText.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
+  const flushRate = metric('funnel_readings_written_total') / metric('funnel_flush_duration_seconds_sum');
+  log(
+    `drain ${Math.round(drainRate)} docs/s wall, ${Math.round(flushRate)} docs/s in flushes, worker peak ${Math.round(workerPeak)} MB`,
+  );
+
+  // ---- Aggregation over the backlog's sensor: Funnel's answer vs the same pipeline through the driver.
+  const query = new URLSearchParams({
+    sensorId: aggSensor,
+    metric: 'value',
+    from: new Date(aggStart - 60_000).toISOString(),
+    to: new Date(aggEnd + 60_000).toISOString(),
+    window: 'minute',
+  });
+  const funnelTimes: number[] = [];
+  for (let i = 0; i < PLAN.aggReps; i++) {
+    const t = performance.now();
+    const res = await fetch(`${target}/v1/aggregates?${query}`);
+    const body = (await res.json()) as { buckets: Array<{ count: number }> };
+    funnelTimes.push(performance.now() - t);
+    const counted = body.buckets.reduce((s, b) => s + b.count, 0);
+    if (counted !== PLAN.backlog) throw new Error(`aggregation counted ${counted} readings, expected ${PLAN.backlog}`);
+  }
+  const pipeline = [
+    {
+      $match: {
+        'meta.sensorId': aggSensor,
+        'meta.metric': 'value',
+        ts: { $gte: new Date(aggStart - 60_000), $lt: new Date(aggEnd + 60_000) },
+      },
+    },
+    {
+      $group: {
+        _id: { $subtract: [{ $toLong: '$ts' }, { $mod: [{ $toLong: '$ts' }, 60_000] }] },
+        count: { $sum: 1 },
+        avg: { $avg: '$value' },
+        min: { $min: '$value' },
+        max: { $max: '$value' },
+        sum: { $sum: '$value' },
+      },
+    },
+    { $sort: { _id: 1 } },
+  ];
+  const serverTimes: number[] = [];
+  for (let i = 0; i < PLAN.aggReps; i++) {
+    const t = performance.now();
+    await mongo.db().collection('points').aggregate(pipeline).toArray();
+    serverTimes.push(performance.now() - t);
+  }
+  log(
+    `aggregation Funnel ${funnelTimes.map(Math.round).join(', ')} ms; driver ${serverTimes.map(Math.round).join(', ')} ms`,
+  );
+
+  await stopNode(worker);
+  await stopNode(api);
+
+  const figures: BenchFigures = {
+    lHttpReqPerSec: lHttp.median,
+    lKafkaMBPerSec: lKafkaMB,
+    lKafkaRecordBytes: recordBytes,
+    lKafkaReadingsPerSec: lKafkaReadings,
+    lMongoDocsPerSec: lMongo,
+    singleReqPerSec: singleRun.median,
+    singleP99AtHalfMs: half.ingest.latencyMs.p99,
+    batchedReadingsPerSec: batchedRate,
+    batchedDurationS: batched.ingest.elapsedS,
+    batchedLagFlat: lagFlat,
+    batchedLagMaxRecords: Math.max(0, ...during.map((s) => s.lag)),
+    batchedFreshnessP99Ms: batched.freshness.ms.p99,
+    flushIntervalMs: FUNNEL.flushIntervalMs,
+    workerFlushDocsPerSec: flushRate,
+    workerDrainDocsPerSec: drainRate,
+    backlogReadings: PLAN.backlog,
+    workerPeakRssMb: workerPeak,
+    apiPeakRssMb: apiPeak,
+    aggregationReadings: PLAN.backlog,
+    aggregationFunnelMs: median(funnelTimes),
+    aggregationServerMs: median(serverTimes),
+    cpuMicrosPerReading: cpuUsed / batched.reconciliation.accepted,
+  };
+  const targets = evaluateTargets(figures, quick);
+  const header = [
+    `Funnel bench ${quick ? '--quick' : '(full)'} ${new Date(started).toISOString()} run ${rid}, ${Math.round((Date.now() - started) / 1000)} s`,
+    `machine: ${os.cpus().length} CPUs, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; pinning: ${pin.description}`,
+    `reps ${PLAN.reps} (medians) after warm-up; single-reading ${SINGLE_CONNECTIONS} connections; batched ${BATCH}/request, ${BATCHED_CONNECTIONS} connections, ${PLAN.batchedS} s; Kafka ${brokers} (shared), MongoDB stand-in of the bench's own`,
+  ];
+  process.stdout.write(`${formatTable(figures, targets, header)}\n`);
+  if (flags.json) {
+    await writeFile(
+      flags.json,
+      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { lHttp: lHttp.values, single: singleRun.values, kafkaMBPerSec: kafkaRates, lagSamples, batched, half } }, null, 2)}\n`,
+    );
+  }
+  if (flags.profile) log(`CPU profiles in ${profDir}`);
+  process.exitCode = 0;
+} catch (error) {
+  log(`failed: ${(error as Error).stack}`);
+  for (const node of nodes) log(`${node.name} log tail:\n${node.tail(20)}`);
+  process.exitCode = 1;
+} finally {
+  for (const node of nodes) if (node.running) await node.terminate();
+  const mine = (await admin.listTopics()).filter((t) => t.includes(rid));
+  if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+  await admin.disconnect();
+  await mongo.close();
+  await mongoServer.stop();
+  await infra.stopAll();
+  await rm(tmp, { recursive: true, force: true });
+  if (flags.profile) await mkdir(profDir, { recursive: true });
+}

@@ -1,0 +1,119 @@
+/** The figures one bench run measured (medians where repeated). null = not measured. */
+export interface BenchFigures {
+  lHttpReqPerSec: number;
+  lKafkaMBPerSec: number;
+  lKafkaRecordBytes: number;
+  /** Readings/s that L_kafka's bytes/s allows with Funnel's encoding (record bytes / readings per record). */
+  lKafkaReadingsPerSec: number;
+  lMongoDocsPerSec: number;
+  singleReqPerSec: number;
+  singleP99AtHalfMs: number | null;
+  batchedReadingsPerSec: number;
+  batchedDurationS: number;
+  batchedLagFlat: boolean;
+  batchedLagMaxRecords: number;
+  batchedFreshnessP99Ms: number | null;
+  flushIntervalMs: number;
+  workerFlushDocsPerSec: number;
+  workerDrainDocsPerSec: number;
+  backlogReadings: number;
+  workerPeakRssMb: number;
+  apiPeakRssMb: number;
+  aggregationReadings: number;
+  aggregationFunnelMs: number;
+  aggregationServerMs: number;
+  cpuMicrosPerReading: number;
+}
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  pass: boolean;
+}
+
+const n = (x: number | null, digits = 0) =>
+  x === null ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The issue's targets, each a ratio against a ceiling measured in the same run or an absolute bound. */
+export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[] {
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+  const singleRatio = ratio(f.singleReqPerSec, f.lHttpReqPerSec);
+  const kafkaRatio = ratio(f.batchedReadingsPerSec, f.lKafkaReadingsPerSec);
+  const flushRatio = ratio(f.workerFlushDocsPerSec, f.lMongoDocsPerSec);
+  const freshnessBound = f.flushIntervalMs + 250;
+  return [
+    {
+      target: 'single-reading POST ≥ 0.6 × L_http req/s',
+      measured: `${n(f.singleReqPerSec)} / ${n(f.lHttpReqPerSec)} = ${n(singleRatio, 2)}`,
+      pass: singleRatio >= 0.6,
+    },
+    {
+      target: 'single-reading p99 < 20 ms at half that rate',
+      measured: `${n(f.singleP99AtHalfMs, 1)} ms`,
+      pass: f.singleP99AtHalfMs !== null && f.singleP99AtHalfMs < 20,
+    },
+    {
+      target: 'batched end to end ≥ 0.5 × L_kafka readings/s',
+      measured: `${n(f.batchedReadingsPerSec)} / ${n(f.lKafkaReadingsPerSec)} = ${n(kafkaRatio, 2)}`,
+      pass: kafkaRatio >= 0.5 && f.batchedLagFlat,
+    },
+    {
+      target: `batched ≥ 50,000 readings/s sustained 60 s, lag flat${quick ? ' (quick: shorter)' : ''}`,
+      measured: `${n(f.batchedReadingsPerSec)}/s for ${n(f.batchedDurationS)} s, lag ${f.batchedLagFlat ? 'flat' : 'GROWING'} (max ${n(f.batchedLagMaxRecords)} records)`,
+      pass: f.batchedReadingsPerSec >= 50_000 && f.batchedLagFlat && f.batchedDurationS >= (quick ? 0 : 60),
+    },
+    {
+      target: `freshness p99 ≤ flush interval + 250 ms (${n(freshnessBound)} ms)`,
+      measured: `${n(f.batchedFreshnessP99Ms)} ms`,
+      pass: f.batchedFreshnessP99Ms !== null && f.batchedFreshnessP99Ms <= freshnessBound,
+    },
+    {
+      target: 'worker flush ≥ 0.85 × L_mongo docs/s',
+      measured: `${n(f.workerFlushDocsPerSec)} / ${n(f.lMongoDocsPerSec)} = ${n(flushRatio, 2)}`,
+      pass: flushRatio >= 0.85,
+    },
+    {
+      target: `aggregation of ${n(f.aggregationReadings)} readings into minutes < 1 s`,
+      measured: `${n(f.aggregationFunnelMs)} ms (server ${n(f.aggregationServerMs)} ms + Funnel ${n(f.aggregationFunnelMs - f.aggregationServerMs)} ms)`,
+      pass: f.aggregationFunnelMs < 1000 && f.aggregationReadings >= (quick ? 0 : 1_000_000),
+    },
+    {
+      target: `worker peak RSS < 300 MB draining ${n(f.backlogReadings)} readings`,
+      measured: `${n(f.workerPeakRssMb)} MB`,
+      pass: f.workerPeakRssMb < 300 && f.backlogReadings >= (quick ? 0 : 1_000_000),
+    },
+  ];
+}
+
+/** The printed table: every figure, then every target with PASS/MISS. */
+export function formatTable(f: BenchFigures, targets: TargetResult[], header: string[]): string {
+  const rows: Array<[string, string]> = [
+    ['L_http  bare Fastify, 1 reading/request', `${n(f.lHttpReqPerSec)} req/s`],
+    [
+      'L_kafka ProducerPerformance, acks=all',
+      `${n(f.lKafkaMBPerSec, 1)} MB/s of ${n(f.lKafkaRecordBytes)} B records = ${n(f.lKafkaReadingsPerSec)} readings/s`,
+    ],
+    ['L_mongo driver insertMany, Funnel batch', `${n(f.lMongoDocsPerSec)} docs/s`],
+    ['Funnel single-reading POST', `${n(f.singleReqPerSec)} req/s; p99 at half rate ${n(f.singleP99AtHalfMs, 1)} ms`],
+    [
+      'Funnel batched end to end',
+      `${n(f.batchedReadingsPerSec)} readings/s for ${n(f.batchedDurationS)} s; freshness p99 ${n(f.batchedFreshnessP99Ms)} ms`,
+    ],
+    [
+      'Funnel worker flush (backlog drain)',
+      `${n(f.workerFlushDocsPerSec)} docs/s in flushes; ${n(f.workerDrainDocsPerSec)} docs/s drain wall-clock`,
+    ],
+    [
+      `Funnel aggregation, ${n(f.aggregationReadings)} readings`,
+      `${n(f.aggregationFunnelMs)} ms answer; ${n(f.aggregationServerMs)} ms same pipeline via driver`,
+    ],
+    ['peak RSS (VmHWM)', `worker ${n(f.workerPeakRssMb)} MB (backlog drain); api ${n(f.apiPeakRssMb)} MB`],
+    ['CPU per reading, api + worker (batched run)', `${n(f.cpuMicrosPerReading, 1)} µs`],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length), ...targets.map((t) => t.target.length));
+  const lines = [...header, '', 'figure'.padEnd(w) + '  value', '-'.repeat(w + 60)];
+  for (const [k, v] of rows) lines.push(`${k.padEnd(w)}  ${v}`);
+  lines.push('', 'target'.padEnd(w) + '  result  measured', '-'.repeat(w + 60));
+  for (const t of targets) lines.push(`${t.target.padEnd(w)}  ${t.pass ? 'PASS' : 'MISS'}    ${t.measured}`);
+  return lines.join('\n');
+}
