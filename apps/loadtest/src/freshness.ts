@@ -55,11 +55,15 @@ export class FreshnessProbe {
     this.polling = this.poll();
   }
 
-  /** Stops sending; resolves once every marker was seen or timed out. */
-  async stop(): Promise<void> {
+  /** Stops sending; resolves once every marker sent was answered (markersAccepted is final then). */
+  async stopSending(): Promise<void> {
     clearInterval(this.sending);
     await Promise.all(this.inFlight);
     this.stopped = true;
+  }
+
+  /** Resolves once every accepted marker was seen or timed out. */
+  async finished(): Promise<void> {
     await this.polling;
   }
 

@@ -66,8 +66,12 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
   progress.start();
   freshness.start();
   await Promise.all([producers.run(), queries?.run()]);
-  await freshness.stop();
+  await freshness.stopSending();
   progress.stop();
+  // Markers still waiting to be seen and the reconciliation are both waits for the pipeline: they run side
+  // by side, and settledMs counts from the end of the load.
+  const loadEndedAt = performance.now();
+  const freshnessDone = freshness.finished();
 
   const accepted = producers.readingsAccepted + freshness.markersAccepted;
   let reconciliation: LoadtestReport['reconciliation'] = {
@@ -87,7 +91,8 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
         }));
     progress.note(`[loadtest] load done; waiting for ${accepted} accepted readings to be stored (${counter.method})`);
     try {
-      const { stored, settledMs } = await settle(counter, accepted, opts.settleTimeout);
+      const { stored } = await settle(counter, accepted, opts.settleTimeout);
+      const settledMs = performance.now() - loadEndedAt;
       reconciliation = {
         method: counter.method,
         accepted,
@@ -101,6 +106,8 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
       await counter.close();
     }
   }
+
+  await freshnessDone;
 
   const ingestS = producers.elapsedS;
   const report: LoadtestReport = {

@@ -80,11 +80,6 @@ export class AggregatesCounter implements StoredCounter {
   async close(): Promise<void> {}
 }
 
-export interface Reconciliation {
-  stored: number;
-  settledMs: number;
-}
-
 /**
  * Polls the stored count until it reaches `accepted` (or passes it: a duplicate shows at once) or the
  * timeout ends; a count that fails is retried until then.
@@ -94,7 +89,7 @@ export async function settle(
   accepted: number,
   timeoutMs: number,
   onCount: (stored: number) => void = () => undefined,
-): Promise<Reconciliation> {
+): Promise<{ stored: number }> {
   const started = performance.now();
   let stored = -1;
   let lastError: unknown;
@@ -109,5 +104,5 @@ export async function settle(
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   if (stored < 0) throw new Error(`could not count stored readings: ${(lastError as Error)?.message}`);
-  return { stored, settledMs: performance.now() - started };
+  return { stored };
 }
