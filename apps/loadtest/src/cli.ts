@@ -16,6 +16,8 @@ export interface LoadtestOptions {
   /** One freshness marker every this many ms; 0 = no freshness sampling. */
   freshnessInterval: number;
   freshnessTimeout: number;
+  /** How often the query looking for pending markers runs. */
+  freshnessPoll: number;
   reconcile: boolean;
   settleTimeout: number;
   mongodbUri?: string;
@@ -58,6 +60,12 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
         default: 250,
         describe: 'Post one freshness marker every N ms and poll until it is visible (0 = off)',
       },
+      'freshness-poll': {
+        type: 'number',
+        default: 20,
+        describe:
+          'Query for pending markers every N ms (the resolution of freshness; each poll is one aggregate query)',
+      },
       'freshness-timeout': {
         type: 'number',
         default: 30_000,
@@ -96,7 +104,15 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
       timeout: { type: 'number', default: 30, describe: 'Request timeout (s)' },
     })
     .check((a) => {
-      const positive = ['duration', 'connections', 'sensors', 'metrics-per-sensor', 'batch', 'timeout'] as const;
+      const positive = [
+        'duration',
+        'connections',
+        'sensors',
+        'metrics-per-sensor',
+        'batch',
+        'timeout',
+        'freshness-poll',
+      ] as const;
       for (const name of positive) {
         if (!Number.isFinite(a[name]) || a[name] <= 0) throw new Error(`--${name} must be a positive number`);
       }
@@ -125,6 +141,7 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
     queryRate: args['query-rate'],
     freshnessInterval: args['freshness-interval'],
     freshnessTimeout: args['freshness-timeout'],
+    freshnessPoll: args['freshness-poll'],
     reconcile: args.reconcile,
     settleTimeout: args['settle-timeout'],
     mongodbUri: args['mongodb-uri'],

@@ -50,7 +50,12 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
         )
       : undefined;
   const freshness = new FreshnessProbe(
-    { target: opts.target, intervalMs: opts.freshnessInterval, timeoutMs: opts.freshnessTimeout },
+    {
+      target: opts.target,
+      intervalMs: opts.freshnessInterval,
+      timeoutMs: opts.freshnessTimeout,
+      pollMs: opts.freshnessPoll,
+    },
     workload,
     startMs,
   );
