@@ -249,6 +249,7 @@ try {
   // after the readings up to it are stored. Freshness comes from the worker's own histogram of time from
   // the api's receipt to the write; the stored count is checked once, at the end.
   const e2eBefore = await scrape(worker.url);
+  const offsetsBefore = await lag(STAGES.ingest);
   const cpuBefore = cpuMicros(api.pid!) + cpuMicros(worker.pid!);
   const lagSamples: Array<{ t: number; lag: number }> = [];
   const t0 = performance.now();
@@ -275,15 +276,17 @@ try {
   await sampler;
   const loadEnd = await lag(STAGES.ingest);
   let settledAt: number | undefined;
+  let settleEnd = loadEnd;
   const settleDeadline = performance.now() + PLAN.settleS * 1000;
   while (performance.now() < settleDeadline) {
-    const o = await lag(STAGES.ingest);
-    if (o.committed >= loadEnd.end) {
+    settleEnd = await lag(STAGES.ingest);
+    if (settleEnd.committed >= loadEnd.end) {
       settledAt = performance.now();
       break;
     }
     await sleep(200);
   }
+  const settleEndAt = settledAt ?? performance.now();
   const cpuUsed = cpuMicros(api.pid!) + cpuMicros(worker.pid!) - cpuBefore;
   const e2eAfter = await scrape(worker.url);
   const freshnessP99 = histogramQuantile(e2eBefore, e2eAfter, 'funnel_end_to_end_latency_seconds', 0.99);
@@ -293,9 +296,14 @@ try {
   const firstLag = median(during.slice(0, third).map((s) => s.lag));
   const lastLag = median(during.slice(-third).map((s) => s.lag));
   const lagFlat = lastLag <= Math.max(2 * firstLag, FLAT_LAG_RECORDS);
-  // Readings accepted ÷ time from the start of the load until the worker committed the last of them
-  // (0 when it did not within the settle time).
-  const batchedRate = settledAt ? batched.ingest.readingsAccepted / ((settledAt - t0) / 1000) : 0;
+  // Readings stored (committed) ÷ time from the start of the load until the worker committed the last of
+  // them, or until the settle time ran out; records of this run hold readingsAccepted / records readings.
+  const perRecord = batched.ingest.readingsAccepted / Math.max(1, loadEnd.end - offsetsBefore.end);
+  const storedInRun = Math.min(
+    batched.ingest.readingsAccepted,
+    (settleEnd.committed - offsetsBefore.committed) * perRecord,
+  );
+  const batchedRate = storedInRun / ((settleEndAt - t0) / 1000);
   log(
     `batched: ${Math.round(batched.ingest.readingsPerSec)} accepted/s, ${Math.round(batchedRate)} end to end/s ` +
       `(drained ${settledAt ? `${((settledAt - t0) / 1000).toFixed(1)} s after the start` : 'NOT within the settle time'}), ` +
