@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
 import { ensureInfra, runKafkaTool, startMongo } from '../../docker/local/infra.mjs';
+import { bucketsPipeline } from '../../libs/storage/src/aggregation-pipeline.js';
 import { FunnelNode } from '../faults/funnel-node.js';
 import { freePort } from '../support/funnel-process.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
@@ -448,26 +449,14 @@ try {
     const counted = body.buckets.reduce((s, b) => s + b.count, 0);
     if (counted !== PLAN.backlog) throw new Error(`aggregation counted ${counted} readings, expected ${PLAN.backlog}`);
   }
-  const pipeline = [
-    {
-      $match: {
-        'meta.sensorId': aggSensor,
-        'meta.metric': 'value',
-        ts: { $gte: new Date(aggStart - 60_000), $lt: new Date(aggEnd + 60_000) },
-      },
-    },
-    {
-      $group: {
-        _id: { $subtract: [{ $toLong: '$ts' }, { $mod: [{ $toLong: '$ts' }, 60_000] }] },
-        count: { $sum: 1 },
-        avg: { $avg: '$value' },
-        min: { $min: '$value' },
-        max: { $max: '$value' },
-        sum: { $sum: '$value' },
-      },
-    },
-    { $sort: { _id: 1 } },
-  ];
+  // The same pipeline Funnel runs, straight through the driver: the server's share of the answer time.
+  const pipeline = bucketsPipeline({
+    sensorId: aggSensor,
+    metric: 'value',
+    from: aggStart - 60_000,
+    to: aggEnd + 60_000,
+    binMs: 60_000,
+  });
   const serverTimes: number[] = [];
   for (let i = 0; i < PLAN.aggReps; i++) {
     const t = performance.now();

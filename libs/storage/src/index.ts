@@ -1,3 +1,4 @@
+export { bucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
 export { DeadLettersRepository, type DeadLetter } from './dead-letters.repository.js';
 export { PartitionProgressRepository, type PartitionClaim } from './partition-progress.repository.js';
 export { StoredPoint } from './point.schema.js';
@@ -5,7 +6,6 @@ export {
   PointsRepository,
   StorageUnavailable,
   isConnectionError,
-  type BucketQuery,
   type RawBucket,
   type StorageCapabilities,
 } from './points.repository.js';

@@ -12,6 +12,7 @@ import { FunnelConfig } from '@funnel/config';
 import { DependencyUnavailable, type WirePoint } from '@funnel/contracts';
 
 import { StoredPoint } from './point.schema.js';
+import { bucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
 
 /** What the connected server turned out to support, found once at startup. */
 export interface StorageCapabilities {
@@ -27,14 +28,6 @@ export interface RawBucket {
   min: number;
   max: number;
   sum: number;
-}
-
-export interface BucketQuery {
-  sensorId: string;
-  metric: string;
-  from: number;
-  to: number;
-  binMs: number;
 }
 
 const NAMESPACE_EXISTS = 48;
@@ -138,26 +131,9 @@ export class PointsRepository {
   async aggregateBuckets(q: BucketQuery): Promise<RawBucket[]> {
     const rows = await orUnavailable(() =>
       this.model.collection
-        .aggregate<{ _id: number; count: number; avg: number; min: number; max: number; sum: number }>([
-          {
-            $match: {
-              'meta.sensorId': q.sensorId,
-              'meta.metric': q.metric,
-              ts: { $gte: new Date(q.from), $lt: new Date(q.to) },
-            },
-          },
-          {
-            $group: {
-              _id: { $subtract: [{ $toLong: '$ts' }, { $mod: [{ $toLong: '$ts' }, q.binMs] }] },
-              count: { $sum: 1 },
-              avg: { $avg: '$value' },
-              min: { $min: '$value' },
-              max: { $max: '$value' },
-              sum: { $sum: '$value' },
-            },
-          },
-          { $sort: { _id: 1 } },
-        ])
+        .aggregate<{ _id: number; count: number; avg: number; min: number; max: number; sum: number }>(
+          bucketsPipeline(q),
+        )
         .toArray(),
     );
     return rows.map((r) => ({
