@@ -360,6 +360,20 @@ function track(child) {
   installExitHook();
 }
 
+/** Handle of a MongoDB server this script did not start (MONGODB_URI, or one already listening). */
+function externalMongoHandle(uri, info) {
+  return externalHandle({
+    kind: 'external',
+    uri,
+    port: null,
+    backend: null,
+    dataPath: null,
+    logFile: null,
+    serverVersion: info.version,
+    maxWireVersion: info.maxWireVersion,
+  });
+}
+
 /** Stops a server and starts it again on the same port and data, under its start lock. */
 function restartInPlace({ name, proc, port, host, what, startOnce, log }) {
   return withStartLock(
@@ -1024,16 +1038,7 @@ export async function startMongo({
   if (externalUri) {
     const info = await retryUntil(() => probeMongo(externalUri), readyTimeoutMs, `MongoDB at ${redact(externalUri)}`);
     say(`MongoDB: using ${redact(externalUri)} (MONGODB_URI; server ${info.version ?? '?'})`);
-    return externalHandle({
-      kind: 'external',
-      uri: externalUri,
-      port: null,
-      backend: null,
-      dataPath: null,
-      logFile: null,
-      serverVersion: info.version,
-      maxWireVersion: info.maxWireVersion,
-    });
+    return externalMongoHandle(externalUri, info);
   }
   if (backend !== 'memory' && backend !== 'h2') throw new Error(`backend must be 'memory' or 'h2', not ${backend}`);
   const mongod = kind === 'mongo-java-server' ? null : onPath('mongod');
@@ -1246,16 +1251,7 @@ export async function ensureInfra({ log, kafka: kafkaOptions = {}, mongo: mongoO
       `MongoDB at ${redact(mongoTarget)}`,
     );
     say(`MongoDB: reusing ${redact(mongoTarget)} (server ${info.version ?? '?'})`);
-    return externalHandle({
-      kind: 'external',
-      uri: mongoTarget,
-      port: null,
-      backend: null,
-      dataPath: null,
-      logFile: null,
-      serverVersion: info.version,
-      maxWireVersion: info.maxWireVersion,
-    });
+    return externalMongoHandle(mongoTarget, info);
   };
 
   // Probe, and only if nothing answers: download (outside the lock), then probe again under the start lock,
