@@ -1,17 +1,23 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 
 import { FunnelConfig } from '@funnel/config';
-import { PointsRepository } from '@funnel/storage';
+import { PointsRepository, RollupsRepository } from '@funnel/storage';
 
 import { instantMs, type AggregatesQueryDto } from './aggregates-query.dto.js';
 import type { AggregatesResponseDto } from './aggregates-response.dto.js';
+import { mergeBuckets, planQuery } from './query-plan.js';
 import { bucketCount, parseWindow } from './window.js';
 
-/** Windowed aggregates over stored readings, computed by MongoDB on demand. */
+/**
+ * Windowed aggregates of stored readings, computed by MongoDB on demand: windows of whole minutes from the
+ * minute rollups the worker maintains (plus raw readings for partial minutes at the edges of the range),
+ * shorter windows from the raw readings.
+ */
 @Injectable()
 export class AggregationService {
   constructor(
     private readonly repository: PointsRepository,
+    private readonly rollups: RollupsRepository,
     private readonly config: FunnelConfig,
   ) {}
 
@@ -28,20 +34,19 @@ export class AggregationService {
         `the range spans ${buckets} ${query.window} buckets, more than MAX_BUCKETS (${this.config.MAX_BUCKETS}): narrow the range or widen the window`,
       );
     }
-    const rows = await this.repository.aggregateBuckets({
-      sensorId: query.sensorId,
-      metric: query.metric,
-      from,
-      to,
-      binMs,
-    });
+    const series = { sensorId: query.sensorId, metric: query.metric, binMs };
+    const plan = planQuery(from, to, binMs);
+    const parts = await Promise.all([
+      ...(plan.rollups ? [this.rollups.aggregateBuckets({ ...series, ...plan.rollups })] : []),
+      ...plan.raw.map((range) => this.repository.aggregateBuckets({ ...series, ...range })),
+    ]);
     return {
       sensorId: query.sensorId,
       metric: query.metric,
       window: query.window,
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
-      buckets: rows.map((r) => ({ ...r, start: new Date(r.start).toISOString() })),
+      buckets: mergeBuckets(...parts).map((r) => ({ ...r, start: new Date(r.start).toISOString() })),
     };
   }
 }

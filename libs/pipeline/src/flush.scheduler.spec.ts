@@ -5,7 +5,15 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { FunnelConfig } from '@funnel/config';
 import { FunnelMetrics } from '@funnel/metrics';
 import type { WirePoint } from '@funnel/contracts';
-import type { DeadLetter, DeadLettersRepository, PointsRepository } from '@funnel/storage';
+import type {
+  DeadLetter,
+  DeadLettersRepository,
+  PointsRepository,
+  RollupDoc,
+  RollupsRepository,
+  SourcedPoint,
+  StoredCopy,
+} from '@funnel/storage';
 
 import { FlushScheduler } from './flush.scheduler.js';
 import type { KafkaConsumerHost } from './kafka-consumer.host.js';
@@ -49,6 +57,10 @@ class FakeRepository {
   /** Ids existingIds reports as already stored, and what it was asked. */
   stored = new Set<string>();
   readonly checked: string[][] = [];
+  /** Source record of every reading insertMany was given (what an insert that landed would store). */
+  readonly srcs = new Map<string, string>();
+  readonly timeouts: number[] = [];
+  writeBudgetMs = 8000;
 
   constructor(private readonly log: string[]) {}
 
@@ -61,7 +73,10 @@ class FakeRepository {
     };
   }
 
-  async insertMany(points: readonly WirePoint[]): Promise<number> {
+  async insertMany(sourced: readonly SourcedPoint[], timeoutMS: number): Promise<number> {
+    const points = sourced.map((p) => p.point);
+    for (const p of sourced) this.srcs.set(p.point.id, p.src);
+    this.timeouts.push(timeoutMS);
     const call = this.calls.length;
     this.calls.push([...points]);
     this.inFlight++;
@@ -79,13 +94,56 @@ class FakeRepository {
     }
   }
 
-  async existingIds(points: readonly WirePoint[]): Promise<Set<string>> {
+  async existingIds(points: readonly WirePoint[]): Promise<Map<string, StoredCopy>> {
     this.checked.push(points.map((p) => p.id));
-    return new Set(points.filter((p) => this.stored.has(p.id)).map((p) => p.id));
+    return new Map(
+      points
+        .filter((p) => this.stored.has(p.id))
+        .map((p) => [
+          p.id,
+          { src: this.srcs.get(p.id), sensorId: p.sensorId, metric: p.metric, ts: p.ts, value: p.value },
+        ]),
+    );
   }
 
   get written(): WirePoint[] {
     return this.calls.flat();
+  }
+}
+
+/** A RollupsRepository stand-in: keeps the documents like the collection would. */
+class FakeRollups {
+  readonly docs = new Map<string, RollupDoc>();
+  readonly deletes: { partition: number; offset: number }[] = [];
+  fail?: Error;
+
+  constructor(private readonly log: string[]) {}
+
+  async write(docs: readonly RollupDoc[]): Promise<void> {
+    this.log.push(`rollups ${docs.length}`);
+    if (this.fail) throw this.fail;
+    for (const doc of docs) this.docs.set(doc._id, doc);
+  }
+
+  async deleteFrom(_topic: string, partition: number, offset: number): Promise<number> {
+    this.log.push(`reset rollups ${partition}@${offset}`);
+    this.deletes.push({ partition, offset });
+    let n = 0;
+    for (const [id, doc] of this.docs) {
+      if (doc.p === partition && doc.o >= offset) n += Number(this.docs.delete(id));
+    }
+    return n;
+  }
+
+  /** Readings counted per series over all documents. */
+  total(): { n: number; sum: number } {
+    let n = 0;
+    let sum = 0;
+    for (const doc of this.docs.values()) {
+      n += doc.n;
+      sum += doc.sum;
+    }
+    return { n, sum };
   }
 }
 
@@ -104,6 +162,7 @@ function setup(settings: Partial<Pick<FunnelConfig, Settings>>) {
   };
   const buffer = new PointsBuffer();
   const repository = new FakeRepository(log);
+  const rollups = new FakeRollups(log);
   const server = {
     commit: jest.fn(async (commits: Commits) => {
       log.push(`commit ${JSON.stringify(sortCommits(commits))}`);
@@ -129,6 +188,7 @@ function setup(settings: Partial<Pick<FunnelConfig, Settings>>) {
   const scheduler = new FlushScheduler(
     buffer,
     repository as unknown as PointsRepository,
+    rollups as unknown as RollupsRepository,
     deadLetters as unknown as DeadLettersRepository,
     fence as unknown as PartitionFence,
     { topic: TOPIC, server } as unknown as KafkaConsumerHost,
@@ -175,6 +235,7 @@ function setup(settings: Partial<Pick<FunnelConfig, Settings>>) {
     config,
     buffer,
     repository,
+    rollups,
     deadLetters,
     fence,
     claimedElsewhere,
@@ -248,9 +309,9 @@ describe('FlushScheduler.flush writes and then commits', () => {
     expect(t.repository.written).toEqual(t.added.flatMap((r) => r.points));
     expect(t.repository.calls.length).toBeGreaterThan(1);
     for (const call of t.repository.calls.slice(0, -1)) expect(call.length).toBeGreaterThanOrEqual(5);
-    // write, written, commit, write, written, commit, ...
-    const kinds = t.log.map((line) => line.split(' ')[0]).filter((kind) => kind !== 'announce');
-    expect(kinds).toEqual(t.repository.calls.flatMap(() => ['write', 'written', 'commit']));
+    // write, written, rollups, commit, write, written, rollups, commit, ...
+    const kinds = t.log.map((line) => line.split(' ')[0]).filter((kind) => kind !== 'announce' && kind !== 'reset');
+    expect(kinds).toEqual(t.repository.calls.flatMap(() => ['write', 'written', 'rollups', 'commit']));
     expect(committedSoFar(t.server.commit)).toEqual(expectedCommits(t.added));
     expect(t.buffer.pendingRecords).toBe(0);
   });
@@ -269,8 +330,11 @@ describe('FlushScheduler.flush writes and then commits', () => {
     expect(t.log).toEqual([
       'announce 0@0 epoch 1',
       'announce 3@0 epoch 1',
+      'reset rollups 0@0',
+      'reset rollups 3@0',
       'write 3',
       'written',
+      'rollups 2',
       `commit ${JSON.stringify(expectedCommits(t.added))}`,
     ]);
   });
@@ -721,5 +785,123 @@ describe('FlushScheduler interval and shutdown', () => {
     await t.scheduler.beforeApplicationShutdown();
     expect(t.buffer.size).toBe(0);
     expect(t.server.resume).not.toHaveBeenCalled();
+  });
+});
+
+describe('FlushScheduler minute rollups', () => {
+  const MINUTE = 60_000;
+  const point = (id: string, value: number, ts: number, sensorId = 's'): WirePoint => ({
+    id,
+    sensorId,
+    metric: 'm',
+    value,
+    ts,
+  });
+
+  it("writes each slice's rollups, keyed by its first offset, after the readings and before the commit", async () => {
+    const t = setup({});
+    t.add(0, 0, { points: [point('a', 1, 5), point('b', 4, MINUTE - 1), point('c', -2, MINUTE)] });
+    t.add(1, 0, { points: [point('d', 7, 10, 'other')] });
+    t.add(0, 0, { points: [point('e', 3, 30)] });
+    await t.scheduler.flush();
+    const docs = [...t.rollups.docs.values()].sort((x, y) => x._id.localeCompare(y._id));
+    expect(
+      docs.map(({ _id, o, s, ts, n, sum, min, max }) => ({ _id, o, s, ts: ts.getTime(), n, sum, min, max })),
+    ).toEqual([
+      { _id: `${TOPIC}:0:0:s:m:0`, o: 0, s: 's', ts: 0, n: 3, sum: 8, min: 1, max: 4 },
+      { _id: `${TOPIC}:0:0:s:m:60000`, o: 0, s: 's', ts: MINUTE, n: 1, sum: -2, min: -2, max: -2 },
+      { _id: `${TOPIC}:1:0:other:m:0`, o: 0, s: 'other', ts: 0, n: 1, sum: 7, min: 7, max: 7 },
+    ]);
+    const at = (prefix: string) => t.log.findIndex((l) => l.startsWith(prefix));
+    expect(at('written')).toBeLessThan(at('rollups'));
+    expect(at('rollups')).toBeLessThan(at('commit'));
+  });
+
+  it("deletes a partition's rollups from the first offset of its first batch under each claim epoch, before writing", async () => {
+    const t = setup({ FLUSH_MAX_POINTS: 1 });
+    t.add(0, 1);
+    t.add(0, 1);
+    await t.scheduler.flush();
+    // Two batches under epoch 1: only the first resets, from its first offset.
+    expect(t.rollups.deletes).toEqual([{ partition: 0, offset: 0 }]);
+    expect(t.log.indexOf('reset rollups 0@0')).toBeLessThan(t.log.findIndex((l) => l.startsWith('rollups')));
+    t.add(0, 1, { epoch: 2 }); // claimed again (a rebalance kept the partition here)
+    await t.scheduler.flush();
+    expect(t.rollups.deletes).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 0, offset: 2 },
+    ]);
+    expect(t.rollups.total().n).toBe(3);
+  });
+
+  it('counts a replayed reading stored by its own record, not one stored by another record', async () => {
+    const t = setup({});
+    const mine = point('mine', 5, 0);
+    const theirs = point('theirs', 100, 0);
+    t.repository.stored.add('mine');
+    t.repository.srcs.set('mine', '0:0'); // this record's write landed before a crash
+    t.repository.stored.add('theirs');
+    t.repository.srcs.set('theirs', '0:77'); // a retry of a request already stored from another record
+    t.add(0, 0, { points: [mine, theirs, point('new', 1, 0)], checkIds: true });
+    await t.scheduler.flush();
+    expect(t.repository.written.map((p) => p.id)).toEqual(['new']);
+    expect(t.rollups.total()).toEqual({ n: 2, sum: 6 });
+  });
+
+  it('after a failed rollup write, the retry counts the readings its first attempt stored, once', async () => {
+    let clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const t = setup({ FLUSH_INTERVAL_MS: 100 });
+    const first = t.add(0, 3);
+    t.rollups.fail = new Error('rollups unavailable');
+    const storeAll = t.repository.behaviour;
+    t.repository.behaviour = async (call) => {
+      for (const p of t.repository.calls[call]) t.repository.stored.add(p.id); // the insert landed
+      await storeAll(call);
+    };
+    await t.scheduler.flush();
+    expect(t.server.commit).not.toHaveBeenCalled();
+    t.rollups.fail = undefined;
+    const second = t.add(0, 2); // the retried batch covers one more record under the same key
+    clock += 100;
+    await t.scheduler.flush();
+    expect(t.repository.calls).toEqual([first.points, second.points]);
+    const sum = [...first.points, ...second.points].reduce((s, p) => s + p.value, 0);
+    expect(t.rollups.total()).toEqual({ n: 5, sum });
+    expect(committedSoFar(t.server.commit)).toEqual(expectedCommits(t.added));
+  });
+
+  it('writes no rollups and deletes none for a partition claimed by another worker', async () => {
+    const t = setup({});
+    t.claimedElsewhere.add(1);
+    t.add(0, 1);
+    t.add(1, 2);
+    await t.scheduler.flush();
+    expect(t.rollups.deletes).toEqual([{ partition: 0, offset: 0 }]);
+    expect([...t.rollups.docs.values()].map((d) => d.p)).toEqual([0]);
+  });
+
+  it('gives every write only the budget left since the announcement, and fails the batch once it is spent', async () => {
+    let clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const t = setup({ FLUSH_INTERVAL_MS: 100 });
+    t.repository.writeBudgetMs = 1000;
+    t.fence.announce.mockImplementationOnce(async () => {
+      clock += 400; // a slow announcement eats into the budget
+      return true;
+    });
+    t.add(0, 1);
+    await t.scheduler.flush();
+    expect(t.repository.timeouts).toEqual([600]);
+    t.fence.announce.mockImplementationOnce(async () => {
+      clock += 1000;
+      return true;
+    });
+    t.add(0, 1);
+    clock += 100;
+    await t.scheduler.flush();
+    expect(t.repository.calls).toHaveLength(1); // not attempted: nothing left of the budget
+    expect(t.server.commit).toHaveBeenCalledTimes(1);
+    expect(t.buffer.pendingRecords).toBe(1);
   });
 });

@@ -4,11 +4,19 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { FunnelConfig } from '@funnel/config';
 import type { WirePoint } from '@funnel/contracts';
 import { FunnelMetrics } from '@funnel/metrics';
-import { DeadLettersRepository, PointsRepository } from '@funnel/storage';
+import {
+  DeadLettersRepository,
+  PointsRepository,
+  RollupsRepository,
+  planWrite,
+  pointsToCheck,
+  type StoredCopy,
+  type WritePlan,
+} from '@funnel/storage';
 
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
 import { PartitionFence } from './partition-fence.js';
-import { PointsBuffer, type Batch, type BufferedRecord } from './points-buffer.js';
+import { PointsBuffer, type Batch, type BufferedRecord, type PartitionSlice } from './points-buffer.js';
 
 const MAX_BACKOFF_MS = 30_000;
 
@@ -27,10 +35,12 @@ export interface FlushStats {
 
 /**
  * Writes the buffer to MongoDB every FLUSH_INTERVAL_MS, or as soon as it holds FLUSH_MAX_POINTS, one
- * flush at a time. A batch is: announce its offsets per partition (fenced by the claim's epoch) → drop
- * readings already stored (only for records that may be replays or carry client ids) → insertMany →
- * record dead letters → commit offsets. A failure puts the batch back and commits nothing; the next
- * attempt waits an exponentially growing delay.
+ * flush at a time. A batch is: look up the ids that may already be stored (only records that may be
+ * replays or carry client ids) → announce its offsets per partition (fenced by the claim's epoch) →
+ * within the write budget from the announcement: insertMany of the readings not stored yet (and, on a
+ * partition's first batch since its claim, delete its rollups from there on), then replace the batch's
+ * minute rollups → record dead letters → commit offsets. A failure puts the batch back and commits nothing;
+ * the next attempt waits an exponentially growing delay.
  */
 @Injectable()
 export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
@@ -43,10 +53,17 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
   readonly stats: FlushStats = { flushes: 0, written: 0, failures: 0, duplicatesDropped: 0, fenced: 0 };
   /** Epoch ms of the last sign of progress: a record taken in, a batch committed, or a new assignment. */
   lastProgressAt = Date.now();
+  /**
+   * Per topic-partition, the claim epoch under which its rollups from the restart offset on were deleted.
+   * The first batch of an epoch starts at the first record delivered after the assignment (where the
+   * replay starts): rollups of slices from there on are uncommitted and recomputed by the replay.
+   */
+  private readonly rollupsReset = new Map<string, number>();
 
   constructor(
     private readonly buffer: PointsBuffer,
     private readonly repository: PointsRepository,
+    private readonly rollups: RollupsRepository,
     private readonly deadLetters: DeadLettersRepository,
     private readonly fence: PartitionFence,
     private readonly host: KafkaConsumerHost,
@@ -98,6 +115,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
   async onAssignment(): Promise<void> {
     await this.idle();
     this.buffer.clear();
+    this.rollupsReset.clear();
     this.lastProgressAt = Date.now();
     this.resumeIfDrained();
   }
@@ -137,14 +155,23 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
       const timer = this.metrics.flushDuration.startTimer();
       let usable: BufferedRecord[] = batch.records;
       try {
-        usable = await this.dropFenced(batch);
-        const { points, duplicates } = await this.withoutStored(usable);
-        await this.repository.insertMany(points);
+        const stored = await this.storedCopies(batch.records);
+        const announcedAt = Date.now();
+        const kept = await this.dropFenced(batch);
+        usable = kept.records;
+        const plan = planWrite(usable, stored);
+        const resets = kept.slices.filter((s) => this.rollupsReset.get(`${s.topic}:${s.partition}`) !== s.epoch);
+        await this.write(plan, resets, announcedAt + this.repository.writeBudgetMs);
         await this.deadLetters.record(usable.flatMap((r) => (r.deadLetter ? [r.deadLetter] : [])));
-        this.stats.duplicatesDropped += duplicates;
-        this.stats.written += points.length;
+        for (const s of resets) this.rollupsReset.set(`${s.topic}:${s.partition}`, s.epoch);
+        this.stats.duplicatesDropped += plan.duplicates;
+        this.stats.written += plan.insert.length;
         timer({ result: 'ok' });
-        this.countWritten(usable, points, duplicates);
+        this.countWritten(
+          usable,
+          plan.insert.map((p) => p.point),
+          plan.duplicates,
+        );
       } catch (error) {
         timer({ result: 'error' });
         this.buffer.putBack(batch, usable);
@@ -163,7 +190,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** Announces the batch per partition; records of partitions claimed by another owner since are dropped. */
-  private async dropFenced(batch: Batch): Promise<BufferedRecord[]> {
+  private async dropFenced(batch: Batch): Promise<{ records: BufferedRecord[]; slices: PartitionSlice[] }> {
     const verdicts = await Promise.all(
       batch.partitions.map(
         async (p) =>
@@ -172,7 +199,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
     );
     const fenced = new Set(verdicts.filter(([, ok]) => !ok).map(([key]) => key));
     if (fenced.size === 0) {
-      return batch.records;
+      return { records: batch.records, slices: batch.partitions };
     }
     const kept = batch.records.filter((r) => !fenced.has(`${r.topic}:${r.partition}`));
     this.stats.fenced += batch.records.length - kept.length;
@@ -180,41 +207,31 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
     this.logger.warn(
       `partitions ${[...fenced].join(', ')} were claimed by another worker: their records are left to it`,
     );
-    return kept;
+    return { records: kept, slices: batch.partitions.filter((p) => !fenced.has(`${p.topic}:${p.partition}`)) };
   }
 
-  /** The readings to insert: without repeats inside the batch, and without those already stored (checked records only). */
-  private async withoutStored(records: BufferedRecord[]): Promise<{ points: WirePoint[]; duplicates: number }> {
-    const seen = new Set<string>();
-    const toCheck: WirePoint[] = [];
-    const points: WirePoint[] = [];
-    let duplicates = 0;
-    let lookbackMs = 0;
-    for (const record of records) {
-      if (record.idem) {
-        lookbackMs = this.config.IDEMPOTENCY_WINDOW_MS;
-      }
-      for (const point of record.points) {
-        if (seen.has(point.id)) {
-          duplicates++;
-          continue;
-        }
-        seen.add(point.id);
-        points.push(point);
-        if (record.checkIds) {
-          toCheck.push(point);
-        }
-      }
-    }
+  /** What is stored under the ids of records marked for a check (replays, client-chosen ids, retried writes). */
+  private async storedCopies(records: BufferedRecord[]): Promise<Map<string, StoredCopy>> {
+    const toCheck = pointsToCheck(records);
     if (toCheck.length === 0) {
-      return { points, duplicates };
+      return new Map();
     }
-    const stored = await this.repository.existingIds(toCheck, lookbackMs);
-    if (stored.size === 0) {
-      return { points, duplicates };
-    }
-    const fresh = points.filter((p) => !stored.has(p.id));
-    return { points: fresh, duplicates: duplicates + points.length - fresh.length };
+    const lookbackMs = records.some((r) => r.idem) ? this.config.IDEMPOTENCY_WINDOW_MS : 0;
+    return this.repository.existingIds(toCheck, lookbackMs);
+  }
+
+  /**
+   * The batch's writes, all ending by `deadline` (each operation is given the time left), so that a new
+   * owner of a partition, which waits DEDUP_SETTLE_MS after our announcement, never races one of them:
+   * rollups of the partitions in `resets` from their slice's first offset on are deleted and the readings
+   * inserted, then the batch's rollups are written (only once the readings are).
+   */
+  private async write(plan: WritePlan, resets: PartitionSlice[], deadline: number): Promise<void> {
+    await Promise.all([
+      ...resets.map(async (s) => this.rollups.deleteFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline))),
+      this.repository.insertMany(plan.insert, timeLeft(deadline)),
+    ]);
+    await this.rollups.write(plan.rollups, timeLeft(deadline));
   }
 
   /**
@@ -275,4 +292,13 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
       this.logger.log(`buffer drained to ${this.buffer.size} readings: consumption resumed`);
     }
   }
+}
+
+/** Ms left before `deadline`; throws (failing the batch, which is retried) when none is. */
+function timeLeft(deadline: number): number {
+  const left = deadline - Date.now();
+  if (left < 1) {
+    throw new Error('write budget since the announcement exhausted (bounded by DEDUP_SETTLE_MS)');
+  }
+  return left;
 }

@@ -35,12 +35,13 @@ interface Slice {
   topic: string;
   partition: number;
   epoch: number;
+  from: string;
   through: string;
 }
 
-/** A batch's partition slices as comparable values (through as a decimal string), sorted. */
+/** A batch's partition slices as comparable values (from/through as decimal strings), sorted. */
 function slicesOf(batch: Batch): Slice[] {
-  return sortSlices(batch.partitions.map((p) => ({ ...p, through: p.through.toString() })));
+  return sortSlices(batch.partitions.map((p) => ({ ...p, from: p.from.toString(), through: p.through.toString() })));
 }
 
 function sortSlices(slices: Slice[]): Slice[] {
@@ -62,16 +63,25 @@ function plusOne(decimal: string): string {
   return digits.join('');
 }
 
-/** Expected slices of a set of records: per topic-partition, the highest offset (and the records' epoch). */
+/** Expected slices of a set of records: per topic-partition, the lowest and highest offset (and the records' epoch). */
 function expectedSlices(records: BufferedRecord[]): Slice[] {
   const top = new Map<string, BufferedRecord>();
+  const low = new Map<string, string>();
   for (const r of records) {
     const key = `${r.topic}|${r.partition}`;
     const seen = top.get(key);
     if (!seen || compareDecimal(r.offset, seen.offset) > 0) top.set(key, r);
+    const lowest = low.get(key);
+    if (lowest === undefined || compareDecimal(r.offset, lowest) < 0) low.set(key, r.offset);
   }
   return sortSlices(
-    [...top.values()].map((r) => ({ topic: r.topic, partition: r.partition, epoch: r.epoch, through: r.offset })),
+    [...top.entries()].map(([key, r]) => ({
+      topic: r.topic,
+      partition: r.partition,
+      epoch: r.epoch,
+      from: low.get(key)!,
+      through: r.offset,
+    })),
   );
 }
 
@@ -105,7 +115,7 @@ describe('PointsBuffer add / size / pendingRecords', () => {
     expect(buffer.pendingRecords).toBe(1);
     const batch = buffer.take(100)!;
     expect(pointsOf(batch.records)).toEqual([]);
-    expect(slicesOf(batch)).toEqual([{ topic: 'funnel.points', partition: 0, epoch: 1, through: '7' }]);
+    expect(slicesOf(batch)).toEqual([{ topic: 'funnel.points', partition: 0, epoch: 1, from: '7', through: '7' }]);
   });
 });
 
@@ -249,10 +259,10 @@ describe('PointsBuffer batch partitions: highest offset per topic-partition', ()
     ];
     records.forEach((r) => buffer.add(r));
     expect(slicesOf(buffer.take(1000)!)).toEqual([
-      { topic: 'b', partition: 0, epoch: 1, through: '5' },
-      { topic: 'funnel.points', partition: 0, epoch: 4, through: '12' },
-      { topic: 'funnel.points', partition: 1, epoch: 2, through: '4' },
-      { topic: 'funnel.points', partition: 2, epoch: 1, through: '0' },
+      { topic: 'b', partition: 0, epoch: 1, from: '5', through: '5' },
+      { topic: 'funnel.points', partition: 0, epoch: 4, from: '10', through: '12' },
+      { topic: 'funnel.points', partition: 1, epoch: 2, from: '3', through: '4' },
+      { topic: 'funnel.points', partition: 2, epoch: 1, from: '0', through: '0' },
     ]);
   });
 

@@ -29,6 +29,8 @@ export interface PartitionSlice {
   topic: string;
   partition: number;
   epoch: number;
+  /** Lowest offset in the batch: the slice's rollups are keyed by it. */
+  from: bigint;
   /** Highest offset in the batch. */
   through: bigint;
 }
@@ -129,9 +131,10 @@ function slicesOf(records: BufferedRecord[]): PartitionSlice[] {
     const offset = BigInt(r.offset);
     const slice = slices.get(key);
     if (!slice) {
-      slices.set(key, { topic: r.topic, partition: r.partition, epoch: r.epoch, through: offset });
-    } else if (offset > slice.through) {
-      slice.through = offset;
+      slices.set(key, { topic: r.topic, partition: r.partition, epoch: r.epoch, from: offset, through: offset });
+    } else {
+      if (offset > slice.through) slice.through = offset;
+      if (offset < slice.from) slice.from = offset;
     }
   }
   return [...slices.values()];

@@ -7,9 +7,14 @@ export interface BucketQuery {
   binMs: number;
 }
 
+/** Bucket start of a date field, with operators that behave the same on MongoDB 5-8 and the stand-in. */
+function bucketOf(field: string, binMs: number): object {
+  return { $subtract: [{ $toLong: field }, { $mod: [{ $toLong: field }, binMs] }] };
+}
+
 /**
- * The aggregation pipeline behind GET /v1/aggregates: buckets by `$subtract`/`$mod`/`$toLong`, which
- * behave the same on MongoDB 5-8 and the stand-in (no `$dateTrunc`). `_id` is the bucket start.
+ * The aggregation pipeline over raw readings behind GET /v1/aggregates: buckets by `$subtract`/`$mod`/`$toLong`,
+ * which behave the same on MongoDB 5-8 and the stand-in (no `$dateTrunc`). `_id` is the bucket start.
  */
 export function bucketsPipeline(q: BucketQuery): object[] {
   return [
@@ -22,12 +27,33 @@ export function bucketsPipeline(q: BucketQuery): object[] {
     },
     {
       $group: {
-        _id: { $subtract: [{ $toLong: '$ts' }, { $mod: [{ $toLong: '$ts' }, q.binMs] }] },
+        _id: bucketOf('$ts', q.binMs),
         count: { $sum: 1 },
         avg: { $avg: '$value' },
         min: { $min: '$value' },
         max: { $max: '$value' },
         sum: { $sum: '$value' },
+      },
+    },
+    { $sort: { _id: 1 } },
+  ];
+}
+
+/**
+ * The same buckets from the minute rollups (`<collection>_rollups`), for a minute-aligned range and a window
+ * that is a whole number of minutes: every rollup lies in exactly one bucket. Yields count/sum/min/max per
+ * bucket (avg = sum / count is left to the caller).
+ */
+export function rollupBucketsPipeline(q: BucketQuery): object[] {
+  return [
+    { $match: { s: q.sensorId, m: q.metric, ts: { $gte: new Date(q.from), $lt: new Date(q.to) } } },
+    {
+      $group: {
+        _id: bucketOf('$ts', q.binMs),
+        count: { $sum: '$n' },
+        sum: { $sum: '$sum' },
+        min: { $min: '$min' },
+        max: { $max: '$max' },
       },
     },
     { $sort: { _id: 1 } },

@@ -1,4 +1,4 @@
-export { bucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
+export { bucketsPipeline, rollupBucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
 export { DeadLettersRepository, type DeadLetter } from './dead-letters.repository.js';
 export { PartitionProgressRepository, type PartitionClaim } from './partition-progress.repository.js';
 export { StoredPoint } from './point.schema.js';
@@ -9,5 +9,17 @@ export {
   type RawBucket,
   type StorageCapabilities,
 } from './points.repository.js';
+export {
+  MINUTE_MS,
+  planWrite,
+  pointsToCheck,
+  sourceOf,
+  type PlannedRecord,
+  type RollupDoc,
+  type SourcedPoint,
+  type StoredCopy,
+  type WritePlan,
+} from './rollups.js';
+export { RollupsRepository, type RollupBucket } from './rollups.repository.js';
 export { StorageLifecycle } from './storage.lifecycle.js';
 export { StorageModule } from './storage.module.js';

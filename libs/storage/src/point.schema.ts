@@ -27,4 +27,8 @@ export class StoredPoint {
 
   @Prop({ required: true })
   value!: number;
+
+  /** `<partition>:<offset>` of the Kafka record it was stored from: tells a replay from another record's copy. */
+  @Prop()
+  src?: string;
 }

@@ -13,6 +13,7 @@ import { DependencyUnavailable, type WirePoint } from '@funnel/contracts';
 
 import { StoredPoint } from './point.schema.js';
 import { bucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
+import type { SourcedPoint, StoredCopy } from './rollups.js';
 
 /** What the connected server turned out to support, found once at startup. */
 export interface StorageCapabilities {
@@ -52,7 +53,7 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
-async function orUnavailable<T>(operation: () => Promise<T>): Promise<T> {
+export async function orUnavailable<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
@@ -104,22 +105,30 @@ export class PointsRepository {
     return { serverVersion: String(build.version ?? 'unknown'), timeSeries };
   }
 
-  /** Writes readings unordered (one bad document does not stop the rest); resolves with the count written. */
-  async insertMany(points: readonly WirePoint[]): Promise<number> {
+  /** Longest a batch's writes may take after its announcement (see FlushScheduler): inside DEDUP_SETTLE_MS. */
+  get writeBudgetMs(): number {
+    return Math.max(1000, Math.floor(this.config.DEDUP_SETTLE_MS * 0.8));
+  }
+
+  /**
+   * Writes readings unordered (one bad document does not stop the rest), each with the source of its Kafka
+   * record (`src`, see sourceOf); resolves with the count written. Bounded by `timeoutMS` (aborted
+   * server-side via maxTimeMS) so that a partition's next owner, which waits DEDUP_SETTLE_MS before checking
+   * replayed ids, never races a write still in flight.
+   */
+  async insertMany(points: readonly SourcedPoint[], timeoutMS = this.writeBudgetMs): Promise<number> {
     if (points.length === 0) {
       return 0;
     }
-    const docs = points.map((p) => ({
+    const docs = points.map(({ point: p, src }) => ({
       id: p.id,
       ts: new Date(p.ts),
       meta: p.tags
         ? { sensorId: p.sensorId, metric: p.metric, tags: p.tags }
         : { sensorId: p.sensorId, metric: p.metric },
       value: p.value,
+      src,
     }));
-    // Bounded (and aborted server-side via maxTimeMS) so that a partition's next owner, which waits
-    // DEDUP_SETTLE_MS before checking replayed ids, never races a write still in flight.
-    const timeoutMS = Math.max(1000, Math.floor(this.config.DEDUP_SETTLE_MS * 0.8));
     const result = await orUnavailable(() => this.model.collection.insertMany(docs, { ordered: false, timeoutMS }));
     return result.insertedCount;
   }
@@ -147,13 +156,14 @@ export class PointsRepository {
   }
 
   /**
-   * Which of these readings are already stored, by id. The query is narrowed by sensor and time range so
-   * that it reads only the buckets the readings would be in (time-series collections have no unique index).
-   * `lookbackMs` widens the range backwards, for retried requests whose readings took the time received.
+   * Which of these readings are already stored, by id, with what is stored (source record, series, time,
+   * value). The query is narrowed by sensor and time range so that it reads only the buckets the readings
+   * would be in (time-series collections have no unique index). `lookbackMs` widens the range backwards, for
+   * retried requests whose readings took the time received.
    */
-  async existingIds(points: readonly WirePoint[], lookbackMs = 0): Promise<Set<string>> {
+  async existingIds(points: readonly WirePoint[], lookbackMs = 0): Promise<Map<string, StoredCopy>> {
     if (points.length === 0) {
-      return new Set();
+      return new Map();
     }
     let minTs = Infinity;
     let maxTs = -Infinity;
@@ -170,11 +180,24 @@ export class PointsRepository {
             ts: { $gte: new Date(minTs - lookbackMs), $lte: new Date(maxTs) },
             id: { $in: points.map((p) => p.id) },
           },
-          { projection: { _id: 0, id: 1 } },
+          { projection: { _id: 0, id: 1, src: 1, ts: 1, value: 1, 'meta.sensorId': 1, 'meta.metric': 1 } },
         )
         .toArray(),
     );
-    return new Set(found.map((d) => String(d.id)));
+    const stored = new Map<string, StoredCopy>();
+    for (const d of found) {
+      const id = String(d.id);
+      if (!stored.has(id)) {
+        stored.set(id, {
+          src: typeof d.src === 'string' ? d.src : undefined,
+          sensorId: String(d.meta?.sensorId),
+          metric: String(d.meta?.metric),
+          ts: d.ts instanceof Date ? d.ts.getTime() : Number(d.ts),
+          value: Number(d.value),
+        });
+      }
+    }
+    return stored;
   }
 
   /** Round trip to the server; rejects when it does not answer. */

@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import { FunnelConfig } from '@funnel/config';
 
 import { PointsRepository, type StorageCapabilities } from './points.repository.js';
+import { RollupsRepository } from './rollups.repository.js';
 
 const RETRY_MS = 2000;
 
@@ -22,6 +23,7 @@ export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @InjectConnection() private readonly connection: Connection,
     private readonly repository: PointsRepository,
+    private readonly rollups: RollupsRepository,
     private readonly config: FunnelConfig,
   ) {}
 
@@ -50,6 +52,7 @@ export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationSh
         await this.connection.asPromise();
       }
       const caps = await this.repository.ensureCollection();
+      await this.rollups.ensureIndexes();
       this.repository.logCapabilities(caps);
       this.capabilities = caps;
     } catch (error) {

@@ -8,6 +8,7 @@ import { DeadLettersRepository } from './dead-letters.repository.js';
 import { PartitionProgressRepository } from './partition-progress.repository.js';
 import { StoredPoint } from './point.schema.js';
 import { PointsRepository } from './points.repository.js';
+import { RollupsRepository } from './rollups.repository.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 
 const logger = new Logger('MongoDB');
@@ -45,7 +46,13 @@ const logger = new Logger('MongoDB');
       },
     ]),
   ],
-  providers: [PointsRepository, StorageLifecycle, PartitionProgressRepository, DeadLettersRepository],
-  exports: [PointsRepository, StorageLifecycle, PartitionProgressRepository, DeadLettersRepository],
+  providers: [
+    PointsRepository,
+    RollupsRepository,
+    StorageLifecycle,
+    PartitionProgressRepository,
+    DeadLettersRepository,
+  ],
+  exports: [PointsRepository, RollupsRepository, StorageLifecycle, PartitionProgressRepository, DeadLettersRepository],
 })
 export class StorageModule {}

@@ -1,0 +1,159 @@
+import type { WirePoint } from '@funnel/contracts';
+
+export const MINUTE_MS = 60_000;
+
+/** Pre-aggregated readings of one flush slice (one topic-partition in one batch), one series, one minute. */
+export interface RollupDoc {
+  /** `<topic>:<partition>:<first offset of the slice>:<sensorId>:<metric>:<minute start ms>` */
+  _id: string;
+  t: string;
+  p: number;
+  /** First (lowest) offset of the slice: the claim of a partition deletes rollups from its restart offset on. */
+  o: number;
+  s: string;
+  m: string;
+  /** Minute start. */
+  ts: Date;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** Where a stored reading came from: `<partition>:<offset>` of its Kafka record. */
+export function sourceOf(partition: number, offset: string): string {
+  return `${partition}:${offset}`;
+}
+
+/** A reading to insert, with the Kafka record it came from. */
+export interface SourcedPoint {
+  point: WirePoint;
+  src: string;
+}
+
+/** What is stored under an id, as the id check finds it. */
+export interface StoredCopy {
+  /** Undefined for readings stored before sources were recorded. */
+  src?: string;
+  sensorId: string;
+  metric: string;
+  ts: number;
+  value: number;
+}
+
+/** The part of a buffered record the write plan needs. */
+export interface PlannedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  points: readonly WirePoint[];
+  checkIds: boolean;
+}
+
+export interface WritePlan {
+  /** Readings to insert, first copy of each id in batch order. */
+  insert: SourcedPoint[];
+  /** Rollups of the readings that count, per slice, series and minute. */
+  rollups: RollupDoc[];
+  /** Copies not inserted: repeats inside the batch and ids already stored. */
+  duplicates: number;
+}
+
+/** The readings whose ids must be looked up: the first copy of each id of which some copy is in a checked record. */
+export function pointsToCheck(records: readonly PlannedRecord[]): WirePoint[] {
+  const first = new Map<string, WirePoint>();
+  const check = new Set<string>();
+  for (const record of records) {
+    for (const point of record.points) {
+      if (!first.has(point.id)) first.set(point.id, point);
+      if (record.checkIds) check.add(point.id);
+    }
+  }
+  return [...check].map((id) => first.get(id)!);
+}
+
+/**
+ * What a batch writes, given what the id check found stored (`stored`, by id; only ids of checked records).
+ *
+ * Each id is stored once: if it is not stored yet its first copy in the batch is inserted. It counts in the
+ * rollups of the slice of the record it is stored from: the inserting record, or, when it was already stored,
+ * the record of this batch whose `<partition>:<offset>` equals the stored source (a replay of a write that
+ * landed before a crash, whose rollup is being recomputed). An id stored by another record (a client retry
+ * under the same Idempotency-Key, a record committed earlier) counts where that record was rolled up.
+ * Counted readings take the stored copy's series, time and value, so rollups mirror the raw collection.
+ */
+export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap<string, StoredCopy>): WritePlan {
+  /** Per id: its copies' records in batch order, and its first copy. */
+  const byId = new Map<string, { first: WirePoint; firstRecord: PlannedRecord; srcs: Map<string, PlannedRecord> }>();
+  const firstOffset = new Map<string, bigint>();
+  let copies = 0;
+  for (const record of records) {
+    const key = `${record.topic}:${record.partition}`;
+    const offset = BigInt(record.offset);
+    const seen = firstOffset.get(key);
+    if (seen === undefined || offset < seen) firstOffset.set(key, offset);
+    for (const point of record.points) {
+      copies++;
+      const src = sourceOf(record.partition, record.offset);
+      const entry = byId.get(point.id);
+      if (!entry) {
+        byId.set(point.id, { first: point, firstRecord: record, srcs: new Map([[src, record]]) });
+      } else if (!entry.srcs.has(src)) {
+        entry.srcs.set(src, record);
+      }
+    }
+  }
+  const insert: SourcedPoint[] = [];
+  const rollups = new RollupBuilder(firstOffset);
+  for (const [id, entry] of byId) {
+    const copy = stored.get(id);
+    if (!copy) {
+      const src = sourceOf(entry.firstRecord.partition, entry.firstRecord.offset);
+      insert.push({ point: entry.first, src });
+      rollups.add(entry.firstRecord, entry.first.sensorId, entry.first.metric, entry.first.ts, entry.first.value);
+      continue;
+    }
+    const own = copy.src === undefined ? undefined : entry.srcs.get(copy.src);
+    if (own) {
+      rollups.add(own, copy.sensorId, copy.metric, copy.ts, copy.value);
+    }
+  }
+  return { insert, rollups: rollups.docs(), duplicates: copies - insert.length };
+}
+
+class RollupBuilder {
+  private readonly byKey = new Map<string, RollupDoc>();
+
+  constructor(private readonly firstOffset: ReadonlyMap<string, bigint>) {}
+
+  add(record: PlannedRecord, sensorId: string, metric: string, ts: number, value: number): void {
+    const o = this.firstOffset.get(`${record.topic}:${record.partition}`)!;
+    const minute = ts - (((ts % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+    const key = `${record.topic}:${record.partition}:${o}:${sensorId}:${metric}:${minute}`;
+    const doc = this.byKey.get(key);
+    if (!doc) {
+      this.byKey.set(key, {
+        _id: key,
+        t: record.topic,
+        p: record.partition,
+        o: Number(o),
+        s: sensorId,
+        m: metric,
+        ts: new Date(minute),
+        n: 1,
+        sum: value,
+        min: value,
+        max: value,
+      });
+      return;
+    }
+    doc.n++;
+    doc.sum += value;
+    if (value < doc.min) doc.min = value;
+    if (value > doc.max) doc.max = value;
+  }
+
+  docs(): RollupDoc[] {
+    return [...this.byKey.values()];
+  }
+}
