@@ -8,7 +8,9 @@ import { infra, isolatedEnv } from './support/env.js';
 import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
 
 const HOUR = 3_600_000;
-const WINDOWS: Record<string, number> = { minute: 60_000, hour: HOUR, day: 24 * HOUR, '5m': 300_000 };
+// Whole-minute windows are answered from the minute rollups (raw readings for the partial minutes at the
+// edges of an unaligned range); 30s from raw readings only.
+const WINDOWS: Record<string, number> = { minute: 60_000, hour: HOUR, day: 24 * HOUR, '5m': 300_000, '30s': 30_000 };
 const SENSORS = ['boiler-1', 'boiler-2', 'pump.7'];
 const METRICS = ['temperature', 'pressure'];
 // 30 hours ending an hour ago: crosses day boundaries and stays inside the future-skew limit.
@@ -70,6 +72,17 @@ async function storedCount(mongoUri: string, filter: Record<string, unknown> = {
   }
 }
 
+/** Readings counted by the minute rollups, and how many rollup documents there are. */
+async function rollupTotals(mongoUri: string): Promise<{ docs: number; n: number }> {
+  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
+  try {
+    const docs = await client.db().collection('points_rollups').find({}).toArray();
+    return { docs: docs.length, n: docs.reduce((s, d) => s + Number(d.n), 0) };
+  } finally {
+    await client.close();
+  }
+}
+
 async function aggregates(api: string, q: Record<string, string | number>) {
   const qs = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)] as [string, string]));
   const res = await fetch(`${api}/v1/aggregates?${qs}`);
@@ -89,6 +102,13 @@ function expectBucketsToMatch(actual: Bucket[], expected: ReturnType<typeof expe
     expect(b.sum).toBeCloseTo(e.sum, 6);
     expect(b.avg).toBeCloseTo(e.avg, 9);
   });
+}
+
+function parseWindowForTest(window: string): number {
+  const named: Record<string, number> = { minute: 60_000, hour: HOUR, day: 24 * HOUR };
+  if (named[window]) return named[window];
+  const m = /^(\d+)(s|m|h)$/.exec(window)!;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: HOUR }[m[2] as 's' | 'm' | 'h'];
 }
 
 /** Answers of the `all` role, to compare the split api + worker deployment against. */
@@ -144,6 +164,52 @@ describe('pipeline end to end, role "all" (one process)', () => {
       }
     },
   );
+
+  it('keeps minute rollups of exactly the stored readings', async () => {
+    const totals = await rollupTotals(env.MONGODB_URI);
+    expect(totals.n).toBe(READINGS.length);
+    expect(totals.docs).toBeGreaterThan(0);
+  });
+
+  it.each(['minute', 'hour', '15m', 'day'])(
+    'aggregates per %s over a minute-aligned range (rollups only) equal an independent calculation',
+    async (window) => {
+      const binMs = parseWindowForTest(window);
+      const from = START + 60_000 * 7;
+      const to = END - 60_000 * 11;
+      for (const sensorId of SENSORS) {
+        for (const metric of METRICS) {
+          const res = await aggregates(funnel.url, { sensorId, metric, from, to, window });
+          expect(res.status).toBe(200);
+          const expected = expectedBuckets(READINGS, { sensorId, metric, from, to, binMs });
+          expect(expected.length).toBeGreaterThan(0);
+          expectBucketsToMatch(res.json.buckets, expected);
+        }
+      }
+    },
+  );
+
+  it('aggregates over ranges with partial minutes at one edge, or inside one minute, equal an independent calculation', async () => {
+    const sensorId = SENSORS[0];
+    const metric = METRICS[1];
+    // Readings right at the edges of the minutes these ranges cut through.
+    const sorted = READINGS.filter((r) => r.sensorId === sensorId && r.metric === metric).map((r) => r.ts);
+    sorted.sort((a, b) => a - b);
+    const inside = sorted[Math.floor(sorted.length / 3)];
+    const ranges: [number, number, string][] = [
+      [inside, END, 'hour'], // unaligned from, aligned to
+      [START, inside + 1, 'minute'], // aligned from, unaligned to (the reading at `inside` is in)
+      [inside - (inside % 60_000), inside + 1, 'minute'], // less than a whole minute
+      [inside, inside + 1, '5m'], // one millisecond, one reading
+      [inside + 1, inside + 90_000, 'minute'], // 1.5 minutes, one minute boundary
+    ];
+    for (const [from, to, window] of ranges) {
+      const res = await aggregates(funnel.url, { sensorId, metric, from, to, window });
+      expect(res.status).toBe(200);
+      const expected = expectedBuckets(READINGS, { sensorId, metric, from, to, binMs: parseWindowForTest(window) });
+      expectBucketsToMatch(res.json.buckets, expected);
+    }
+  });
 
   it('rejects a batch with invalid readings with 400 listing every problem, and stores none of it', async () => {
     const ghost = 'ghost-sensor';
