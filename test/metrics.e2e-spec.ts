@@ -158,7 +158,7 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
     );
   });
 
-  it('times one Kafka send per accepted request, none failed, none refused', () => {
+  it('times one Kafka produce call per accepted request sent one at a time, none failed, none refused', () => {
     expect(apiScrape.value('funnel_kafka_send_duration_seconds_count', { result: 'ok' })).toBe(ACCEPTED_BATCHES.length);
     expect(apiScrape.value('funnel_kafka_send_duration_seconds_count', { result: 'error' })).toBe(0);
     expect(apiScrape.value('funnel_kafka_send_failures_total')).toBe(0);

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { DependencyUnavailable } from '@funnel/contracts';
 
@@ -11,8 +11,10 @@ export class DependencyUnavailableFilter implements ExceptionFilter {
   private readonly logger = new Logger('Http');
 
   catch(error: DependencyUnavailable, host: ArgumentsHost): void {
-    this.logger.warn(error.message);
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    // The request's id on the line, so it joins the request's own log line.
+    this.logger.warn({ msg: error.message, req: { id: http.getRequest<FastifyRequest>().id } });
+    const reply = http.getResponse<FastifyReply>();
     const name = error.dependency === 'kafka' ? 'Kafka' : 'MongoDB';
     void reply
       .status(503)

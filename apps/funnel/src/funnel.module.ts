@@ -7,8 +7,6 @@ import { IngestionModule } from '@funnel/ingestion';
 import { MetricsModule } from '@funnel/metrics';
 import { PipelineModule } from '@funnel/pipeline';
 
-import { loggingModule } from './logging.js';
-
 /** A process role is a module list over the same libs: api, worker, or both. */
 @Module({})
 export class FunnelModule {
@@ -20,7 +18,6 @@ export class FunnelModule {
       module: FunnelModule,
       imports: [
         FunnelConfigModule.forRoot(config),
-        loggingModule(config, version),
         MetricsModule.forRole(role, version),
         ...(api ? [IngestionModule, AggregationModule] : []),
         ...(worker ? [PipelineModule] : []),

@@ -4,12 +4,18 @@ import type { IncomingMessage } from 'node:http';
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 
 import type { FunnelConfig } from '@funnel/config';
 
-/** Fastify with the body limit from config; it answers 413/415/400 for oversized, non-JSON or malformed bodies. */
-export function httpAdapter(config: FunnelConfig): FastifyAdapter {
+import { logRequests } from './logging.js';
+
+/**
+ * Fastify with the body limit from config; it answers 413/415/400 for oversized, non-JSON or malformed
+ * bodies, and logs one line per request.
+ */
+export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_BODY_BYTES,
     // On shutdown: close idle keep-alive connections at once, let in-flight requests finish, answer 503 to new ones.
@@ -23,6 +29,7 @@ export function httpAdapter(config: FunnelConfig): FastifyAdapter {
     void reply.header(REQUEST_ID, request.id);
     done();
   });
+  logRequests(fastify, logger);
   // JSON only: every other media type is answered 415 (the app is created with bodyParser: false).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

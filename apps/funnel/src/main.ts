@@ -4,27 +4,27 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { Logger as PinoLogger } from 'nestjs-pino';
-
 import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funnel/config';
 import { KafkaConsumerHost } from '@funnel/pipeline';
 
 import { DependencyUnavailableFilter } from './dependency-unavailable.filter.js';
 import { FunnelModule } from './funnel.module.js';
 import { globalPipes, httpAdapter, setupSwagger } from './http.js';
+import { createLogger, PinoNestLogger } from './logging.js';
 
 const VERSION = '0.1.0';
 
 async function bootstrap(config: FunnelConfig): Promise<void> {
   const role = config.FUNNEL_ROLE;
   const logger = new Logger(`funnel:${role}`);
+  const pinoLogger = createLogger(config, VERSION);
   const app = await NestFactory.create<NestFastifyApplication>(
     FunnelModule.forRole(config, VERSION),
-    httpAdapter(config),
+    httpAdapter(config, pinoLogger),
     // Nest's own boot lines wait for the JSON logger instead of going to the console.
     { bodyParser: false, bufferLogs: true },
   );
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(new PinoNestLogger(pinoLogger));
   app.useGlobalPipes(globalPipes());
   app.useGlobalFilters(new DependencyUnavailableFilter());
   app.enableShutdownHooks();

@@ -4,7 +4,13 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { describe, expect, it } from '@jest/globals';
 
 import type { WirePoint } from './points-record.js';
-import { validatePoints, type PointRejection, type PointRules } from './points.validator.js';
+import {
+  acceptValid,
+  validatePoint,
+  validatePoints,
+  type PointRejection,
+  type PointRules,
+} from './points.validator.js';
 
 // 2026-11-28T04:00:00Z, computed with Date.UTC so the expected values never go through Date.parse.
 const NOW = Date.UTC(2026, 10, 28, 4, 0, 0, 0);
@@ -494,5 +500,89 @@ describe('reporting every problem and normalising every reading', () => {
     const errors = errorsOf([reading(), { sensorId: 'a b', metric: '', value: NaN, ts: 'soon', tags: 1 }]);
     expect(errors.map((e) => e.field).sort()).toEqual(['metric', 'sensorId', 'tags', 'ts', 'value']);
     expect(errors.every((e) => e.index === 1)).toBe(true);
+  });
+});
+
+describe('fast path (acceptValid) against the class-validator path (validatePoint)', () => {
+  // Per field: values the contract allows (first three) and values it refuses, including the edges;
+  // `undefined` = absent.
+  const VARIANTS: Record<string, unknown[]> = {
+    id: [undefined, 'a', 'x'.repeat(128), 'x'.repeat(129), '', 'has space', null, 7, 'k:abc:1', 'é'],
+    sensorId: ['boiler-7', 's', 's'.repeat(128), undefined, 's'.repeat(129), '', 'a/b', null, 3, ['s'], 'a\nb'],
+    metric: ['temperature', 'm'.repeat(64), 'x', undefined, 'm'.repeat(65), '', 'm m', null, {}, 'ö'],
+    value: [0, -1.5, 1e300, undefined, Number.MAX_VALUE, NaN, Infinity, -Infinity, '1', null, true],
+    ts: [
+      undefined,
+      NOW,
+      0,
+      -1,
+      NOW + SKEW,
+      NOW + SKEW + 1,
+      1.5,
+      Number.MAX_SAFE_INTEGER + 2,
+      '2026-11-28T04:00:00Z',
+      '2026-11-28T04:05:00.000Z',
+      '2026-11-28T04:05:00.001Z',
+      '2026-02-30T00:00:00Z',
+      '2026-11-28T24:00:00Z',
+      '2026-11-28 04:00:00Z',
+      '2026-11-28T04:00:00',
+      '1969-12-31T23:59:59Z',
+      null,
+      '',
+    ],
+    tags: [
+      undefined,
+      {},
+      { site: 'a' },
+      Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, 'v'])),
+      Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])),
+      { site: 1 },
+      { 'bad key': 'v' },
+      { ['k'.repeat(65)]: 'v' },
+      { k: 'v'.repeat(257) },
+      { constructor: 'x' },
+      null,
+      [],
+      'site=a',
+    ],
+    extra: [undefined, undefined, undefined, 'unknown field'],
+  };
+  const fields = Object.keys(VARIANTS);
+
+  function slowPath(item: unknown): WirePoint | undefined {
+    const errors: PointRejection[] = [];
+    const point = validatePoint(item, 0, RULES, NOW, errors, IDS);
+    return errors.length === 0 ? point : undefined;
+  }
+
+  it('accepts exactly what class-validator accepts, normalised identically (20,000 seeded random readings)', () => {
+    const next = prng(20261201);
+    let accepted = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const item: Record<string, unknown> = {};
+      for (const field of fields) {
+        // Mostly valid fields (first variants), so that readings with one or two bad fields are common.
+        const options = VARIANTS[field]!;
+        const pick = next() < 0.7 ? Math.floor(next() * 3) : Math.floor(next() * options.length);
+        const value = options[Math.min(pick, options.length - 1)];
+        if (value !== undefined) item[field] = value;
+      }
+      const slow = slowPath(item);
+      const fast = acceptValid(item, 0, RULES, NOW, IDS);
+      // Never looser: every reading the fast path takes, class-validator takes too, with the same result.
+      expect({ item, fast }).toEqual({ item, fast: slow });
+      if (slow) accepted++;
+    }
+    // The corpus must hold both kinds in numbers, or the comparison proves little.
+    expect(accepted).toBeGreaterThan(1000);
+    expect(accepted).toBeLessThan(19_000);
+  });
+
+  it('refuses non-objects, which the class-validator path reports', () => {
+    for (const item of [null, 1, 'a', [], [reading()], true]) {
+      expect(acceptValid(item, 0, RULES, NOW, IDS)).toBeUndefined();
+      expect(slowPath(item)).toBeUndefined();
+    }
   });
 });

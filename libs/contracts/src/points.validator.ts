@@ -1,6 +1,6 @@
 import { validateSync } from 'class-validator';
 
-import { POINT_FIELDS, PointDto, parseTimestamp } from './point.dto.js';
+import { ID_PATTERN, NAME_PATTERN, POINT_FIELDS, PointDto, parseTimestamp, tagsProblem } from './point.dto.js';
 import type { WirePoint } from './points-record.js';
 
 /** One problem with one reading of a request: which reading, which field, and why. */
@@ -40,6 +40,11 @@ export function validatePoints(body: unknown, rules: PointRules, now: number, id
   const errors: PointRejection[] = [];
   const points: WirePoint[] = [];
   for (let index = 0; index < items.length; index++) {
+    const fast = acceptValid(items[index], index, rules, now, ids);
+    if (fast) {
+      points.push(fast);
+      continue;
+    }
     const before = errors.length;
     const point = validatePoint(items[index], index, rules, now, errors, ids);
     if (point && errors.length === before) {
@@ -49,7 +54,65 @@ export function validatePoints(body: unknown, rules: PointRules, now: number, id
   return errors.length > 0 ? { ok: false, errors } : { ok: true, points };
 }
 
-function validatePoint(
+/**
+ * The fast path: the normalised reading when it passes every rule, else undefined, in which case the
+ * class-validator path (`validatePoint`) finds and words every problem. class-validator costs about
+ * 10 µs per reading (metadata lookups, a DTO per reading), which at 10,000 readings a request is most of
+ * the api's work; valid readings, the common case, skip it. It must never accept what `validatePoint`
+ * rejects: points.validator.spec.ts checks both paths agree on every case of its corpus.
+ */
+export function acceptValid(
+  item: unknown,
+  index: number,
+  rules: PointRules,
+  now: number,
+  ids: IdSource,
+): WirePoint | undefined {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    return undefined;
+  }
+  const source = item as Record<string, unknown>;
+  for (const key of Object.keys(source)) {
+    if (!POINT_FIELDS.has(key)) {
+      return undefined;
+    }
+  }
+  const { id, sensorId, metric, value, ts, tags } = source;
+  if (id !== undefined && (typeof id !== 'string' || !ID_PATTERN.test(id))) {
+    return undefined;
+  }
+  if (typeof sensorId !== 'string' || sensorId.length < 1 || sensorId.length > 128 || !NAME_PATTERN.test(sensorId)) {
+    return undefined;
+  }
+  if (typeof metric !== 'string' || metric.length < 1 || metric.length > 64 || !NAME_PATTERN.test(metric)) {
+    return undefined;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return undefined;
+  }
+  let at = now;
+  if (ts !== undefined) {
+    const parsed = parseTimestamp(ts);
+    if (parsed === undefined || parsed < 0 || parsed > now + rules.maxFutureSkewMs) {
+      return undefined;
+    }
+    at = parsed;
+  }
+  if (tags !== undefined && tagsProblem(tags) !== undefined) {
+    return undefined;
+  }
+  const wire: WirePoint = { id: id ?? `${ids.idPrefix}${index}`, sensorId, metric, value, ts: at };
+  if (tags !== undefined && Object.keys(tags as object).length > 0) {
+    wire.tags = tags as Record<string, string>;
+  }
+  return wire;
+}
+
+/**
+ * The class-validator path: the normalised reading, or undefined with every problem of it pushed onto
+ * `errors`. (Exported, like `acceptValid`, so the spec can hold the two paths against each other.)
+ */
+export function validatePoint(
   item: unknown,
   index: number,
   rules: PointRules,

@@ -39,13 +39,18 @@ function rejectionReason(problem: PointRejection): string {
   return READING_FIELDS.has(problem.field) ? `invalid_${problem.field}` : 'unknown_field';
 }
 
+/** Random per process: with a per-request counter it makes api-made ids unique without a random draw per request. */
+const PROCESS_PREFIX = randomBytes(8).toString('hex');
+let requestCounter = 0;
+
 /**
  * Prefix of the ids of readings sent without one: derived from the Idempotency-Key (the same key gives
- * the same ids) or random per request. Hashed so that any key yields a short id of the allowed characters.
+ * the same ids) or unique per request (process prefix + counter). Hashed so that any key yields a short
+ * id of the allowed characters.
  */
 function idPrefixFor(idempotencyKey: string | undefined): string {
   if (idempotencyKey === undefined) {
-    return `r:${randomBytes(12).toString('hex')}:`;
+    return `r:${PROCESS_PREFIX}${(requestCounter++).toString(36)}:`;
   }
   return `k:${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}:`;
 }

@@ -52,7 +52,7 @@ export class FunnelMetrics {
   });
   readonly kafkaSendDuration = new Histogram({
     name: 'funnel_kafka_send_duration_seconds',
-    help: 'Time from sending readings to Kafka to its acknowledgement (acks=all), by result',
+    help: 'Time from a produce call to its acknowledgement (acks=all), by result; one call carries the readings of every request queued meanwhile',
     labelNames: ['result'] as const,
     buckets: FAST_BUCKETS,
     registers: [],
