@@ -100,7 +100,8 @@ export class FunnelConfig {
 
   @Setting({
     default: '500',
-    description: 'Readings packed into one Kafka record at most (a request is split into records of this size)',
+    description:
+      'Readings packed into one Kafka record at most (a request is split into records of this size; concurrent requests with api-made ids share records)',
     roles: ['api', 'all'],
   })
   @Transform(toInt)

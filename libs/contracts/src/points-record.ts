@@ -1,11 +1,12 @@
 /**
  * The Kafka record value the api publishes and the worker consumes (JSON).
- * One record carries up to KAFKA_POINTS_PER_RECORD readings of one request.
+ * One record carries up to KAFKA_POINTS_PER_RECORD readings: of one request when their ids came from the
+ * client (`idem`), else possibly of several concurrent requests packed together.
  */
 export interface PointsRecord {
   /** Contract version; bump on an incompatible change. */
   v: 1;
-  /** Epoch ms when the api received the request. */
+  /** Epoch ms when the api received the request (the earliest of them, for readings of several requests). */
   receivedAt: number;
   /**
    * True when the ids came from the client (an `id` field or an Idempotency-Key), so a client retry may
