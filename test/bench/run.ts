@@ -11,7 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
 import { ensureInfra, runKafkaTool, startMongo } from '../../docker/local/infra.mjs';
-import { bucketsPipeline } from '../../libs/storage/src/aggregation-pipeline.js';
+import { bucketsPipeline, rollupBucketsPipeline } from '../../libs/storage/src/aggregation-pipeline.js';
 import { FunnelNode } from '../faults/funnel-node.js';
 import { freePort } from '../support/funnel-process.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
@@ -449,22 +449,30 @@ try {
     const counted = body.buckets.reduce((s, b) => s + b.count, 0);
     if (counted !== PLAN.backlog) throw new Error(`aggregation counted ${counted} readings, expected ${PLAN.backlog}`);
   }
-  // The same pipeline Funnel runs, straight through the driver: the server's share of the answer time.
-  const pipeline = bucketsPipeline({
+  // The same query straight through the driver: the server's share of Funnel's answer time. The range is
+  // minute-aligned, so Funnel answers it from the minute rollups alone; the raw pipeline over the readings
+  // is timed too, as what the answer would cost without rollups.
+  const bucketQuery = {
     sensorId: aggSensor,
     metric: 'value',
     from: aggStart - 60_000,
     to: aggEnd + 60_000,
     binMs: 60_000,
-  });
-  const serverTimes: number[] = [];
-  for (let i = 0; i < PLAN.aggReps; i++) {
-    const t = performance.now();
-    await mongo.db().collection('points').aggregate(pipeline).toArray();
-    serverTimes.push(performance.now() - t);
-  }
+  };
+  const timed = async (collection: string, pipeline: object[]) => {
+    const times: number[] = [];
+    for (let i = 0; i < PLAN.aggReps; i++) {
+      const t = performance.now();
+      await mongo.db().collection(collection).aggregate(pipeline).toArray();
+      times.push(performance.now() - t);
+    }
+    return times;
+  };
+  const serverTimes = await timed('points_rollups', rollupBucketsPipeline(bucketQuery));
+  const rawTimes = await timed('points', bucketsPipeline(bucketQuery));
+  const rollupDocs = await mongo.db().collection('points_rollups').countDocuments({});
   log(
-    `aggregation Funnel ${funnelTimes.map(Math.round).join(', ')} ms; driver ${serverTimes.map(Math.round).join(', ')} ms`,
+    `aggregation Funnel ${funnelTimes.map(Math.round).join(', ')} ms; rollup pipeline via driver ${serverTimes.map(Math.round).join(', ')} ms over ${rollupDocs} rollups; raw pipeline via driver ${rawTimes.map(Math.round).join(', ')} ms`,
   );
 
   await stopNode(worker);
@@ -492,6 +500,8 @@ try {
     aggregationReadings: PLAN.backlog,
     aggregationFunnelMs: median(funnelTimes),
     aggregationServerMs: median(serverTimes),
+    aggregationRawServerMs: median(rawTimes),
+    aggregationRollupDocs: rollupDocs,
     cpuMicrosPerReading: cpuUsed / batched.reconciliation.accepted,
   };
   const targets = evaluateTargets(figures, quick);

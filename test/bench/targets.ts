@@ -21,7 +21,11 @@ export interface BenchFigures {
   apiPeakRssMb: number;
   aggregationReadings: number;
   aggregationFunnelMs: number;
+  /** The rollup pipeline Funnel runs, through the driver. */
   aggregationServerMs: number;
+  /** The raw-readings pipeline for the same buckets, through the driver (the cost without rollups). */
+  aggregationRawServerMs: number;
+  aggregationRollupDocs: number;
   cpuMicrosPerReading: number;
 }
 
@@ -29,6 +33,11 @@ export interface TargetResult {
   target: string;
   measured: string;
   pass: boolean;
+  /**
+   * Set when a ceiling measured in the same run is itself below the target, so no implementation on this
+   * machine can meet it: the measured reason.
+   */
+  outOfReach?: string;
 }
 
 const n = (x: number | null, digits = 0) =>
@@ -40,6 +49,7 @@ export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[]
   const singleRatio = ratio(f.singleReqPerSec, f.lHttpReqPerSec);
   const kafkaRatio = ratio(f.batchedReadingsPerSec, f.lKafkaReadingsPerSec);
   const flushRatio = ratio(f.workerFlushDocsPerSec, f.lMongoDocsPerSec);
+  const mongoRatio = ratio(f.batchedReadingsPerSec, f.lMongoDocsPerSec);
   const freshnessBound = f.flushIntervalMs + 250;
   return [
     {
@@ -54,13 +64,22 @@ export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[]
     },
     {
       target: 'batched end to end ≥ 0.5 × L_kafka readings/s',
-      measured: `${n(f.batchedReadingsPerSec)} / ${n(f.lKafkaReadingsPerSec)} = ${n(kafkaRatio, 2)}`,
+      measured: `${n(f.batchedReadingsPerSec)} / ${n(f.lKafkaReadingsPerSec)} = ${n(kafkaRatio, 2)} (${n(mongoRatio, 2)} × L_mongo)`,
       pass: kafkaRatio >= 0.5 && f.batchedLagFlat,
+      // Every reading ends in an insert: end to end cannot beat the store's own ceiling.
+      outOfReach:
+        f.lMongoDocsPerSec < 0.5 * f.lKafkaReadingsPerSec
+          ? `L_mongo ${n(f.lMongoDocsPerSec)} docs/s < 0.5 × L_kafka = ${n(0.5 * f.lKafkaReadingsPerSec)} readings/s: every reading is one insert`
+          : undefined,
     },
     {
       target: `batched ≥ 50,000 readings/s sustained 60 s, lag flat${quick ? ' (quick: shorter)' : ''}`,
       measured: `${n(f.batchedReadingsPerSec)}/s for ${n(f.batchedDurationS)} s, lag ${f.batchedLagFlat ? 'flat' : 'GROWING'} (max ${n(f.batchedLagMaxRecords)} records)`,
       pass: f.batchedReadingsPerSec >= 50_000 && f.batchedLagFlat && f.batchedDurationS >= (quick ? 0 : 60),
+      outOfReach:
+        f.lMongoDocsPerSec < 50_000
+          ? `L_mongo ${n(f.lMongoDocsPerSec)} docs/s < 50,000 (the store alone, with the machine to itself)`
+          : undefined,
     },
     {
       target: `freshness p99 ≤ flush interval + 250 ms (${n(freshnessBound)} ms)`,
@@ -74,7 +93,7 @@ export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[]
     },
     {
       target: `aggregation of ${n(f.aggregationReadings)} readings into minutes < 1 s`,
-      measured: `${n(f.aggregationFunnelMs)} ms (server ${n(f.aggregationServerMs)} ms + Funnel ${n(f.aggregationFunnelMs - f.aggregationServerMs)} ms)`,
+      measured: `${n(f.aggregationFunnelMs)} ms (server ${n(f.aggregationServerMs)} ms + Funnel ${n(f.aggregationFunnelMs - f.aggregationServerMs)} ms; raw readings would take ${n(f.aggregationRawServerMs)} ms)`,
       pass: f.aggregationFunnelMs < 1000 && f.aggregationReadings >= (quick ? 0 : 1_000_000),
     },
     {
@@ -105,7 +124,7 @@ export function formatTable(f: BenchFigures, targets: TargetResult[], header: st
     ],
     [
       `Funnel aggregation, ${n(f.aggregationReadings)} readings`,
-      `${n(f.aggregationFunnelMs)} ms answer; ${n(f.aggregationServerMs)} ms same pipeline via driver`,
+      `${n(f.aggregationFunnelMs)} ms answer; ${n(f.aggregationServerMs)} ms same query via driver (${n(f.aggregationRollupDocs)} rollup docs); raw-readings pipeline ${n(f.aggregationRawServerMs)} ms`,
     ],
     ['peak RSS (VmHWM)', `worker ${n(f.workerPeakRssMb)} MB (backlog drain); api ${n(f.apiPeakRssMb)} MB`],
     ['CPU per reading, api + worker (batched run)', `${n(f.cpuMicrosPerReading, 1)} µs`],
@@ -114,6 +133,9 @@ export function formatTable(f: BenchFigures, targets: TargetResult[], header: st
   const lines = [...header, '', 'figure'.padEnd(w) + '  value', '-'.repeat(w + 60)];
   for (const [k, v] of rows) lines.push(`${k.padEnd(w)}  ${v}`);
   lines.push('', 'target'.padEnd(w) + '  result  measured', '-'.repeat(w + 60));
-  for (const t of targets) lines.push(`${t.target.padEnd(w)}  ${t.pass ? 'PASS' : 'MISS'}    ${t.measured}`);
+  for (const t of targets) {
+    lines.push(`${t.target.padEnd(w)}  ${t.pass ? 'PASS' : 'MISS'}    ${t.measured}`);
+    if (!t.pass && t.outOfReach) lines.push(`${''.padEnd(w)}  out of reach here: ${t.outOfReach}`);
+  }
   return lines.join('\n');
 }

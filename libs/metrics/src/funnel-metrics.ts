@@ -6,8 +6,11 @@ import { WeightedHistogram } from './weighted-histogram.js';
 
 /** Latency buckets (seconds) for HTTP requests and Kafka sends: 1 ms to 10 s. */
 const FAST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-/** Buckets (seconds) for flushes and end-to-end latency, which include the flush interval: 5 ms to 2 min. */
-const SLOW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 120];
+/**
+ * Buckets (seconds) for flushes and end-to-end latency, which include the flush interval: 5 ms to 2 min,
+ * finer around the default FLUSH_INTERVAL_MS (2 s), so "within the flush interval + 250 ms" can be read off.
+ */
+const SLOW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.25, 2.5, 3, 5, 10, 30, 60, 120];
 /** Readings per flush. */
 const SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000];
 
