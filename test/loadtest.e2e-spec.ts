@@ -8,6 +8,7 @@ import { MongoClient } from 'mongodb';
 
 import { isolatedEnv } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { Scrape } from './support/prometheus.js';
 
 const LOADTEST = path.resolve('dist/apps/loadtest/src/main.js');
 
@@ -77,6 +78,7 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
 
   it('reports throughput, latency, statuses, freshness and queries, and accepted == stored; --json holds the same report', async () => {
     const json = path.join(dir, 'report.json');
+    const before = await Scrape.of(`${funnel.url}/metrics`);
     const run = await loadtest([...LIGHT, '--run-id=lta', `--json=${json}`, '--slo=p99<60s,errors=0'], {
       LOADTEST_TARGET: funnel.url,
     });
@@ -89,6 +91,20 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
     expect(report.ingest.statuses).toEqual({ '202': report.ingest.requests });
     expect(report.ingest.errors).toBe(0);
     expect(report.ingest.readingsAccepted).toBe(report.ingest.requests * 20);
+    // Drain accounting, checked against the api's own counters over the run: readings counted from the 202s
+    // are the readings the api accepted, every POST the api answered was counted once, and no answer to the
+    // drain's GET /health/live (200) was counted as a POST.
+    const after = await Scrape.of(`${funnel.url}/metrics`);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      after.sum(name, labels) - before.sum(name, labels);
+    expect(delta('funnel_readings_accepted_total')).toBe(report.ingest.readingsAccepted + report.freshness.markers);
+    expect(delta('funnel_http_requests_total', { method: 'POST', route: '/v1/points', status: '202' })).toBe(
+      report.ingest.requests + report.freshness.markers,
+    );
+    expect(delta('funnel_http_requests_total', { method: 'POST', route: '/v1/points' })).toBe(
+      report.ingest.requests + report.freshness.markers,
+    );
+    expect(report.ingest.statuses['200']).toBeUndefined();
     expect(report.ingest.readingsPerSec).toBeGreaterThan(0);
     for (const key of ['p50', 'p99', 'p999']) expect(report.ingest.latencyMs[key]).toEqual(expect.any(Number));
     // Freshness markers were posted and seen by a query.

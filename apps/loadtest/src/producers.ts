@@ -5,6 +5,7 @@ import { StatusCounter } from './status-counter.js';
 
 export interface ProducersOptions {
   target: string;
+  /** The pool of request bodies, sent in turn; every body holds the same number of readings. */
   bodies: string[];
   connections: number;
   /** Requests per second for all connections together; 0 = unlimited. */
@@ -13,78 +14,71 @@ export interface ProducersOptions {
   timeoutS: number;
 }
 
-interface RequestContext {
-  post?: boolean;
-}
+type Client = autocannon.Client;
 
-type Client = object;
+/** What the api answers to the drain's GET /health/live; POST /v1/points never answers it (202, 4xx, 5xx). */
+const HEALTH_OK = 200;
+const ACCEPTED = 202;
 
 /**
  * Concurrent producers on one autocannon instance. At the end of the duration they drain instead of
- * being cut off: new requests become GET /health/live and the run ends once every connection's POST in
- * flight has been answered, so every reading the api accepted is known to have been accepted.
+ * being cut off: every connection switches to GET /health/live and the run ends once every connection's
+ * POST in flight has been answered, so every reading the api accepted is known to have been accepted.
+ *
+ * Per request the tool does as little as the plain autocannon CLI: the requests are static (one per body
+ * of the pool, their buffers built once per connection; no setupRequest, no onResponse, so autocannon
+ * neither rebuilds a request nor hands over a body to parse), and an answer is told apart by its status
+ * alone. Before the switch every request is a POST; after it, a connection's first answer is its last
+ * POST's unless it is a 200 (the connection had none in flight), and later answers are GETs.
  */
 export class Producers {
-  readonly latency = new Samples();
+  readonly latency = new Samples(1 << 16);
   readonly statuses = new StatusCounter();
   readingsAccepted = 0;
   /** POSTs that timed out or lost their connection: the api may or may not have taken their readings. */
   unknownFate = 0;
   /** Set once the load is over and every POST answered. */
   elapsedS = 0;
-  private drainAt = Infinity;
-  /** When each connection last got an answer (or lost its request): once that is after drainAt, it has no POST in flight. */
-  private readonly clients = new Map<Client, number>();
-  private lastAnswer: RequestContext & { accepted?: number } = {};
+  /** Readings in each body of the pool, so in each POST the api answered 202. */
+  readonly readingsPerBody: number;
+  private readonly clients: Client[] = [];
+  /** Set at the end of the duration: from then on connections send GET /health/live. */
+  private draining = false;
+  /** While draining: connections that have not been answered since the switch, so may have a POST in flight. */
+  private readonly inFlight = new Set<Client>();
   private lastPostAt = 0;
   private instance?: autocannon.Instance;
   private startedAt = 0;
 
-  constructor(private readonly opts: ProducersOptions) {}
+  constructor(private readonly opts: ProducersOptions) {
+    this.readingsPerBody = readingsPerBody(opts.bodies);
+  }
 
   get requests(): number {
     return this.statuses.total;
   }
 
   run(): Promise<void> {
-    let next = 0;
-    const { bodies } = this.opts;
     this.startedAt = performance.now();
-    this.drainAt = this.startedAt + this.opts.durationS * 1000;
     const instance = autocannon(
       {
         url: this.opts.target,
         connections: this.opts.connections,
-        // Safety net only: the run is stopped by drain() once every POST is answered.
+        // Safety net only: the run is stopped once every POST is answered.
         duration: this.opts.durationS + this.opts.timeoutS + 5,
         timeout: this.opts.timeoutS,
+        // autocannon ends a stopped run at its next sample tick: keep the tail of drain GETs short.
+        sampleInt: 100,
         ...(this.opts.requestRate > 0 ? { overallRate: this.opts.requestRate } : {}),
         headers: { 'content-type': 'application/json' },
-        requests: [
-          {
-            setupRequest: (req, context) => {
-              const ctx = context as RequestContext;
-              ctx.post = performance.now() < this.drainAt;
-              return ctx.post
-                ? { ...req, method: 'POST', path: '/v1/points', body: bodies[next++ % bodies.length] }
-                : { ...req, method: 'GET', path: '/health/live', body: undefined };
-            },
-            onResponse: (status, body, context) => {
-              // Called synchronously just before the instance's 'response' event for the same answer.
-              const ctx = context as RequestContext;
-              this.lastAnswer = { ...ctx, accepted: ctx.post && status === 202 ? acceptedOf(body) : 0 };
-            },
-          },
-        ],
+        requests: this.opts.bodies.map((body) => ({ method: 'POST' as const, path: '/v1/points', body })),
         setupClient: (client) => {
-          this.clients.set(client, 0);
+          this.clients.push(client);
           const failed = (kind: 'timeout' | 'error') => () => {
-            // The request in flight was a POST if it was sent after an answer that came before drainAt.
-            if ((this.clients.get(client) ?? 0) < this.drainAt) {
-              this.statuses.add(kind);
-              this.unknownFate++;
-            }
-            this.clients.set(client, performance.now());
+            // Before the switch the request lost was a POST; after it, only if the connection was not answered since.
+            if (this.draining && !this.settled(client)) return;
+            this.statuses.add(kind);
+            this.unknownFate++;
           };
           // Events the typings leave out: a request timed out, the connection failed.
           const events = client as unknown as NodeJS.EventEmitter;
@@ -95,32 +89,43 @@ export class Producers {
       () => undefined,
     );
     this.instance = instance;
-    instance.on('response', (...args: unknown[]) => {
-      const [client, status, , responseTime] = args as [Client, number, number, number];
-      const answer = this.lastAnswer;
-      const now = performance.now();
-      this.clients.set(client, now);
-      if (!answer.post) return;
-      this.lastPostAt = now;
+    instance.on('response', (client, status, _bytes, responseTime) => {
+      // During the drain: answers after a connection's first since the switch are GETs, and so is a 200.
+      if (this.draining && (!this.settled(client) || status === HEALTH_OK)) return;
+      this.lastPostAt = performance.now();
       this.statuses.add(status);
       this.latency.add(responseTime);
-      this.readingsAccepted += answer.accepted ?? 0;
+      if (status === ACCEPTED) this.readingsAccepted += this.readingsPerBody;
     });
-    const drained = setInterval(() => {
-      if (performance.now() < this.drainAt) return;
-      if ([...this.clients.values()].every((answeredAt) => answeredAt >= this.drainAt)) instance.stop();
-    }, 20);
+    const drain = setTimeout(() => {
+      this.draining = true;
+      for (const client of this.clients) {
+        this.inFlight.add(client);
+        client.setRequests([{ method: 'GET', path: '/health/live' }]);
+      }
+      if (this.clients.length === 0) instance.stop();
+    }, this.opts.durationS * 1000);
     return new Promise<void>((resolve, reject) => {
       instance.on('done', () => {
-        clearInterval(drained);
+        clearTimeout(drain);
         this.elapsedS = (Math.max(this.lastPostAt, this.startedAt + 1) - this.startedAt) / 1000;
         resolve();
       });
       instance.on('error', (error: Error) => {
-        clearInterval(drained);
+        clearTimeout(drain);
         reject(error);
       });
     });
+  }
+
+  /**
+   * While draining, a connection's first answer (or lost request) since the switch settles its POST in
+   * flight: true for that one (the caller counts it), false for any later one. Ends the run with the last.
+   */
+  private settled(client: Client): boolean {
+    if (!this.inFlight.delete(client)) return false;
+    if (this.inFlight.size === 0) this.instance?.stop();
+    return true;
   }
 
   /** Seconds since the producers started. */
@@ -133,11 +138,16 @@ export class Producers {
   }
 }
 
-function acceptedOf(body: string): number {
-  try {
-    const parsed = JSON.parse(body) as { accepted?: unknown };
-    return typeof parsed.accepted === 'number' ? parsed.accepted : 0;
-  } catch {
-    return 0;
-  }
+/** Readings in each body (a JSON array of readings, or one reading); every body must hold the same number. */
+export function readingsPerBody(bodies: string[]): number {
+  if (bodies.length === 0) throw new Error('producers need at least one request body');
+  const counts = new Set(
+    bodies.map((body) => {
+      const parsed: unknown = JSON.parse(body);
+      return Array.isArray(parsed) ? parsed.length : 1;
+    }),
+  );
+  if (counts.size !== 1)
+    throw new Error(`request bodies hold different numbers of readings: ${[...counts].join(', ')}`);
+  return [...counts][0]!;
 }

@@ -1,4 +1,4 @@
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 
 import type { Workload } from './workload.js';
 
@@ -9,29 +9,33 @@ export interface StoredCounter {
   close(): Promise<void>;
 }
 
-/** Counts the run's readings directly in MongoDB: every sensor of the run, markers included. */
+/**
+ * Counts the run's readings directly in MongoDB: every sensor of the run, markers included. The driver is
+ * loaded on the first count, so runs that do not count in MongoDB (and the load itself) do not pay for it.
+ */
 export class MongoCounter implements StoredCounter {
   readonly method = 'mongodb';
-  private readonly client: MongoClient;
+  private client?: Promise<MongoClient>;
 
   constructor(
-    uri: string,
+    private readonly uri: string,
     private readonly collection: string,
     private readonly workload: Workload,
-  ) {
-    this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
-  }
+  ) {}
 
   async count(): Promise<number> {
+    this.client ??= import('mongodb').then(
+      ({ MongoClient }) => new MongoClient(this.uri, { serverSelectionTimeoutMS: 10_000 }),
+    );
     const sensors = [...this.workload.sensorIds, this.workload.markerSensorId];
-    return this.client
+    return (await this.client)
       .db()
       .collection(this.collection)
       .countDocuments({ 'meta.sensorId': { $in: sensors } });
   }
 
-  close(): Promise<void> {
-    return this.client.close();
+  async close(): Promise<void> {
+    await (await this.client)?.close();
   }
 }
 

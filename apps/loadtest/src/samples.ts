@@ -8,10 +8,17 @@ export interface Percentiles {
   mean: number | null;
 }
 
-/** A growing list of measurements (ms) with exact percentiles: sorting a few million doubles is cheap. */
+/**
+ * A growing list of measurements (ms) with exact percentiles: sorting a few million doubles is cheap. Adding
+ * is a store into a preallocated Float64Array (doubled when full), cheap enough to call once per request.
+ */
 export class Samples {
-  private values = new Float64Array(1024);
+  private values: Float64Array;
   private size = 0;
+
+  constructor(capacity = 1024) {
+    this.values = new Float64Array(Math.max(1, capacity));
+  }
 
   get count(): number {
     return this.size;

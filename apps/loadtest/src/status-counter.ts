@@ -1,22 +1,41 @@
 import type { StatusCounts } from './report.js';
 
-/** Answers counted by HTTP status, plus "timeout" and "error" for requests that got none. */
+/**
+ * Answers counted by HTTP status, plus "timeout" and "error" for requests that got none. Called once per
+ * answer, so counting is a Map update keyed by the status as it comes (no String(), no object keys); the
+ * report's object is built when asked for.
+ */
 export class StatusCounter {
-  readonly counts: StatusCounts = {};
+  private readonly byStatus = new Map<number | 'timeout' | 'error', number>();
+  private sum = 0;
 
   add(status: number | 'timeout' | 'error'): void {
-    const key = String(status);
-    this.counts[key] = (this.counts[key] ?? 0) + 1;
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+    this.sum++;
+  }
+
+  /** How many answers had this status. */
+  count(status: number | 'timeout' | 'error'): number {
+    return this.byStatus.get(status) ?? 0;
+  }
+
+  /** As the report has them: status codes in ascending order, then "timeout" and "error" as they first came. */
+  get counts(): StatusCounts {
+    const counts: StatusCounts = {};
+    for (const [status, n] of this.byStatus) counts[String(status)] = n;
+    return counts;
   }
 
   get total(): number {
-    return Object.values(this.counts).reduce((s, n) => s + n, 0);
+    return this.sum;
   }
 
   /** Everything but 2xx answers. */
   get errors(): number {
-    return Object.entries(this.counts)
-      .filter(([k]) => !/^2\d\d$/.test(k))
-      .reduce((s, [, n]) => s + n, 0);
+    let errors = 0;
+    for (const [status, n] of this.byStatus) {
+      if (typeof status !== 'number' || status < 200 || status > 299) errors += n;
+    }
+    return errors;
   }
 }
