@@ -111,6 +111,18 @@ export class FunnelConfig {
   KAFKA_POINTS_PER_RECORD!: number;
 
   @Setting({
+    default: '2',
+    description:
+      'How long (ms) the api holds a produce call open for more requests once one is queued and a call is free (0 = send at once); the ack still waits for the broker',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  KAFKA_LINGER_MS!: number;
+
+  @Setting({
     default: 'mongodb://127.0.0.1:27017/funnel',
     description: 'MongoDB connection string (database in the path)',
   })

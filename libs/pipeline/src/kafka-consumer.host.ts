@@ -27,6 +27,11 @@ export class KafkaConsumerHost {
           // stalled the worker ~4-5 s per pause/resume cycle while draining a backlog (bench: drain 11k
           // docs/s wall-clock with stalls, 57-68k docs/s without, the same as inside flushes).
           maxWaitTimeInMs: 100,
+          // With the default (1 byte) every fetch returned as soon as one new record arrived: at a few
+          // thousand single-reading requests a second the worker spent most of its CPU on fetch round
+          // trips (worker 79 us of CPU per reading, measured). The broker now holds a fetch until this
+          // much is there or maxWaitTimeInMs passed: at most ~100 ms more latency, far fewer fetches.
+          minBytes: 128 * 1024,
         },
         producer: { createPartitioner: Partitioners.DefaultPartitioner },
         subscribe: { fromBeginning: true },
