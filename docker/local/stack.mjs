@@ -29,7 +29,9 @@ const infra = await ensureInfra({ log });
 const env = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers, MONGODB_URI: infra.mongo.uri };
 const roles = args.split ? ['worker', 'api'] : ['all'];
 const children = roles.map((role) => {
-  const child = spawn(process.execPath, [main], { env: { ...env, FUNNEL_ROLE: role }, stdio: 'inherit' });
+  // The worker's old-space cap (README, Worker memory); the api and the one-process role keep V8's default.
+  const heap = role === 'worker' ? { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --max-old-space-size=192`.trim() } : {};
+  const child = spawn(process.execPath, [main], { env: { ...env, ...heap, FUNNEL_ROLE: role }, stdio: 'inherit' });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       log(`funnel ${role} exited (${signal ?? code}); stopping the stack`);

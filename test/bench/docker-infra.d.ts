@@ -6,7 +6,7 @@ declare module '*/docker/local/infra.mjs' {
     kafka?: Record<string, unknown>;
     mongo?: Record<string, unknown>;
   }): Promise<{
-    kafka: { brokers: string; kind: string };
+    kafka: { brokers: string; kind: string; pid: number | null };
     mongo: { uri: string; kind: string };
     startedByUs: string[];
     stopAll(): Promise<void>;

@@ -27,6 +27,9 @@ export interface BenchFigures {
   aggregationRawServerMs: number;
   aggregationRollupDocs: number;
   cpuMicrosPerReading: number;
+  /** Over api, worker, Kafka broker and MongoDB server (null when the broker was not started by this run). */
+  cpuAllMicrosPerReading: number | null;
+  batchedOfferedPerSec: number;
 }
 
 export interface TargetResult {
@@ -116,7 +119,7 @@ export function formatTable(f: BenchFigures, targets: TargetResult[], header: st
     ['Funnel single-reading POST', `${n(f.singleReqPerSec)} req/s; p99 at half rate ${n(f.singleP99AtHalfMs, 1)} ms`],
     [
       'Funnel batched end to end',
-      `${n(f.batchedReadingsPerSec)} readings/s for ${n(f.batchedDurationS)} s; freshness p99 ${n(f.batchedFreshnessP99Ms)} ms`,
+      `${n(f.batchedReadingsPerSec)} readings/s stored of ${n(f.batchedOfferedPerSec)}/s offered for ${n(f.batchedDurationS)} s; freshness p99 ${n(f.batchedFreshnessP99Ms)} ms`,
     ],
     [
       'Funnel worker flush (backlog drain)',
@@ -127,7 +130,10 @@ export function formatTable(f: BenchFigures, targets: TargetResult[], header: st
       `${n(f.aggregationFunnelMs)} ms answer; ${n(f.aggregationServerMs)} ms same query via driver (${n(f.aggregationRollupDocs)} rollup docs); raw-readings pipeline ${n(f.aggregationRawServerMs)} ms`,
     ],
     ['peak RSS (VmHWM)', `worker ${n(f.workerPeakRssMb)} MB (backlog drain); api ${n(f.apiPeakRssMb)} MB`],
-    ['CPU per reading, api + worker (batched run)', `${n(f.cpuMicrosPerReading, 1)} µs`],
+    [
+      'CPU per reading (batched run)',
+      `${n(f.cpuMicrosPerReading, 1)} µs api + worker; ${n(f.cpuAllMicrosPerReading, 1)} µs with broker and store`,
+    ],
   ];
   const w = Math.max(...rows.map(([k]) => k.length), ...targets.map((t) => t.target.length));
   const lines = [...header, '', 'figure'.padEnd(w) + '  value', '-'.repeat(w + 60)];

@@ -85,9 +85,16 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it.each(FUNNEL)('sets only environment variables the config schema knows on %s', (name) => {
-    const unknown = Object.keys(services[name].environment ?? {}).filter((key) => !SETTINGS.has(key));
+  // NODE_OPTIONS is Node's, not Funnel's: the worker's V8 old-space cap (README, Worker memory).
+  it.each(FUNNEL)('sets only environment variables the config schema knows on %s (and NODE_OPTIONS)', (name) => {
+    const unknown = Object.keys(services[name].environment ?? {}).filter(
+      (key) => !SETTINGS.has(key) && key !== 'NODE_OPTIONS',
+    );
     expect(unknown).toEqual([]);
+  });
+
+  it('caps the worker heap as the README says', () => {
+    expect(services.worker.environment?.NODE_OPTIONS).toBe('--max-old-space-size=192');
   });
 
   it('points api and worker at the compose Kafka and MongoDB services', () => {

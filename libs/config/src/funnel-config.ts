@@ -149,7 +149,7 @@ export class FunnelConfig {
   FLUSH_INTERVAL_MS!: number;
 
   @Setting({
-    default: '5000',
+    default: '20000',
     description: 'Worker flushes as soon as its buffer holds this many readings',
     roles: ['worker', 'all'],
   })

@@ -105,10 +105,13 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
           // Linger (as Kafka's own producers do): requests arriving meanwhile share the call, which costs
           // kafkajs and the broker about the same whatever it carries.
           this.starting++;
-          setTimeout(() => {
+          const start = () => {
             this.starting--;
             void this.sendQueued();
-          }, this.config.KAFKA_LINGER_MS);
+          };
+          // 0: only the requests that arrived in this turn of the event loop join.
+          if (this.config.KAFKA_LINGER_MS > 0) setTimeout(start, this.config.KAFKA_LINGER_MS);
+          else setImmediate(start);
         }
       });
     } catch (error) {

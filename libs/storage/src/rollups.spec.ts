@@ -127,3 +127,33 @@ describe('pointsToCheck', () => {
     expect(pointsToCheck([rec(0, 1, [a])])).toEqual([]);
   });
 });
+
+describe('planWrite with nothing stored (the fresh-traffic path)', () => {
+  // A stored copy of an id no record carries sends planWrite down its general path: both must agree.
+  const unrelated = stored(pt('not-in-any-record', 0, 0), '9:9');
+
+  it('plans exactly what the general path plans, on seeded random batches with repeats and 3 partitions', () => {
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let batch = 0; batch < 200; batch++) {
+      const offsets = [0, 0, 0].map(() => 100 + next(50));
+      const records = Array.from({ length: 1 + next(12) }, () => {
+        const partition = next(3);
+        const offset = offsets[partition]!++;
+        // Ids drawn from a small pool, so the same id recurs within and across records.
+        const points = Array.from({ length: 1 + next(20) }, () =>
+          pt(`id${next(60)}`, next(1000) / 10 - 50, next(5 * MINUTE), `s${next(4)}`, `m${next(2)}`),
+        );
+        return rec(partition, offset, points);
+      });
+      const fresh = planWrite(records, new Map());
+      const general = planWrite(records, new Map([unrelated]));
+      expect(fresh.insert).toEqual(general.insert);
+      expect(fresh.duplicates).toBe(general.duplicates);
+      expect(rows(records)).toEqual(rows(records, [unrelated]));
+    }
+  });
+});

@@ -61,6 +61,8 @@ export interface WritePlan {
 
 /** The readings whose ids must be looked up: the first copy of each id of which some copy is in a checked record. */
 export function pointsToCheck(records: readonly PlannedRecord[]): WirePoint[] {
+  // Fresh traffic (nothing replayed, no client ids) checks nothing: skip the per-reading bookkeeping.
+  if (!records.some((r) => r.checkIds)) return [];
   const first = new Map<string, WirePoint>();
   const check = new Set<string>();
   for (const record of records) {
@@ -83,18 +85,16 @@ export function pointsToCheck(records: readonly PlannedRecord[]): WirePoint[] {
  * Counted readings take the stored copy's series, time and value, so rollups mirror the raw collection.
  */
 export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap<string, StoredCopy>): WritePlan {
+  if (stored.size === 0) {
+    return planFresh(records);
+  }
   /** Per id: its copies' records in batch order, and its first copy. */
   const byId = new Map<string, { first: WirePoint; firstRecord: PlannedRecord; srcs: Map<string, PlannedRecord> }>();
-  const firstOffset = new Map<string, bigint>();
   let copies = 0;
   for (const record of records) {
-    const key = `${record.topic}:${record.partition}`;
-    const offset = BigInt(record.offset);
-    const seen = firstOffset.get(key);
-    if (seen === undefined || offset < seen) firstOffset.set(key, offset);
+    const src = sourceOf(record.partition, record.offset);
     for (const point of record.points) {
       copies++;
-      const src = sourceOf(record.partition, record.offset);
       const entry = byId.get(point.id);
       if (!entry) {
         byId.set(point.id, { first: point, firstRecord: record, srcs: new Map([[src, record]]) });
@@ -104,7 +104,7 @@ export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap
     }
   }
   const insert: SourcedPoint[] = [];
-  const rollups = new RollupBuilder(firstOffset);
+  const rollups = new RollupBuilder(firstOffsets(records));
   for (const [id, entry] of byId) {
     const copy = stored.get(id);
     if (!copy) {
@@ -121,22 +121,61 @@ export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap
   return { insert, rollups: rollups.docs(), duplicates: copies - insert.length };
 }
 
-class RollupBuilder {
-  private readonly byKey = new Map<string, RollupDoc>();
+/**
+ * planWrite when nothing is stored yet (fresh traffic, the common case): the first copy of each id is
+ * inserted and counted in its own record's slice, as planWrite would, without its per-id record maps.
+ */
+function planFresh(records: readonly PlannedRecord[]): WritePlan {
+  const rollups = new RollupBuilder(firstOffsets(records));
+  const seen = new Set<string>();
+  const insert: SourcedPoint[] = [];
+  let copies = 0;
+  for (const record of records) {
+    const src = sourceOf(record.partition, record.offset);
+    const slice = rollups.slice(record);
+    for (const point of record.points) {
+      copies++;
+      if (seen.has(point.id)) continue;
+      seen.add(point.id);
+      insert.push({ point, src });
+      slice.add(point.sensorId, point.metric, point.ts, point.value);
+    }
+  }
+  return { insert, rollups: rollups.docs(), duplicates: copies - insert.length };
+}
 
-  constructor(private readonly firstOffset: ReadonlyMap<string, bigint>) {}
+/** Lowest offset per topic-partition of the batch: the key of each partition's slice. */
+function firstOffsets(records: readonly PlannedRecord[]): Map<string, bigint> {
+  const first = new Map<string, bigint>();
+  for (const record of records) {
+    const key = `${record.topic}:${record.partition}`;
+    const offset = BigInt(record.offset);
+    const seen = first.get(key);
+    if (seen === undefined || offset < seen) first.set(key, offset);
+  }
+  return first;
+}
 
-  add(record: PlannedRecord, sensorId: string, metric: string, ts: number, value: number): void {
-    const o = this.firstOffset.get(`${record.topic}:${record.partition}`)!;
+/** Rollups of one slice (one topic-partition of the batch); keys share the slice's prefix. */
+class SliceRollups {
+  constructor(
+    private readonly byKey: Map<string, RollupDoc>,
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly first: bigint,
+    private readonly prefix: string,
+  ) {}
+
+  add(sensorId: string, metric: string, ts: number, value: number): void {
     const minute = ts - (((ts % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
-    const key = `${record.topic}:${record.partition}:${o}:${sensorId}:${metric}:${minute}`;
+    const key = `${this.prefix}${sensorId}:${metric}:${minute}`;
     const doc = this.byKey.get(key);
     if (!doc) {
       this.byKey.set(key, {
         _id: key,
-        t: record.topic,
-        p: record.partition,
-        o: Number(o),
+        t: this.topic,
+        p: this.partition,
+        o: Number(this.first),
         s: sensorId,
         m: metric,
         ts: new Date(minute),
@@ -151,6 +190,29 @@ class RollupBuilder {
     doc.sum += value;
     if (value < doc.min) doc.min = value;
     if (value > doc.max) doc.max = value;
+  }
+}
+
+class RollupBuilder {
+  private readonly byKey = new Map<string, RollupDoc>();
+  private readonly slices = new Map<string, SliceRollups>();
+
+  constructor(private readonly firstOffset: ReadonlyMap<string, bigint>) {}
+
+  /** The rollups of the slice a record belongs to. */
+  slice(record: PlannedRecord): SliceRollups {
+    const key = `${record.topic}:${record.partition}`;
+    let slice = this.slices.get(key);
+    if (!slice) {
+      const first = this.firstOffset.get(key)!;
+      slice = new SliceRollups(this.byKey, record.topic, record.partition, first, `${key}:${first}:`);
+      this.slices.set(key, slice);
+    }
+    return slice;
+  }
+
+  add(record: PlannedRecord, sensorId: string, metric: string, ts: number, value: number): void {
+    this.slice(record).add(sensorId, metric, ts, value);
   }
 
   docs(): RollupDoc[] {
