@@ -214,25 +214,86 @@ async function repeated(args: string[], warmArgs: string[], pick: (r: Awaited<Re
 }
 
 try {
-  // ---- L_http: bare Fastify under the same single-reading autocannon load.
-  log(`pinning: ${pin.description}`);
-  const httpPort = await freePort();
-  const bare = run(pin.prefix('service'), process.execPath, [
+  // The ceilings of the broker and the store first: they also warm both JVMs before Funnel is measured.
+  // ---- L_kafka: the broker's own producer benchmark with Funnel's record size and acks=all.
+  const recordBytes = Buffer.byteLength(
+    JSON.stringify({
+      v: 1,
+      receivedAt: Date.now(),
+      points: Array.from({ length: FUNNEL.pointsPerRecord }, (_, i) => ({
+        id: `r:${'0'.repeat(24)}:${i}`,
+        sensorId: `lt${rid}-s${i % 100}`,
+        metric: `m${i % 2}`,
+        value: Math.round(Math.random() * 20000) / 100 - 50,
+        ts: Date.now(),
+      })),
+    }),
+  );
+  const kafkaTopic = `bench.kafka.${rid}`;
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: kafkaTopic, numPartitions: FUNNEL.partitions }] });
+  const kafkaRates: number[] = [];
+  // The first run is a warm-up: the broker was just started, and its JIT-compiled produce path is what
+  // every later stage leans on.
+  for (let i = 0; i < 1 + (quick ? 1 : 2); i++) {
+    const perf = await runKafkaTool('org.apache.kafka.tools.ProducerPerformance', [
+      '--topic',
+      kafkaTopic,
+      '--num-records',
+      String(PLAN.kafkaRecords),
+      '--record-size',
+      String(recordBytes),
+      '--throughput',
+      '-1',
+      '--bootstrap-server',
+      brokers,
+      '--command-property',
+      'acks=all',
+      'linger.ms=0',
+      'compression.type=none',
+      `max.request.size=${8 * 1024 * 1024}`,
+    ]);
+    const m = /records sent, [\d.]+ records\/sec \(([\d.]+) MB\/sec\)/.exec(perf.out);
+    if (!m) throw new Error(`ProducerPerformance printed no summary (exit ${perf.code}):\n${perf.out.slice(-2000)}`);
+    if (i > 0) kafkaRates.push(Number(m[1]));
+  }
+  const lKafkaMB = median(kafkaRates);
+  const lKafkaReadings = ((lKafkaMB * 1024 * 1024) / recordBytes) * FUNNEL.pointsPerRecord;
+  log(`L_kafka ${kafkaRates.join(', ')} MB/s of ${recordBytes} B records`);
+
+  // ---- L_mongo: raw driver insertMany at Funnel's batch size, on the service CPU.
+  const ceiling = run(pin.prefix('service'), process.execPath, [
     '--import',
     REGISTER,
-    'test/bench/bare-http.ts',
-    String(httpPort),
+    'test/bench/mongo-ceiling.ts',
+    mongoUri(`${funnelDb}_ceiling`),
+    String(FUNNEL.flushMaxPoints),
+    String(PLAN.mongoTotal),
+    // One more repetition than measured: the first warms the store (a fresh JVM) and is not counted.
+    String(PLAN.mongoReps + 1),
   ]);
-  const bareUrl = `http://127.0.0.1:${httpPort}`;
-  await waitHttp(`${bareUrl}/health/live`);
-  const lHttp = await repeated(
-    single(bareUrl, PLAN.loadS),
-    single(bareUrl, PLAN.warmS),
-    (r) => r.ingest.requestsPerSec,
+  if ((await ceiling.code) !== 0) throw new Error(`mongo-ceiling failed:\n${ceiling.output()}`);
+  const lMongo = median(
+    (JSON.parse(ceiling.output().trim().split('\n').at(-1)!) as { docsPerSec: number[] }).docsPerSec.slice(1),
   );
-  bare.kill();
-  await bare.code;
+  log(`L_mongo ${Math.round(lMongo)} docs/s`);
+
+  // ---- L_http: bare Fastify under the same single-reading autocannon load; L_nest: the smallest Nest app
+  // on the same adapter (the framework's own share of the api's request path).
+  log(`pinning: ${pin.description}`);
+  const ceilingServer = async (script: string) => {
+    const port = await freePort();
+    const server = run(pin.prefix('service'), process.execPath, ['--import', REGISTER, script, String(port)]);
+    const url = `http://127.0.0.1:${port}`;
+    await waitHttp(`${url}/health/live`);
+    const rates = await repeated(single(url, PLAN.loadS), single(url, PLAN.warmS), (r) => r.ingest.requestsPerSec);
+    server.kill();
+    await server.code;
+    return rates;
+  };
+  const lHttp = await ceilingServer('test/bench/bare-http.ts');
   log(`L_http ${lHttp.values.map(Math.round).join(', ')} req/s`);
+  const lNest = await ceilingServer('test/bench/bare-nest.ts');
+  log(`L_nest ${lNest.values.map(Math.round).join(', ')} req/s`);
 
   // ---- Funnel: api and worker as separate processes on the service CPU.
   const api = await startNode(funnelNode('api', 'api', await freePort(), STAGES.ingest));
@@ -331,65 +392,6 @@ try {
   await stopNode(api);
   // Frees the stand-in's heap for the backlog (it keeps every document in memory).
   await mongo.db(funnelDb).dropDatabase();
-
-  // ---- L_kafka: the broker's own producer benchmark with Funnel's record size and acks=all.
-  const recordBytes = Buffer.byteLength(
-    JSON.stringify({
-      v: 1,
-      receivedAt: Date.now(),
-      points: Array.from({ length: FUNNEL.pointsPerRecord }, (_, i) => ({
-        id: `r:${'0'.repeat(24)}:${i}`,
-        sensorId: `lt${rid}-s${i % 100}`,
-        metric: `m${i % 2}`,
-        value: Math.round(Math.random() * 20000) / 100 - 50,
-        ts: Date.now(),
-      })),
-    }),
-  );
-  const kafkaTopic = `bench.kafka.${rid}`;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: kafkaTopic, numPartitions: FUNNEL.partitions }] });
-  const kafkaRates: number[] = [];
-  for (let i = 0; i < (quick ? 1 : 2); i++) {
-    const perf = await runKafkaTool('org.apache.kafka.tools.ProducerPerformance', [
-      '--topic',
-      kafkaTopic,
-      '--num-records',
-      String(PLAN.kafkaRecords),
-      '--record-size',
-      String(recordBytes),
-      '--throughput',
-      '-1',
-      '--bootstrap-server',
-      brokers,
-      '--command-property',
-      'acks=all',
-      'linger.ms=0',
-      'compression.type=none',
-      `max.request.size=${8 * 1024 * 1024}`,
-    ]);
-    const m = /records sent, [\d.]+ records\/sec \(([\d.]+) MB\/sec\)/.exec(perf.out);
-    if (!m) throw new Error(`ProducerPerformance printed no summary (exit ${perf.code}):\n${perf.out.slice(-2000)}`);
-    kafkaRates.push(Number(m[1]));
-  }
-  const lKafkaMB = median(kafkaRates);
-  const lKafkaReadings = ((lKafkaMB * 1024 * 1024) / recordBytes) * FUNNEL.pointsPerRecord;
-  log(`L_kafka ${kafkaRates.join(', ')} MB/s of ${recordBytes} B records`);
-
-  // ---- L_mongo: raw driver insertMany at Funnel's batch size, on the service CPU.
-  const ceiling = run(pin.prefix('service'), process.execPath, [
-    '--import',
-    REGISTER,
-    'test/bench/mongo-ceiling.ts',
-    mongoUri(`${funnelDb}_ceiling`),
-    String(FUNNEL.flushMaxPoints),
-    String(PLAN.mongoTotal),
-    String(PLAN.mongoReps),
-  ]);
-  if ((await ceiling.code) !== 0) throw new Error(`mongo-ceiling failed:\n${ceiling.output()}`);
-  const lMongo = median(
-    (JSON.parse(ceiling.output().trim().split('\n').at(-1)!) as { docsPerSec: number[] }).docsPerSec,
-  );
-  log(`L_mongo ${Math.round(lMongo)} docs/s`);
 
   // ---- Backlog: worker stopped, the api takes PLAN.backlog readings of one sensor; a fresh worker drains them.
   const backlogApi = await startNode(funnelNode('api-backlog', 'api', await freePort(), STAGES.backlog));
@@ -494,6 +496,7 @@ try {
 
   const figures: BenchFigures = {
     lHttpReqPerSec: lHttp.median,
+    lNestReqPerSec: lNest.median,
     lKafkaMBPerSec: lKafkaMB,
     lKafkaRecordBytes: recordBytes,
     lKafkaReadingsPerSec: lKafkaReadings,
@@ -533,7 +536,7 @@ try {
   if (flags.json) {
     await writeFile(
       flags.json,
-      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { lHttp: lHttp.values, single: singleRun.values, kafkaMBPerSec: kafkaRates, lagSamples, batched, half } }, null, 2)}\n`,
+      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { lHttp: lHttp.values, lNest: lNest.values, single: singleRun.values, kafkaMBPerSec: kafkaRates, lagSamples, batched, half } }, null, 2)}\n`,
     );
   }
   if (flags.profile) log(`CPU profiles in ${profDir}`);

@@ -1,6 +1,8 @@
 /** The figures one bench run measured (medians where repeated). null = not measured. */
 export interface BenchFigures {
   lHttpReqPerSec: number;
+  /** The smallest Nest app on the same adapter, same load: the framework's share of the request path. */
+  lNestReqPerSec: number;
   lKafkaMBPerSec: number;
   lKafkaRecordBytes: number;
   /** Readings/s that L_kafka's bytes/s allows with Funnel's encoding (record bytes / readings per record). */
@@ -57,7 +59,7 @@ export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[]
   return [
     {
       target: 'single-reading POST ≥ 0.6 × L_http req/s',
-      measured: `${n(f.singleReqPerSec)} / ${n(f.lHttpReqPerSec)} = ${n(singleRatio, 2)}`,
+      measured: `${n(f.singleReqPerSec)} / ${n(f.lHttpReqPerSec)} = ${n(singleRatio, 2)} (${n(ratio(f.singleReqPerSec, f.lNestReqPerSec), 2)} × L_nest)`,
       pass: singleRatio >= 0.6,
     },
     {
@@ -111,6 +113,10 @@ export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[]
 export function formatTable(f: BenchFigures, targets: TargetResult[], header: string[]): string {
   const rows: Array<[string, string]> = [
     ['L_http  bare Fastify, 1 reading/request', `${n(f.lHttpReqPerSec)} req/s`],
+    [
+      'L_nest  smallest Nest app, same adapter and load',
+      `${n(f.lNestReqPerSec)} req/s = ${n(f.lHttpReqPerSec > 0 ? f.lNestReqPerSec / f.lHttpReqPerSec : 0, 2)} × L_http`,
+    ],
     [
       'L_kafka ProducerPerformance, acks=all',
       `${n(f.lKafkaMBPerSec, 1)} MB/s of ${n(f.lKafkaRecordBytes)} B records = ${n(f.lKafkaReadingsPerSec)} readings/s`,
