@@ -94,7 +94,9 @@ const kafka = new Kafka({ clientId: `bench-${rid}`, brokers: [brokers], logLevel
 const admin = kafka.admin();
 await admin.connect();
 const STAGES = {
+  single: { topic: `bench.single.${rid}`, groupId: `bench-single-${rid}`, db: `${funnelDb}_single` },
   ingest: { topic: `bench.points.${rid}`, groupId: `bench-${rid}`, db: funnelDb },
+  sustained: { topic: `bench.sustained.${rid}`, groupId: `bench-sustained-${rid}`, db: `${funnelDb}_sustained` },
   backlog: { topic: `bench.backlog.${rid}`, groupId: `bench-backlog-${rid}`, db: backlogDb },
 };
 type Stage = (typeof STAGES)[keyof typeof STAGES];
@@ -213,6 +215,104 @@ async function repeated(args: string[], warmArgs: string[], pick: (r: Awaited<Re
   return { median: median(values), values };
 }
 
+/** A batched run at `rate` readings/s on a stage of its own (fresh api, worker, topic and database). */
+async function batchedStage(name: string, stage: Stage, rate: number, durationS: number) {
+  // ---- Batched end to end, with lag and CPU sampled.
+  // On the MongoDB stand-in every query scans the whole collection (it ignores non-unique indexes) and
+  // holds up inserts meanwhile, so polling MongoDB (freshness markers, stored counts) during this stage
+  // would measure the polling. End to end is read from Kafka instead: the worker commits an offset only
+  // after the readings up to it are stored. Freshness comes from the worker's own histogram of time from
+  // the api's receipt to the write; the stored count is checked once, at the end.
+  const api = await startNode(funnelNode(`api-${name}`, 'api', await freePort(), stage));
+  const worker = await startNode(funnelNode(`worker-${name}`, 'worker', await freePort(), stage));
+  const target = api.url;
+  const e2eBefore = await scrape(worker.url);
+  const offsetsBefore = await lag(stage);
+  // Every process of the pipeline: api, worker, and the broker and store when this run knows their pids.
+  const pipelinePids = [api.pid!, worker.pid!, infra.kafka.pid, mongoServer.pid].filter((p): p is number => !!p);
+  const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  const cpuBefore = cpuOf([api.pid!, worker.pid!]);
+  const cpuAllBefore = cpuOf(pipelinePids);
+  const lagSamples: Array<{ t: number; lag: number }> = [];
+  const t0 = performance.now();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const o = await lag(stage).catch(() => undefined);
+      if (o) lagSamples.push({ t: (performance.now() - t0) / 1000, lag: o.end - o.committed });
+      await sleep(1000);
+    }
+  })();
+  const batched = await loadtest(pin, tmp, [
+    `--target=${target}`,
+    `--duration=${durationS}`,
+    `--batch=${BATCH}`,
+    `--connections=${BATCHED_CONNECTIONS}`,
+    `--rate=${rate}`,
+    '--sensors=100',
+    '--metrics-per-sensor=2',
+    '--query-users=0',
+    '--freshness-interval=0',
+    '--no-reconcile',
+  ]);
+  sampling = false;
+  await sampler;
+  const loadEnd = await lag(stage);
+  let settledAt: number | undefined;
+  let settleEnd = loadEnd;
+  const settleDeadline = performance.now() + PLAN.settleS * 1000;
+  while (performance.now() < settleDeadline) {
+    settleEnd = await lag(stage);
+    if (settleEnd.committed >= loadEnd.end) {
+      settledAt = performance.now();
+      break;
+    }
+    await sleep(200);
+  }
+  const settleEndAt = settledAt ?? performance.now();
+  const cpuUsed = cpuOf([api.pid!, worker.pid!]) - cpuBefore;
+  const cpuAllUsed = cpuOf(pipelinePids) - cpuAllBefore;
+  const e2eAfter = await scrape(worker.url);
+  const freshnessP99 = histogramQuantile(e2eBefore, e2eAfter, 'funnel_end_to_end_latency_seconds', 0.99);
+  const stored = await mongo.db(stage.db).collection('points').countDocuments({});
+  const during = lagSamples.filter((s) => s.t <= durationS);
+  const third = Math.max(1, Math.floor(during.length / 3));
+  const firstLag = median(during.slice(0, third).map((s) => s.lag));
+  const lastLag = median(during.slice(-third).map((s) => s.lag));
+  const lagFlat = lastLag <= Math.max(2 * firstLag, FLAT_LAG_RECORDS);
+  // Readings stored (committed) ÷ time from the start of the load until the worker committed the last of
+  // them, or until the settle time ran out; records of this run hold readingsAccepted / records readings.
+  const perRecord = batched.ingest.readingsAccepted / Math.max(1, loadEnd.end - offsetsBefore.end);
+  const storedInRun = Math.min(
+    batched.ingest.readingsAccepted,
+    (settleEnd.committed - offsetsBefore.committed) * perRecord,
+  );
+  const batchedRate = storedInRun / ((settleEndAt - t0) / 1000);
+  log(
+    `batched ${name} (${rate}/s offered): ${Math.round(batched.ingest.readingsPerSec)} accepted/s, ${Math.round(batchedRate)} end to end/s ` +
+      `(drained ${settledAt ? `${((settledAt - t0) / 1000).toFixed(1)} s after the start` : 'NOT within the settle time'}), ` +
+      `lag first/last third ${firstLag}/${lastLag} records, stored ${stored} of ${batched.ingest.readingsAccepted} accepted, ` +
+      `freshness p99 ≤ ${freshnessP99 === null ? '?' : freshnessP99 * 1000} ms`,
+  );
+  const apiPeak = api.sampleMemory()?.peakMb ?? 0;
+  // The worker may still have a backlog from the batched run: it must not compete with what follows.
+  await stopNode(worker);
+  await stopNode(api);
+  await mongo.db(stage.db).dropDatabase();
+  return {
+    rate,
+    batched,
+    batchedRate,
+    lagFlat,
+    lagMax: Math.max(0, ...during.map((s) => s.lag)),
+    freshnessP99Ms: freshnessP99 === null ? null : freshnessP99 * 1000,
+    apiPeak,
+    cpuPerReading: cpuUsed / batched.reconciliation.accepted,
+    cpuAllPerReading: pipelinePids.length === 4 ? cpuAllUsed / batched.reconciliation.accepted : null,
+    lagSamples,
+  };
+}
+
 try {
   // The ceilings of the broker and the store first: they also warm both JVMs before Funnel is measured.
   // ---- L_kafka: the broker's own producer benchmark with Funnel's record size and acks=all.
@@ -296,9 +396,11 @@ try {
   log(`L_nest ${lNest.values.map(Math.round).join(', ')} req/s`);
 
   // ---- Funnel: api and worker as separate processes on the service CPU.
-  const api = await startNode(funnelNode('api', 'api', await freePort(), STAGES.ingest));
-  let worker = await startNode(funnelNode('worker', 'worker', await freePort(), STAGES.ingest));
-  const target = api.url;
+  // Each stage has a topic, group and database of its own, dropped after it: the stand-in keeps every
+  // document in its heap, and a million readings left by one stage slow the next one's inserts.
+  const singleApi = await startNode(funnelNode('api', 'api', await freePort(), STAGES.single));
+  const singleWorker = await startNode(funnelNode('worker', 'worker', await freePort(), STAGES.single));
+  const target = singleApi.url;
   const singleRun = await repeated(
     single(target, PLAN.loadS),
     single(target, PLAN.warmS),
@@ -312,86 +414,18 @@ try {
   );
   log(`Funnel single at ${Math.round(singleRun.median / 2)}/s: p99 ${half.ingest.latencyMs.p99} ms`);
 
-  // ---- Batched end to end, with lag and CPU sampled.
-  // On the MongoDB stand-in every query scans the whole collection (it ignores non-unique indexes) and
-  // holds up inserts meanwhile, so polling MongoDB (freshness markers, stored counts) during this stage
-  // would measure the polling. End to end is read from Kafka instead: the worker commits an offset only
-  // after the readings up to it are stored. Freshness comes from the worker's own histogram of time from
-  // the api's receipt to the write; the stored count is checked once, at the end.
-  const e2eBefore = await scrape(worker.url);
-  const offsetsBefore = await lag(STAGES.ingest);
-  // Every process of the pipeline: api, worker, and the broker and store when this run knows their pids.
-  const pipelinePids = [api.pid!, worker.pid!, infra.kafka.pid, mongoServer.pid].filter((p): p is number => !!p);
-  const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
-  const cpuBefore = cpuOf([api.pid!, worker.pid!]);
-  const cpuAllBefore = cpuOf(pipelinePids);
-  const lagSamples: Array<{ t: number; lag: number }> = [];
-  const t0 = performance.now();
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const o = await lag(STAGES.ingest).catch(() => undefined);
-      if (o) lagSamples.push({ t: (performance.now() - t0) / 1000, lag: o.end - o.committed });
-      await sleep(1000);
-    }
-  })();
-  const batched = await loadtest(pin, tmp, [
-    `--target=${target}`,
-    `--duration=${PLAN.batchedS}`,
-    `--batch=${BATCH}`,
-    `--connections=${BATCHED_CONNECTIONS}`,
-    `--rate=${BATCHED_RATE}`,
-    '--sensors=100',
-    '--metrics-per-sensor=2',
-    '--query-users=0',
-    '--freshness-interval=0',
-    '--no-reconcile',
-  ]);
-  sampling = false;
-  await sampler;
-  const loadEnd = await lag(STAGES.ingest);
-  let settledAt: number | undefined;
-  let settleEnd = loadEnd;
-  const settleDeadline = performance.now() + PLAN.settleS * 1000;
-  while (performance.now() < settleDeadline) {
-    settleEnd = await lag(STAGES.ingest);
-    if (settleEnd.committed >= loadEnd.end) {
-      settledAt = performance.now();
-      break;
-    }
-    await sleep(200);
-  }
-  const settleEndAt = settledAt ?? performance.now();
-  const cpuUsed = cpuOf([api.pid!, worker.pid!]) - cpuBefore;
-  const cpuAllUsed = cpuOf(pipelinePids) - cpuAllBefore;
-  const e2eAfter = await scrape(worker.url);
-  const freshnessP99 = histogramQuantile(e2eBefore, e2eAfter, 'funnel_end_to_end_latency_seconds', 0.99);
-  const stored = await mongo.db(funnelDb).collection('points').countDocuments({});
-  const during = lagSamples.filter((s) => s.t <= PLAN.batchedS);
-  const third = Math.max(1, Math.floor(during.length / 3));
-  const firstLag = median(during.slice(0, third).map((s) => s.lag));
-  const lastLag = median(during.slice(-third).map((s) => s.lag));
-  const lagFlat = lastLag <= Math.max(2 * firstLag, FLAT_LAG_RECORDS);
-  // Readings stored (committed) ÷ time from the start of the load until the worker committed the last of
-  // them, or until the settle time ran out; records of this run hold readingsAccepted / records readings.
-  const perRecord = batched.ingest.readingsAccepted / Math.max(1, loadEnd.end - offsetsBefore.end);
-  const storedInRun = Math.min(
-    batched.ingest.readingsAccepted,
-    (settleEnd.committed - offsetsBefore.committed) * perRecord,
-  );
-  const batchedRate = storedInRun / ((settleEndAt - t0) / 1000);
-  log(
-    `batched: ${Math.round(batched.ingest.readingsPerSec)} accepted/s, ${Math.round(batchedRate)} end to end/s ` +
-      `(drained ${settledAt ? `${((settledAt - t0) / 1000).toFixed(1)} s after the start` : 'NOT within the settle time'}), ` +
-      `lag first/last third ${firstLag}/${lastLag} records, stored ${stored} of ${batched.ingest.readingsAccepted} accepted (all runs so far), ` +
-      `freshness p99 ≤ ${freshnessP99 === null ? '?' : freshnessP99 * 1000} ms`,
-  );
-  const apiPeak = api.sampleMemory()?.peakMb ?? 0;
-  // The worker may still have a backlog from the batched run: it must not compete with what follows.
-  await stopNode(worker);
-  await stopNode(api);
-  // Frees the stand-in's heap for the backlog (it keeps every document in memory).
-  await mongo.db(funnelDb).dropDatabase();
+  const apiPeak = singleApi.sampleMemory()?.peakMb ?? 0;
+  await stopNode(singleWorker);
+  await stopNode(singleApi);
+  await mongo.db(STAGES.single.db).dropDatabase();
+
+  // ---- Batched end to end at the sustained target, then at a rate the store leaves room for (for
+  // freshness and lag where the pipeline is not over its capacity).
+  const atTarget = await batchedStage('target', STAGES.ingest, BATCHED_RATE, PLAN.batchedS);
+  const sustainedRate = Math.min(BATCHED_RATE, Math.round((0.5 * lMongo) / 1000) * 1000);
+  const sustained = await batchedStage('sustained', STAGES.sustained, sustainedRate, Math.ceil(PLAN.batchedS / 2));
+  const { batched, batchedRate, lagSamples } = atTarget;
+  let worker: FunnelNode;
 
   // ---- Backlog: worker stopped, the api takes PLAN.backlog readings of one sensor; a fresh worker drains them.
   const backlogApi = await startNode(funnelNode('api-backlog', 'api', await freePort(), STAGES.backlog));
@@ -505,22 +539,26 @@ try {
     singleP99AtHalfMs: half.ingest.latencyMs.p99,
     batchedReadingsPerSec: batchedRate,
     batchedDurationS: batched.ingest.elapsedS,
-    batchedLagFlat: lagFlat,
-    batchedLagMaxRecords: Math.max(0, ...during.map((s) => s.lag)),
-    batchedFreshnessP99Ms: freshnessP99 === null ? null : freshnessP99 * 1000,
+    batchedLagFlat: atTarget.lagFlat,
+    batchedLagMaxRecords: atTarget.lagMax,
+    batchedFreshnessP99Ms: atTarget.freshnessP99Ms,
+    sustainedOfferedPerSec: sustained.rate,
+    sustainedReadingsPerSec: sustained.batchedRate,
+    sustainedLagFlat: sustained.lagFlat,
+    sustainedFreshnessP99Ms: sustained.freshnessP99Ms,
     flushIntervalMs: FUNNEL.flushIntervalMs,
     workerFlushDocsPerSec: flushRate,
     workerDrainDocsPerSec: drainRate,
     backlogReadings: PLAN.backlog,
     workerPeakRssMb: workerPeak,
-    apiPeakRssMb: apiPeak,
+    apiPeakRssMb: Math.max(apiPeak, atTarget.apiPeak, sustained.apiPeak),
     aggregationReadings: PLAN.backlog,
     aggregationFunnelMs: median(funnelTimes),
     aggregationServerMs: median(serverTimes),
     aggregationRawServerMs: median(rawTimes),
     aggregationRollupDocs: rollupDocs,
-    cpuMicrosPerReading: cpuUsed / batched.reconciliation.accepted,
-    cpuAllMicrosPerReading: pipelinePids.length === 4 ? cpuAllUsed / batched.reconciliation.accepted : null,
+    cpuMicrosPerReading: atTarget.cpuPerReading,
+    cpuAllMicrosPerReading: atTarget.cpuAllPerReading,
     batchedOfferedPerSec: BATCHED_RATE,
   };
   const targets = evaluateTargets(figures, quick);
@@ -536,7 +574,7 @@ try {
   if (flags.json) {
     await writeFile(
       flags.json,
-      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { lHttp: lHttp.values, lNest: lNest.values, single: singleRun.values, kafkaMBPerSec: kafkaRates, lagSamples, batched, half } }, null, 2)}\n`,
+      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { lHttp: lHttp.values, lNest: lNest.values, single: singleRun.values, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
     );
   }
   if (flags.profile) log(`CPU profiles in ${profDir}`);

@@ -32,6 +32,11 @@ export interface BenchFigures {
   /** Over api, worker, Kafka broker and MongoDB server (null when the broker was not started by this run). */
   cpuAllMicrosPerReading: number | null;
   batchedOfferedPerSec: number;
+  /** The second batched run, offered at half of L_mongo (at most the target rate). */
+  sustainedOfferedPerSec: number;
+  sustainedReadingsPerSec: number;
+  sustainedLagFlat: boolean;
+  sustainedFreshnessP99Ms: number | null;
 }
 
 export interface TargetResult {
@@ -88,8 +93,13 @@ export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[]
     },
     {
       target: `freshness p99 ≤ flush interval + 250 ms (${n(freshnessBound)} ms)`,
-      measured: `${n(f.batchedFreshnessP99Ms)} ms`,
+      measured: `${n(f.batchedFreshnessP99Ms)} ms at ${n(f.batchedOfferedPerSec)}/s offered; ${n(f.sustainedFreshnessP99Ms)} ms at ${n(f.sustainedOfferedPerSec)}/s (lag ${f.sustainedLagFlat ? 'flat' : 'GROWING'})`,
       pass: f.batchedFreshnessP99Ms !== null && f.batchedFreshnessP99Ms <= freshnessBound,
+      // Freshness at a rate the pipeline cannot carry is its growing lag; say what it is where it can.
+      outOfReach:
+        f.lMongoDocsPerSec < f.batchedOfferedPerSec
+          ? `${n(f.batchedOfferedPerSec)}/s is over L_mongo (above), so lag grows; at ${n(f.sustainedOfferedPerSec)}/s, which the store leaves room for, p99 is ${n(f.sustainedFreshnessP99Ms)} ms (${f.sustainedFreshnessP99Ms !== null && f.sustainedFreshnessP99Ms <= freshnessBound ? 'within' : 'over'} the bound)`
+          : undefined,
     },
     {
       target: 'worker flush ≥ 0.85 × L_mongo docs/s',
@@ -126,6 +136,10 @@ export function formatTable(f: BenchFigures, targets: TargetResult[], header: st
     [
       'Funnel batched end to end',
       `${n(f.batchedReadingsPerSec)} readings/s stored of ${n(f.batchedOfferedPerSec)}/s offered for ${n(f.batchedDurationS)} s; freshness p99 ${n(f.batchedFreshnessP99Ms)} ms`,
+    ],
+    [
+      'Funnel batched at half of L_mongo',
+      `${n(f.sustainedReadingsPerSec)} readings/s stored of ${n(f.sustainedOfferedPerSec)}/s offered, lag ${f.sustainedLagFlat ? 'flat' : 'GROWING'}; freshness p99 ${n(f.sustainedFreshnessP99Ms)} ms`,
     ],
     [
       'Funnel worker flush (backlog drain)',
