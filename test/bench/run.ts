@@ -421,9 +421,10 @@ try {
 
   // ---- Batched end to end at the sustained target, then at a rate the store leaves room for (for
   // freshness and lag where the pipeline is not over its capacity).
-  const atTarget = await batchedStage('target', STAGES.ingest, BATCHED_RATE, PLAN.batchedS);
+  // The lighter run first: the target run leaves millions of documents for the stand-in's GC to reclaim.
   const sustainedRate = Math.min(BATCHED_RATE, Math.round((0.5 * lMongo) / 1000) * 1000);
   const sustained = await batchedStage('sustained', STAGES.sustained, sustainedRate, Math.ceil(PLAN.batchedS / 2));
+  const atTarget = await batchedStage('target', STAGES.ingest, BATCHED_RATE, PLAN.batchedS);
   const { batched, batchedRate, lagSamples } = atTarget;
   let worker: FunnelNode;
 
