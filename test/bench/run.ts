@@ -414,7 +414,7 @@ try {
   );
   log(`Funnel single at ${Math.round(singleRun.median / 2)}/s: p99 ${half.ingest.latencyMs.p99} ms`);
 
-  const apiPeak = singleApi.sampleMemory()?.peakMb ?? 0;
+  const singleApiPeak = singleApi.sampleMemory()?.peakMb ?? 0;
   await stopNode(singleWorker);
   await stopNode(singleApi);
   await mongo.db(STAGES.single.db).dropDatabase();
@@ -552,7 +552,7 @@ try {
     workerDrainDocsPerSec: drainRate,
     backlogReadings: PLAN.backlog,
     workerPeakRssMb: workerPeak,
-    apiPeakRssMb: Math.max(apiPeak, atTarget.apiPeak, sustained.apiPeak),
+    apiPeakRssMb: Math.max(singleApiPeak, atTarget.apiPeak, sustained.apiPeak),
     aggregationReadings: PLAN.backlog,
     aggregationFunnelMs: median(funnelTimes),
     aggregationServerMs: median(serverTimes),

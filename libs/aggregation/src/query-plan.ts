@@ -1,8 +1,6 @@
-import type { RawBucket } from '@funnel/storage';
+import { MINUTE_MS, type RawBucket } from '@funnel/storage';
 
 import { bucketStart } from './window.js';
-
-const MINUTE_MS = 60_000;
 
 /** A half-open range [from, to) in epoch ms. */
 export interface Range {

@@ -160,13 +160,10 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
       }
       for (const point of send.points) {
         packed.push(point);
+        packedAt = Math.min(packedAt, send.receivedAt);
         if (packed.length >= size) {
-          packedAt = Math.min(packedAt, send.receivedAt);
           flushPacked();
         }
-      }
-      if (packed.length > 0) {
-        packedAt = Math.min(packedAt, send.receivedAt);
       }
     }
     flushPacked();

@@ -167,7 +167,8 @@ class SliceRollups {
   ) {}
 
   add(sensorId: string, metric: string, ts: number, value: number): void {
-    const minute = ts - (((ts % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+    // ts is non-negative epoch ms (the record decoder refuses anything else).
+    const minute = ts - (ts % MINUTE_MS);
     const key = `${this.prefix}${sensorId}:${metric}:${minute}`;
     const doc = this.byKey.get(key);
     if (!doc) {
