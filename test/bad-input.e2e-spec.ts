@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
@@ -219,6 +220,25 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
     120_000,
   );
 
+  it('an oversized body is answered 413 and the connection closed cleanly while the client is still sending', async () => {
+    // 8 MiB declared and sent as fast as the socket takes it: the app answers after the headers, the client keeps writing.
+    const oversized = await upload(funnel.url, 8 * 1024 * 1024);
+    expect({ status: oversized.status, error: oversized.error, endedByServer: oversized.ended }).toEqual({
+      status: 413,
+      error: undefined, // a reset (ECONNRESET/EPIPE) is what can discard the 413 before a client reads it
+      endedByServer: true,
+    });
+    expect(oversized.body).toMatch(/"statusCode":413/);
+  }, 30_000);
+
+  it('a client that never stops sending an oversized body is cut off after the lingering time', async () => {
+    const endless = await upload(funnel.url, 64 * 1024 * 1024 * 1024, true);
+    expect(endless.status).toBe(413);
+    // LINGER_MS (5 s) after the answer, the app stops reading and closes; the client sees a reset or an end.
+    expect(endless.closedAfterAnswerMs).toBeGreaterThan(4_000);
+    expect(endless.closedAfterAnswerMs).toBeLessThan(12_000);
+  }, 30_000);
+
   it('the process is still up and /health/live answers 200 after the corpus', async () => {
     const child = (funnel as unknown as { child?: { exitCode: number | null; signalCode: string | null } }).child;
     expect({ exitCode: child?.exitCode, signal: child?.signalCode }).toEqual({ exitCode: null, signal: null });
@@ -301,3 +321,65 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
     }
   }, 60_000);
 });
+
+interface Upload {
+  status: number;
+  body: string;
+  error?: string;
+  /** The app ended its side (FIN) before the connection closed. */
+  ended: boolean;
+  closedAfterAnswerMs: number;
+}
+
+/**
+ * POSTs `declared` bytes of JSON-typed body over a bare socket, as fast as the socket takes them, reading all the
+ * while. Unless `endless`, the client stops writing and ends its side once the app's FIN is in; when `endless`, it
+ * writes until the app closes the connection.
+ */
+function upload(base: string, declared: number, endless = false): Promise<Upload> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve) => {
+    const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true });
+    const received: Buffer[] = [];
+    let error: string | undefined;
+    let ended = false;
+    let answeredAt = 0;
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const timer = setTimeout(() => socket.destroy(), 25_000);
+    const pump = () => {
+      while (!socket.destroyed && sent < declared && !(ended && !endless)) {
+        const part = chunk.subarray(0, Math.min(chunk.length, declared - sent));
+        sent += part.length;
+        if (!socket.write(part)) return void socket.once('drain', pump);
+      }
+    };
+    socket.on('data', (data: Buffer) => {
+      received.push(data);
+      if (!answeredAt && Buffer.concat(received).includes('\r\n\r\n')) answeredAt = Date.now();
+    });
+    socket.on('end', () => {
+      ended = true;
+      if (!endless) socket.end();
+    });
+    socket.on('error', (e: Error & { code?: string }) => {
+      error = e.code ?? e.message;
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const raw = Buffer.concat(received).toString('utf8');
+      resolve({
+        status: Number(raw.split(' ')[1]) || 0,
+        body: raw.slice(raw.indexOf('\r\n\r\n') + 4),
+        error,
+        ended,
+        closedAfterAnswerMs: answeredAt ? Date.now() - answeredAt : -1,
+      });
+    });
+    socket.write(
+      `POST /v1/points HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${declared}\r\n\r\n`,
+    );
+    pump();
+  });
+}

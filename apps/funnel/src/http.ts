@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 
@@ -30,6 +32,7 @@ export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapte
     done();
   });
   logRequests(fastify, logger);
+  lingerBeforeClosing(fastify);
   // JSON only: every other media type is answered 415 (the app is created with bodyParser: false).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -43,6 +46,31 @@ export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapte
 }
 
 const REQUEST_ID = 'x-request-id';
+
+/** How long a connection closed on an unread body keeps reading and dropping it, at most. */
+export const LINGER_MS = 5_000;
+
+/**
+ * Fastify answers an oversized or unparsable body with `connection: close` while the client may still be sending
+ * it. Node would then close the socket with those bytes unread; the kernel answers them with a TCP reset, and a
+ * reset can discard the 413 before the client has read it (a client then sees "connection reset", not the
+ * answer). Such a connection is closed the way web servers close it ("lingering close", nginx's
+ * `lingering_close`): our side is ended once the answer is written, and the rest of the body is read and dropped
+ * until the client closes its side, or for at most LINGER_MS.
+ */
+function lingerBeforeClosing(fastify: FastifyInstance): void {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete && reply.getHeader('connection') === 'close') {
+      const socket = request.raw.socket;
+      socket.destroySoon = function lingeringClose(this: Socket) {
+        this.end();
+        const timer = setTimeout(() => this.destroy(), LINGER_MS).unref();
+        this.once('close', () => clearTimeout(timer));
+      };
+    }
+    done(null, payload);
+  });
+}
 
 /**
  * The id of a request, in every log line about it and echoed in `x-request-id`: the caller's own
