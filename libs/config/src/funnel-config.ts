@@ -160,6 +160,18 @@ export class FunnelConfig {
   FLUSH_MAX_POINTS!: number;
 
   @Setting({
+    default: '4',
+    description:
+      "Worker splits a flush's insert into up to this many insertMany calls run at once (chunks of at least 1000 readings), so that the server inserts one while the driver encodes the next",
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  FLUSH_WRITE_STREAMS!: number;
+
+  @Setting({
     default: '50000',
     description:
       'Worker pauses consumption when its buffer holds this many readings, and resumes when flushes drain it',

@@ -20,6 +20,14 @@ import { PointsBuffer, type Batch, type BufferedRecord, type PartitionSlice } fr
 
 const MAX_BACKOFF_MS = 30_000;
 
+/** Where a flush's time went (ms), for its debug line. */
+interface FlushPhases {
+  check: number;
+  announce: number;
+  insert: number;
+  rollups: number;
+}
+
 /** Totals since start, for logs, health, metrics and tests. */
 export interface FlushStats {
   flushes: number;
@@ -149,6 +157,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
         return;
       }
       const started = Date.now();
+      const phases: FlushPhases = { check: 0, announce: 0, insert: 0, rollups: 0 };
       if (this.consecutiveFailures > 0) {
         this.metrics.writeRetries.inc();
       }
@@ -157,11 +166,13 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
       try {
         const stored = await this.storedCopies(batch.records);
         const announcedAt = Date.now();
+        phases.check = announcedAt - started;
         const kept = await this.dropFenced(batch);
         usable = kept.records;
+        phases.announce = Date.now() - announcedAt;
         const plan = planWrite(usable, stored);
         const resets = kept.slices.filter((s) => this.rollupsReset.get(`${s.topic}:${s.partition}`) !== s.epoch);
-        await this.write(plan, resets, announcedAt + this.repository.writeBudgetMs);
+        await this.write(plan, resets, announcedAt + this.repository.writeBudgetMs, phases);
         await this.deadLetters.record(usable.flatMap((r) => (r.deadLetter ? [r.deadLetter] : [])));
         for (const s of resets) this.rollupsReset.set(`${s.topic}:${s.partition}`, s.epoch);
         this.stats.duplicatesDropped += plan.duplicates;
@@ -181,8 +192,13 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
       this.consecutiveFailures = 0;
       this.stats.flushes++;
       this.stats.lastFlushAt = Date.now();
-      this.logger.debug(`wrote ${batch.records.length} records in ${Date.now() - started} ms`);
+      const committing = Date.now();
       await this.commit(usable);
+      this.logger.debug(
+        `wrote ${batch.records.length} records in ${Date.now() - started} ms ` +
+          `(id check ${phases.check}, announce ${phases.announce}, insert ${phases.insert}, ` +
+          `rollups ${phases.rollups}, commit ${Date.now() - committing})`,
+      );
       this.lastProgressAt = Date.now();
       this.resumeIfDrained();
     }
@@ -226,12 +242,16 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
    * rollups of the partitions in `resets` from their slice's first offset on are deleted and the readings
    * inserted, then the batch's rollups are written (only once the readings are).
    */
-  private async write(plan: WritePlan, resets: PartitionSlice[], deadline: number): Promise<void> {
+  private async write(plan: WritePlan, resets: PartitionSlice[], deadline: number, phases: FlushPhases): Promise<void> {
+    const started = Date.now();
     await Promise.all([
       ...resets.map(async (s) => this.rollups.deleteFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline))),
       this.repository.insertMany(plan.insert, timeLeft(deadline)),
     ]);
+    const inserted = Date.now();
+    phases.insert = inserted - started;
     await this.rollups.write(plan.rollups, timeLeft(deadline));
+    phases.rollups = Date.now() - inserted;
   }
 
   /**
