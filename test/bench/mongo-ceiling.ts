@@ -1,14 +1,18 @@
 // L_mongo: the ceiling for the worker's writes. The raw driver's unordered insertMany of pre-built
 // documents shaped as Funnel stores them, into a collection created the way Funnel creates its own
-// (time-series options + the series index), at Funnel's flush batch size, on the same server.
-// Run: node --import ./test/faults/register.mjs test/bench/mongo-ceiling.ts <uri> <batch> <total> <reps>
-// Prints one JSON line: { docsPerSec: number[] }.
+// (time-series options + the series index), at Funnel's flush batch size, on the same server, each batch
+// cut into the same concurrent chunks as Funnel's (FLUSH_WRITE_STREAMS) — and, for comparison, in one call.
+// Run: node --import ./test/faults/register.mjs test/bench/mongo-ceiling.ts <uri> <batch> <total> <reps> <streams>
+// Prints one JSON line: { docsPerSec: number[], oneStreamDocsPerSec: number[] } (one entry per rep).
 import { MongoClient } from 'mongodb';
 
-const [uri, batchArg, totalArg, repsArg] = process.argv.slice(2);
+import { evenChunks, MIN_WRITE_CHUNK } from '../../libs/storage/src/chunks.js';
+
+const [uri, batchArg, totalArg, repsArg, streamsArg] = process.argv.slice(2);
 const batch = Number(batchArg);
 const total = Number(totalArg);
 const reps = Number(repsArg);
+const streams = Number(streamsArg ?? 1);
 const client = new MongoClient(uri!, { serverSelectionTimeoutMS: 10_000 });
 const db = client.db();
 
@@ -24,13 +28,13 @@ function docs(rep: number, from: number): object[] {
           ? { sensorId: `s${n % 100}`, metric: `m${n % 2}`, tags: { site: `site-${n % 4}` } }
           : { sensorId: `s${n % 100}`, metric: `m${n % 2}` },
       value: (n % 20000) / 100 - 50,
+      src: `bench.points:${n % 3}:${Math.floor(n / 500)}`,
     };
   });
 }
 
-const rates: number[] = [];
-for (let rep = 0; rep < reps; rep++) {
-  const name = `ceiling_${rep}`;
+/** Docs/s inserting `total` documents in batches, each batch in up to `ways` concurrent insertMany calls. */
+async function measure(name: string, rep: number, ways: number): Promise<number> {
   await db.dropCollection(name).catch(() => undefined);
   await db.createCollection(name, { timeseries: { timeField: 'ts', metaField: 'meta', granularity: 'seconds' } });
   const collection = db.collection(name);
@@ -38,9 +42,21 @@ for (let rep = 0; rep < reps; rep++) {
   // Documents are built before the clock starts: this measures the driver and the server only.
   const batches = Array.from({ length: Math.ceil(total / batch) }, (_, b) => docs(rep, b * batch));
   const started = performance.now();
-  for (const b of batches) await collection.insertMany(b, { ordered: false });
-  rates.push(total / ((performance.now() - started) / 1000));
+  for (const b of batches) {
+    await Promise.all(
+      evenChunks(b, ways, MIN_WRITE_CHUNK).map((chunk) => collection.insertMany(chunk, { ordered: false })),
+    );
+  }
+  const rate = total / ((performance.now() - started) / 1000);
   await db.dropCollection(name);
+  return rate;
 }
-process.stdout.write(`${JSON.stringify({ docsPerSec: rates })}\n`);
+
+const rates: number[] = [];
+const oneStream: number[] = [];
+for (let rep = 0; rep < reps; rep++) {
+  rates.push(await measure(`ceiling_${rep}`, rep, streams));
+  oneStream.push(streams === 1 ? rates.at(-1)! : await measure(`ceiling_one_${rep}`, rep, 1));
+}
+process.stdout.write(`${JSON.stringify({ docsPerSec: rates, oneStreamDocsPerSec: oneStream })}\n`);
 await client.close();

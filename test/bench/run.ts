@@ -55,7 +55,7 @@ const PLAN = quick
       kafkaRecords: 8_000,
     };
 /** Funnel's defaults that the ceilings are matched to. */
-const FUNNEL = { flushIntervalMs: 2000, flushMaxPoints: 20000, pointsPerRecord: 500, partitions: 3 };
+const FUNNEL = { flushIntervalMs: 2000, flushMaxPoints: 20000, writeStreams: 4, pointsPerRecord: 500, partitions: 3 };
 const SINGLE_CONNECTIONS = 64;
 const BATCH = 1000;
 const BATCHED_CONNECTIONS = 8;
@@ -112,11 +112,15 @@ function funnelNode(name: string, role: 'api' | 'worker', port: number, stage: S
     LOG_LEVEL: 'warn',
     // As compose and `npm run stack` run the worker (README, Worker memory).
     ...(role === 'worker' ? { NODE_OPTIONS: '--max-old-space-size=192' } : {}),
-    ...(flags.profile
-      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir} --import=${path.resolve('test/bench/profile-exit.mjs')}` }
-      : {}),
   };
   const node = new FunnelNode(name, role, env, port, path.join(tmp, `${name}.log`));
+  // --cpu-prof is not allowed in NODE_OPTIONS: it goes on the command line.
+  if (flags.profile)
+    node.nodeArgs = [
+      '--cpu-prof',
+      `--cpu-prof-dir=${profDir}`,
+      `--import=${path.resolve('test/bench/profile-exit.mjs')}`,
+    ];
   nodes.push(node);
   return node;
 }
@@ -206,14 +210,6 @@ const single = (target: string, durationS: number, extra: string[] = []) => [
   '--no-reconcile',
   ...extra,
 ];
-
-/** Warm-up once, then `reps` measured runs; the median of what `pick` reads from each report. */
-async function repeated(args: string[], warmArgs: string[], pick: (r: Awaited<ReturnType<typeof loadtest>>) => number) {
-  await loadtest(pin, tmp, warmArgs);
-  const values: number[] = [];
-  for (let i = 0; i < PLAN.reps; i++) values.push(pick(await loadtest(pin, tmp, args)));
-  return { median: median(values), values };
-}
 
 /** A batched run at `rate` readings/s on a stage of its own (fresh api, worker, topic and database). */
 async function batchedStage(name: string, stage: Stage, rate: number, durationS: number) {
@@ -370,61 +366,86 @@ try {
     String(PLAN.mongoTotal),
     // One more repetition than measured: the first warms the store (a fresh JVM) and is not counted.
     String(PLAN.mongoReps + 1),
+    String(FUNNEL.writeStreams),
   ]);
   if ((await ceiling.code) !== 0) throw new Error(`mongo-ceiling failed:\n${ceiling.output()}`);
-  const lMongo = median(
-    (JSON.parse(ceiling.output().trim().split('\n').at(-1)!) as { docsPerSec: number[] }).docsPerSec.slice(1),
+  const ceilingRates = JSON.parse(ceiling.output().trim().split('\n').at(-1)!) as {
+    docsPerSec: number[];
+    oneStreamDocsPerSec: number[];
+  };
+  const lMongo = median(ceilingRates.docsPerSec.slice(1));
+  const lMongoOneStream = median(ceilingRates.oneStreamDocsPerSec.slice(1));
+  log(
+    `L_mongo ${ceilingRates.docsPerSec.map(Math.round).join(', ')} docs/s in ${FUNNEL.writeStreams} streams; ` +
+      `one stream ${ceilingRates.oneStreamDocsPerSec.map(Math.round).join(', ')} (first of each: warm-up)`,
   );
-  log(`L_mongo ${Math.round(lMongo)} docs/s`);
 
-  // ---- L_http: bare Fastify under the same single-reading autocannon load; L_nest: the smallest Nest app
-  // on the same adapter (the framework's own share of the api's request path).
+  // ---- L_http (bare Fastify), L_nest (the smallest Nest app on the same adapter: the framework's own share
+  // of the request path) and Funnel's api, all up at once, under the same single-reading load. They are
+  // measured round by round, the three back to back in an order that rotates, so that a noisy moment of the
+  // host weighs on all three alike; each round gives its own ratios, and the medians of those are reported.
   log(`pinning: ${pin.description}`);
   const ceilingServer = async (script: string) => {
     const port = await freePort();
     const server = run(pin.prefix('service'), process.execPath, ['--import', REGISTER, script, String(port)]);
     const url = `http://127.0.0.1:${port}`;
     await waitHttp(`${url}/health/live`);
-    const rates = await repeated(single(url, PLAN.loadS), single(url, PLAN.warmS), (r) => r.ingest.requestsPerSec);
-    server.kill();
-    await server.code;
-    return rates;
+    return {
+      url,
+      stop: async () => {
+        server.kill();
+        await server.code;
+      },
+    };
   };
-  const lHttp = await ceilingServer('test/bench/bare-http.ts');
-  log(`L_http ${lHttp.values.map(Math.round).join(', ')} req/s`);
-  const lNest = await ceilingServer('test/bench/bare-nest.ts');
-  log(`L_nest ${lNest.values.map(Math.round).join(', ')} req/s`);
-
-  // ---- Funnel: api and worker as separate processes on the service CPU.
-  // Each stage has a topic, group and database of its own, dropped after it: the stand-in keeps every
-  // document in its heap, and a million readings left by one stage slow the next one's inserts.
+  const bareHttp = await ceilingServer('test/bench/bare-http.ts');
+  const bareNest = await ceilingServer('test/bench/bare-nest.ts');
+  // Funnel's api, on the service CPU, publishing to Kafka as always. The worker is another stage (and in
+  // production another process or machine): it is not run here, so the api is measured against L_http
+  // without the consumer and the store's inserts on the same two cores. End to end is the batched stages'.
+  // Each stage has a topic, group and database of its own: the stand-in keeps every document in its heap.
   const singleApi = await startNode(funnelNode('api', 'api', await freePort(), STAGES.single));
-  const singleWorker = await startNode(funnelNode('worker', 'worker', await freePort(), STAGES.single));
+  const contenders = { http: bareHttp.url, nest: bareNest.url, funnel: singleApi.url } as const;
+  type Contender = keyof typeof contenders;
+  const order: Contender[] = ['http', 'nest', 'funnel'];
+  for (const name of order) await loadtest(pin, tmp, single(contenders[name], PLAN.warmS));
+  const rounds: Array<Record<Contender, number>> = [];
+  for (let i = 0; i < PLAN.reps; i++) {
+    const round = { http: 0, nest: 0, funnel: 0 };
+    for (const name of [...order.slice(i % 3), ...order.slice(0, i % 3)]) {
+      round[name] = (await loadtest(pin, tmp, single(contenders[name], PLAN.loadS))).ingest.requestsPerSec;
+    }
+    rounds.push(round);
+    log(
+      `single-reading round ${i + 1}: L_http ${Math.round(round.http)}, L_nest ${Math.round(round.nest)}, ` +
+        `Funnel ${Math.round(round.funnel)} req/s = ${(round.funnel / round.http).toFixed(2)} × L_http`,
+    );
+  }
+  await bareHttp.stop();
+  await bareNest.stop();
+  const of = (pick: (r: Record<Contender, number>) => number) => median(rounds.map(pick));
+  const lHttp = of((r) => r.http);
+  const lNest = of((r) => r.nest);
+  const singleRate = of((r) => r.funnel);
   const target = singleApi.url;
-  const singleRun = await repeated(
-    single(target, PLAN.loadS),
-    single(target, PLAN.warmS),
-    (r) => r.ingest.requestsPerSec,
-  );
-  log(`Funnel single ${singleRun.values.map(Math.round).join(', ')} req/s`);
   const half = await loadtest(
     pin,
     tmp,
-    single(target, PLAN.loadS, [`--rate=${Math.max(1, Math.round(singleRun.median / 2))}`]),
+    single(target, PLAN.loadS, [`--rate=${Math.max(1, Math.round(singleRate / 2))}`]),
   );
-  log(`Funnel single at ${Math.round(singleRun.median / 2)}/s: p99 ${half.ingest.latencyMs.p99} ms`);
+  log(`Funnel single at ${Math.round(singleRate / 2)}/s: p99 ${half.ingest.latencyMs.p99} ms`);
 
   const singleApiPeak = singleApi.sampleMemory()?.peakMb ?? 0;
-  await stopNode(singleWorker);
   await stopNode(singleApi);
   await mongo.db(STAGES.single.db).dropDatabase();
 
-  // ---- Batched end to end at the sustained target, then at a rate the store leaves room for (for
-  // freshness and lag where the pipeline is not over its capacity).
-  // The lighter run first: the target run leaves millions of documents for the stand-in's GC to reclaim.
-  const sustainedRate = Math.min(BATCHED_RATE, Math.round((0.5 * lMongo) / 1000) * 1000);
-  const sustained = await batchedStage('sustained', STAGES.sustained, sustainedRate, Math.ceil(PLAN.batchedS / 2));
+  // ---- Batched end to end at the sustained target, then at half of the end-to-end rate that run measured
+  // (for freshness and lag where the pipeline is not over its capacity, when the target is).
   const atTarget = await batchedStage('target', STAGES.ingest, BATCHED_RATE, PLAN.batchedS);
+  // The target run's millions of documents were dropped; give the stand-in's GC a moment to reclaim them.
+  await sleep(quick ? 2000 : 10_000);
+  const sustainedRate = Math.min(BATCHED_RATE, Math.max(1000, Math.round((0.5 * atTarget.batchedRate) / 1000) * 1000));
+  const sustained = await batchedStage('sustained', STAGES.sustained, sustainedRate, Math.ceil(PLAN.batchedS / 2));
   const { batched, batchedRate, lagSamples } = atTarget;
   let worker: FunnelNode;
 
@@ -530,13 +551,20 @@ try {
   await stopNode(backlogApi);
 
   const figures: BenchFigures = {
-    lHttpReqPerSec: lHttp.median,
-    lNestReqPerSec: lNest.median,
+    lHttpReqPerSec: lHttp,
+    lNestReqPerSec: lNest,
+    singleRatioOfRounds: of((r) => r.funnel / r.http),
+    nestRatioOfRounds: of((r) => r.nest / r.http),
+    singleToNestOfRounds: of((r) => r.funnel / r.nest),
+    singleRounds: rounds.length,
     lKafkaMBPerSec: lKafkaMB,
     lKafkaRecordBytes: recordBytes,
     lKafkaReadingsPerSec: lKafkaReadings,
     lMongoDocsPerSec: lMongo,
-    singleReqPerSec: singleRun.median,
+    lMongoOneStreamDocsPerSec: lMongoOneStream,
+    writeStreams: FUNNEL.writeStreams,
+    cores: os.availableParallelism(),
+    singleReqPerSec: singleRate,
     singleP99AtHalfMs: half.ingest.latencyMs.p99,
     batchedReadingsPerSec: batchedRate,
     batchedDurationS: batched.ingest.elapsedS,
@@ -575,7 +603,7 @@ try {
   if (flags.json) {
     await writeFile(
       flags.json,
-      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { lHttp: lHttp.values, lNest: lNest.values, single: singleRun.values, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
+      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
     );
   }
   if (flags.profile) log(`CPU profiles in ${profDir}`);

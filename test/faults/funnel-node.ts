@@ -57,6 +57,8 @@ export class FunnelNode extends EventEmitter {
   readonly exits: ExitInfo[] = [];
   /** Highest VmHWM seen (MiB), read just before each exit the suite causes and by sampleMemory(). */
   peakMb = 0;
+  /** Node options placed before the script (those NODE_OPTIONS refuses, such as --cpu-prof). */
+  nodeArgs: string[] = [];
 
   constructor(
     readonly name: string,
@@ -105,7 +107,7 @@ export class FunnelNode extends EventEmitter {
       this.logFile,
       `\n===== ${new Date().toISOString()} start #${this.starts} of ${this.name}: ${settings}\n`,
     );
-    const child = spawn(process.execPath, [FUNNEL_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...this.nodeArgs, FUNNEL_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.expectingExit = false;
     live.add(child);

@@ -59,7 +59,8 @@ export const LINGER_MS = 5_000;
  * until the client closes its side, or for at most LINGER_MS.
  */
 function lingerBeforeClosing(fastify: FastifyInstance): void {
-  fastify.addHook('onSend', (request, reply, payload, done) => {
+  // An error hook: such answers are errors, and the requests that succeed pay nothing for it.
+  fastify.addHook('onError', (request, reply, _error, done) => {
     if (!request.raw.complete && reply.getHeader('connection') === 'close') {
       const socket = request.raw.socket;
       socket.destroySoon = function lingeringClose(this: Socket) {
@@ -68,7 +69,7 @@ function lingerBeforeClosing(fastify: FastifyInstance): void {
         this.once('close', () => clearTimeout(timer));
       };
     }
-    done(null, payload);
+    done();
   });
 }
 

@@ -12,6 +12,7 @@ import { FunnelConfig } from '@funnel/config';
 import { DependencyUnavailable, type WirePoint } from '@funnel/contracts';
 
 import { StoredPoint } from './point.schema.js';
+import { evenChunks, MIN_WRITE_CHUNK } from './chunks.js';
 import { bucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
 import type { SourcedPoint, StoredCopy } from './rollups.js';
 
@@ -59,19 +60,6 @@ export async function orUnavailable<T>(operation: () => Promise<T>): Promise<T> 
   } catch (error) {
     throw isConnectionError(error) ? new StorageUnavailable(error) : error;
   }
-}
-
-/** Fewest readings a flush's insert is split down to (smaller calls cost more per reading than they overlap). */
-export const MIN_WRITE_CHUNK = 1000;
-
-/**
- * `items` in order, cut into at most `streams` consecutive chunks of near-equal size and of at least
- * `minChunk` items each (one chunk, whatever its size, when there are fewer than 2 × minChunk).
- */
-export function evenChunks<T>(items: readonly T[], streams: number, minChunk: number): T[][] {
-  const count = Math.max(1, Math.min(streams, Math.floor(items.length / minChunk)));
-  const at = (i: number) => Math.floor((i * items.length) / count);
-  return Array.from({ length: count }, (_, i) => items.slice(at(i), at(i + 1)));
 }
 
 /** Reads and writes readings in the time-series collection. Returns plain values, never documents. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { evenChunks } from './points.repository.js';
+import { evenChunks } from './chunks.js';
 
 describe('evenChunks (how a flush insert is split into concurrent writes)', () => {
   it('keeps every item once and in order, in at most `streams` chunks of near-equal size ≥ minChunk', () => {
