@@ -139,7 +139,8 @@ export class FunnelConfig {
 
   @Setting({
     default: '2000',
-    description: 'Worker flushes its buffer to MongoDB at least this often (ms)',
+    description:
+      'Worker writes a reading to MongoDB within about this long of taking it in (ms): a flush starts once the oldest buffered reading is this old less the time the last write took',
     roles: ['worker', 'all'],
   })
   @Transform(toInt)

@@ -15,7 +15,7 @@ import type {
   StoredCopy,
 } from '@funnel/storage';
 
-import { FlushScheduler } from './flush.scheduler.js';
+import { FlushScheduler, flushDueAt } from './flush.scheduler.js';
 import type { KafkaConsumerHost } from './kafka-consumer.host.js';
 import type { PartitionFence } from './partition-fence.js';
 import { PointsBuffer, type BufferedRecord } from './points-buffer.js';
@@ -217,7 +217,7 @@ function setup(settings: Partial<Pick<FunnelConfig, Settings>>) {
       points,
       epoch: 1,
       checkIds: false,
-      receivedAt: 0,
+      receivedAt: Date.now(),
       ...extra,
     };
     expect(buffer.add(record)).toBe(true);
@@ -749,6 +749,41 @@ describe('FlushScheduler interval and shutdown', () => {
     expect(t.repository.written).toEqual(t.added.flatMap((r) => r.points));
   });
 
+  it('starts a flush early by the time the last write took, so the readings are stored by FLUSH_INTERVAL_MS', async () => {
+    const t = setup({ FLUSH_INTERVAL_MS: 1000 });
+    const WRITE_MS = 400;
+    const starts: number[] = [];
+    t.repository.behaviour = async () => {
+      starts.push(Date.now());
+      await sleep(WRITE_MS);
+    };
+    t.scheduler.onModuleInit();
+    const first = t.add(0, 3).receivedAt;
+    for (let waited = 0; t.server.commit.mock.calls.length === 0 && waited < 5000; waited += 10) await sleep(10);
+    // No write to go by yet: the first starts once its reading was received FLUSH_INTERVAL_MS ago.
+    expect(starts[0]! - first).toBeGreaterThanOrEqual(1000);
+    const second = t.add(1, 3).receivedAt;
+    for (let waited = 0; t.server.commit.mock.calls.length < 2 && waited < 5000; waited += 10) await sleep(10);
+    // The last write took >= 400 ms (same size): this one starts at >= 600 ms, well before 1000 ms.
+    const lead = starts[1]! - second;
+    expect({ lead, early: lead >= 550 && lead < 950 }).toEqual({ lead, early: true });
+    expect(t.repository.written).toEqual(t.added.flatMap((r) => r.points));
+  }, 15_000);
+
+  it('counts the time since the api received a record: one that waited in Kafka is written sooner', async () => {
+    const t = setup({ FLUSH_INTERVAL_MS: 1000 });
+    t.scheduler.onModuleInit();
+    t.add(0, 3, { receivedAt: Date.now() - 900 });
+    await sleep(300);
+    expect(t.repository.calls).toHaveLength(1);
+    // ...and one whose receipt time lies ahead of this clock waits from when it entered the buffer.
+    t.add(1, 3, { receivedAt: Date.now() + 60_000 });
+    await sleep(500);
+    expect(t.repository.calls).toHaveLength(1);
+    for (let waited = 0; t.repository.calls.length < 2 && waited < 3000; waited += 10) await sleep(10);
+    expect(t.repository.calls).toHaveLength(2);
+  }, 10_000);
+
   it('flushes what is buffered on shutdown, pauses consumption and removes the interval', async () => {
     const t = setup({ FLUSH_INTERVAL_MS: 60_000, FLUSH_MAX_POINTS: 3 });
     t.scheduler.onModuleInit();
@@ -903,5 +938,27 @@ describe('FlushScheduler minute rollups', () => {
     expect(t.repository.calls).toHaveLength(1); // not attempted: nothing left of the budget
     expect(t.server.commit).toHaveBeenCalledTimes(1);
     expect(t.buffer.pendingRecords).toBe(1);
+  });
+});
+
+describe('flushDueAt', () => {
+  const config = { FLUSH_INTERVAL_MS: 2000, FLUSH_MAX_POINTS: 20_000 };
+
+  it('is FLUSH_INTERVAL_MS after the oldest record was taken in when no write was made yet', () => {
+    expect(flushDueAt(10_000, 500, config)).toBe(12_000);
+    expect(flushDueAt(10_000, 500, config, { ms: 300, points: 0 })).toBe(12_000);
+  });
+
+  it("subtracts the last write's time, scaled up to the next batch's readings but never down", () => {
+    // 8,000 readings took 400 ms: 16,000 are expected to take 800 ms, 2,000 at least the same 400 ms.
+    expect(flushDueAt(10_000, 16_000, config, { ms: 400, points: 8000 })).toBe(10_000 + 2000 - 800);
+    expect(flushDueAt(10_000, 2000, config, { ms: 400, points: 8000 })).toBe(10_000 + 2000 - 400);
+    // The next batch holds at most FLUSH_MAX_POINTS, however much is buffered.
+    expect(flushDueAt(10_000, 90_000, config, { ms: 400, points: 10_000 })).toBe(10_000 + 2000 - 800);
+  });
+
+  it('is due at once (never before the oldest record came in) when a write takes the whole interval or more', () => {
+    expect(flushDueAt(10_000, 20_000, config, { ms: 5000, points: 20_000 })).toBe(10_000);
+    expect(flushDueAt(10_000, 20_000, config, { ms: 2000, points: 20_000 })).toBe(10_000);
   });
 });

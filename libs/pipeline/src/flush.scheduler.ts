@@ -19,6 +19,26 @@ import { PartitionFence } from './partition-fence.js';
 import { PointsBuffer, type Batch, type BufferedRecord, type PartitionSlice } from './points-buffer.js';
 
 const MAX_BACKOFF_MS = 30_000;
+/** How often the scheduler checks whether a flush is due (at most; FLUSH_INTERVAL_MS when that is shorter). */
+const TICK_MS = 100;
+
+/**
+ * When the buffer's next flush is due (epoch ms): FLUSH_INTERVAL_MS after its oldest record was received, less
+ * the time the write is expected to take, so that the readings are stored by then rather than only starting
+ * to be written. The expected time is the last write's, scaled up (never down) to the readings that the
+ * next batch will hold; with no write yet, nothing is subtracted. A write expected to take the whole interval
+ * or more makes the flush due at once (the worker then writes back to back, as under a backlog).
+ */
+export function flushDueAt(
+  oldestSince: number,
+  bufferedPoints: number,
+  config: Pick<FunnelConfig, 'FLUSH_INTERVAL_MS' | 'FLUSH_MAX_POINTS'>,
+  lastWrite?: { ms: number; points: number },
+): number {
+  const next = Math.min(bufferedPoints, config.FLUSH_MAX_POINTS);
+  const expected = lastWrite && lastWrite.points > 0 ? lastWrite.ms * Math.max(1, next / lastWrite.points) : 0;
+  return oldestSince + config.FLUSH_INTERVAL_MS - Math.min(config.FLUSH_INTERVAL_MS, expected);
+}
 
 /** Where a flush's time went (ms), for its debug line. */
 interface FlushPhases {
@@ -42,8 +62,8 @@ export interface FlushStats {
 }
 
 /**
- * Writes the buffer to MongoDB every FLUSH_INTERVAL_MS, or as soon as it holds FLUSH_MAX_POINTS, one
- * flush at a time. A batch is: look up the ids that may already be stored (only records that may be
+ * Writes the buffer to MongoDB so that a reading is stored within FLUSH_INTERVAL_MS of the api receiving it
+ * (see flushDueAt), or as soon as it holds FLUSH_MAX_POINTS, one flush at a time. A batch is: look up the ids that may already be stored (only records that may be
  * replays or carry client ids) → announce its offsets per partition (fenced by the claim's epoch) →
  * within the write budget from the announcement: insertMany of the readings not stored yet (and, on a
  * partition's first batch since its claim, delete its rollups from there on), then replace the batch's
@@ -67,6 +87,8 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
    * replay starts): rollups of slices from there on are uncommitted and recomputed by the replay.
    */
   private readonly rollupsReset = new Map<string, number>();
+  /** How long the last successful write took (from the start of its flush to its rollups written) and its readings. */
+  private lastWrite?: { ms: number; points: number };
 
   constructor(
     private readonly buffer: PointsBuffer,
@@ -84,8 +106,22 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
     this.metrics.observeBuffer(() => this.buffer.size);
     this.scheduler.addInterval(
       'flush',
-      setInterval(() => void this.flush(), this.config.FLUSH_INTERVAL_MS),
+      setInterval(
+        () => {
+          if (this.flushDue()) void this.flush();
+        },
+        Math.min(TICK_MS, this.config.FLUSH_INTERVAL_MS),
+      ),
     );
+  }
+
+  /**
+   * Whether the buffered readings must start being written now to be stored within FLUSH_INTERVAL_MS of the
+   * api receiving them (their time in Kafka counts too: freshness is what a client sees).
+   */
+  flushDue(now = Date.now()): boolean {
+    const oldest = this.buffer.oldestSince;
+    return oldest !== undefined && now >= flushDueAt(oldest, this.buffer.size, this.config, this.lastWrite);
   }
 
   /** Whether the last write failed and the next one is waiting out its backoff. */
@@ -152,6 +188,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
 
   private async drain(): Promise<void> {
     while (this.buffer.pendingRecords > 0 && Date.now() >= this.retryAt) {
+      const oldestAge = Date.now() - (this.buffer.oldestSince ?? Date.now());
       const batch = this.buffer.take(this.config.FLUSH_MAX_POINTS);
       if (!batch) {
         return;
@@ -175,6 +212,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
         await this.write(plan, resets, announcedAt + this.repository.writeBudgetMs, phases);
         await this.deadLetters.record(usable.flatMap((r) => (r.deadLetter ? [r.deadLetter] : [])));
         for (const s of resets) this.rollupsReset.set(`${s.topic}:${s.partition}`, s.epoch);
+        this.lastWrite = { ms: Date.now() - started, points: batch.records.reduce((n, r) => n + r.points.length, 0) };
         this.stats.duplicatesDropped += plan.duplicates;
         this.stats.written += plan.insert.length;
         timer({ result: 'ok' });
@@ -195,7 +233,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
       const committing = Date.now();
       await this.commit(usable);
       this.logger.debug(
-        `wrote ${batch.records.length} records in ${Date.now() - started} ms ` +
+        `wrote ${batch.records.length} records in ${Date.now() - started} ms, its oldest reading received ${oldestAge} ms before ` +
           `(id check ${phases.check}, announce ${phases.announce}, insert ${phases.insert}, ` +
           `rollups ${phases.rollups}, commit ${Date.now() - committing})`,
       );

@@ -22,6 +22,8 @@ export interface BufferedRecord {
   receivedAt: number;
   /** Set for a record that could not be used: kept (without readings) so its offset is committed in order. */
   deadLetter?: DeadLetter;
+  /** Epoch ms the record entered this worker's buffer (set by `add`; kept when a failed batch is put back). */
+  bufferedAt?: number;
 }
 
 /** One topic-partition's share of a batch. */
@@ -65,6 +67,16 @@ export class PointsBuffer {
     return this.records.length;
   }
 
+  /**
+   * Since when the oldest buffered record has waited to be stored: when the api received it, or when it
+   * entered this buffer if that is earlier (a clock of the api's that runs ahead). Undefined when empty.
+   * Records stay in arrival order, so the oldest is the first.
+   */
+  get oldestSince(): number | undefined {
+    const first = this.records[0];
+    return first && Math.min(first.receivedAt, first.bufferedAt ?? first.receivedAt);
+  }
+
   get generation(): number {
     return this.gen;
   }
@@ -78,6 +90,7 @@ export class PointsBuffer {
       return false;
     }
     this.highest.set(key, offset);
+    record.bufferedAt ??= Date.now();
     this.records.push(record);
     this.count += record.points.length;
     return true;
