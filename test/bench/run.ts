@@ -457,11 +457,10 @@ try {
   const lHttp = of((r) => r.http);
   const lNest = of((r) => r.nest);
   const singleRate = of((r) => r.funnel);
-  const target = singleApi.url;
   const half = await loadtest(
     pin,
     tmp,
-    single(target, PLAN.loadS, [`--rate=${Math.max(1, Math.round(singleRate / 2))}`]),
+    single(singleApi.url, PLAN.loadS, [`--rate=${Math.max(1, Math.round(singleRate / 2))}`]),
   );
   log(`Funnel single at ${Math.round(singleRate / 2)}/s: p99 ${half.ingest.latencyMs.p99} ms`);
 

@@ -63,9 +63,9 @@ export interface FlushStats {
 
 /**
  * Writes the buffer to MongoDB so that a reading is stored within FLUSH_INTERVAL_MS of the api receiving it
- * (see flushDueAt), or as soon as it holds FLUSH_MAX_POINTS, one flush at a time. A batch is: look up the ids that may already be stored (only records that may be
- * replays or carry client ids) → announce its offsets per partition (fenced by the claim's epoch) →
- * within the write budget from the announcement: insertMany of the readings not stored yet (and, on a
+ * (see flushDueAt), or as soon as it holds FLUSH_MAX_POINTS, one flush at a time. A batch is: look up the
+ * ids that may already be stored (only records that may be replays or carry client ids) → announce its
+ * offsets per partition (fenced by the claim's epoch) → within the write budget from the announcement: insertMany of the readings not stored yet (and, on a
  * partition's first batch since its claim, delete its rollups from there on), then replace the batch's
  * minute rollups → record dead letters → commit offsets. A failure puts the batch back and commits nothing;
  * the next attempt waits an exponentially growing delay.
@@ -119,9 +119,9 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
    * Whether the buffered readings must start being written now to be stored within FLUSH_INTERVAL_MS of the
    * api receiving them (their time in Kafka counts too: freshness is what a client sees).
    */
-  flushDue(now = Date.now()): boolean {
+  private flushDue(): boolean {
     const oldest = this.buffer.oldestSince;
-    return oldest !== undefined && now >= flushDueAt(oldest, this.buffer.size, this.config, this.lastWrite);
+    return oldest !== undefined && Date.now() >= flushDueAt(oldest, this.buffer.size, this.config, this.lastWrite);
   }
 
   /** Whether the last write failed and the next one is waiting out its backoff. */
