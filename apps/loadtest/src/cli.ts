@@ -4,6 +4,8 @@ import yargs from 'yargs';
 export interface LoadtestOptions {
   target: string;
   duration: number;
+  /** Seconds of producer load before the measured duration, left out of the ingest rate and latency. */
+  warmup: number;
   connections: number;
   sensors: number;
   metricsPerSensor: number;
@@ -47,7 +49,12 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
     .strict()
     .options({
       target: { type: 'string', default: 'http://127.0.0.1:3000', describe: 'Base URL of the Funnel api' },
-      duration: { type: 'number', default: 10, describe: 'Seconds of load' },
+      duration: { type: 'number', default: 10, describe: 'Seconds of load measured' },
+      warmup: {
+        type: 'number',
+        default: 0,
+        describe: 'Seconds of load before the measured duration, left out of the ingest rate and latency',
+      },
       connections: { type: 'number', default: 10, describe: 'Concurrent producer connections' },
       sensors: { type: 'number', default: 100, describe: 'Distinct simulated sensors' },
       'metrics-per-sensor': { type: 'number', default: 2, describe: 'Metrics each sensor reports' },
@@ -116,7 +123,14 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
       for (const name of positive) {
         if (!Number.isFinite(a[name]) || a[name] <= 0) throw new Error(`--${name} must be a positive number`);
       }
-      const nonNegative = ['rate', 'query-users', 'query-rate', 'freshness-interval', 'progress-interval'] as const;
+      const nonNegative = [
+        'warmup',
+        'rate',
+        'query-users',
+        'query-rate',
+        'freshness-interval',
+        'progress-interval',
+      ] as const;
       for (const name of nonNegative) {
         if (!Number.isFinite(a[name]) || a[name] < 0) throw new Error(`--${name} must be 0 or more`);
       }
@@ -132,6 +146,7 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
   return {
     target: args.target.replace(/\/$/, ''),
     duration: args.duration,
+    warmup: args.warmup,
     connections: Math.round(args.connections),
     sensors: Math.round(args.sensors),
     metricsPerSensor: Math.round(args['metrics-per-sensor']),

@@ -32,6 +32,7 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
     connections: opts.connections,
     requestRate: opts.rate / opts.batch,
     durationS: opts.duration,
+    warmupS: opts.warmup,
     timeoutS: opts.timeout,
   });
   const queries =
@@ -41,10 +42,10 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
             target: opts.target,
             users: opts.queryUsers,
             rate: opts.queryRate,
-            durationS: opts.duration,
+            durationS: opts.warmup + opts.duration,
             timeoutS: opts.timeout,
             from: startMs - SPAN_MARGIN_MS,
-            to: startMs + opts.duration * 1000 + SPAN_MARGIN_MS,
+            to: startMs + (opts.warmup + opts.duration) * 1000 + SPAN_MARGIN_MS,
           },
           workload,
         )
@@ -59,7 +60,7 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
     workload,
     startMs,
   );
-  const progress = new Progress(opts.duration, opts.progressInterval, () => ({
+  const progress = new Progress(opts.warmup + opts.duration, opts.progressInterval, () => ({
     elapsedS: producers.runningS,
     readingsAccepted: producers.readingsAccepted,
     requests: producers.requests,
@@ -114,13 +115,14 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
 
   await freshnessDone;
 
-  const ingestS = producers.elapsedS;
+  const measuredS = producers.measured.elapsedS;
   const report: LoadtestReport = {
     runId: opts.runId,
     target: opts.target,
     startedAt,
     settings: {
       duration: opts.duration,
+      warmup: opts.warmup,
       connections: opts.connections,
       sensors: opts.sensors,
       metricsPerSensor: opts.metricsPerSensor,
@@ -131,11 +133,12 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
       freshnessInterval: opts.freshnessInterval,
     },
     ingest: {
-      elapsedS: round3(ingestS),
+      elapsedS: round3(producers.elapsedS),
+      measuredS: round3(measuredS),
       requests: producers.requests,
       readingsAccepted: producers.readingsAccepted,
-      readingsPerSec: round3(producers.readingsAccepted / ingestS),
-      requestsPerSec: round3(producers.statuses.counts['202'] ? producers.statuses.counts['202'] / ingestS : 0),
+      readingsPerSec: round3(producers.measured.readingsAccepted / measuredS),
+      requestsPerSec: round3(producers.measured.accepted / measuredS),
       latencyMs: producers.latency.percentiles(),
       statuses: producers.statuses.counts,
       errors: producers.statuses.errors,

@@ -11,6 +11,8 @@ interface Counts {
   accepted: number;
   byStatus: Record<string, number>;
   gets: number;
+  /** performance.now() at each POST's arrival. */
+  postTimes: number[];
 }
 
 /**
@@ -19,7 +21,7 @@ interface Counts {
  * GET /health/live answers 200.
  */
 async function standIn(delayMs: (n: number) => number, statusOf: (n: number) => number = () => 202) {
-  const counts: Counts = { posts: 0, accepted: 0, byStatus: {}, gets: 0 };
+  const counts: Counts = { posts: 0, accepted: 0, byStatus: {}, gets: 0, postTimes: [] };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/health/live') {
       counts.gets++;
@@ -29,6 +31,7 @@ async function standIn(delayMs: (n: number) => number, statusOf: (n: number) => 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      counts.postTimes.push(performance.now());
       const n = counts.posts++;
       const status = statusOf(n);
       if (status === 0) return;
@@ -125,23 +128,58 @@ describe('Producers', () => {
     expect(producers.requests).toBe(api.counts.posts);
   }, 15_000);
 
-  it('keeps to --rate; a connection waiting out its second at the switch is answered 200 by the drain GET, not counted', async () => {
-    // 10 requests/s per connection, answered at once: each connection sends its 10 in the first few ms of a
-    // second and waits for the next. The switch at 1.5 s finds none with a POST in flight; their next
-    // request (at 2 s) is the drain GET.
+  it("spreads --rate evenly over time instead of sending each second's quota at once; the drain GETs go at once", async () => {
+    // 40 requests/s on 4 connections: one every 25 ms, each connection every 100 ms. autocannon's own rate
+    // sent each connection's 10 back to back at the start of each second.
     const api = await standIn(() => 1);
+    const started = performance.now();
     const producers = await produce(api, {
       batch: 1,
       requestRate: 40,
       durationS: 1.5,
     });
+    const ended = performance.now();
+    // Each connection's next request after the switch is a GET, sent at once if it was waiting, and
+    // later ones keep to the pace until the run stops (at autocannon's next 100 ms tick).
     expect(api.counts.gets).toBeGreaterThanOrEqual(4);
+    expect(api.counts.gets).toBeLessThanOrEqual(12);
+    expect(ended - started).toBeLessThan(1500 + 400);
     expect(producers.statuses.counts).toEqual(api.counts.byStatus);
     expect(producers.statuses.counts['200']).toBeUndefined();
     expect(producers.requests).toBe(api.counts.posts);
     expect(producers.readingsAccepted).toBe(api.counts.accepted);
-    expect(producers.requests).toBeGreaterThanOrEqual(60);
-    expect(producers.requests).toBeLessThanOrEqual(100);
+    // 1.5 s at 40/s: 60 due (the first at 0 ms), give or take the timers' slack.
+    expect(api.counts.posts).toBeGreaterThanOrEqual(55);
+    expect(api.counts.posts).toBeLessThanOrEqual(61);
+    // Even: no 100 ms window holds more than a few (4 due in each); bursts would put 40 in the first.
+    const times = api.counts.postTimes;
+    const most = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 100).length));
+    expect(most).toBeLessThanOrEqual(6);
+    // Answered in about 1 ms and sent on time: the latencies are the answers' own, not held back.
+    expect(producers.latency.percentiles().p99).toBeLessThan(50);
+  }, 15_000);
+
+  it('leaves the warm-up out of the latency and the measured rate, not out of the readings accepted', async () => {
+    // The POSTs of the first 0.5 s (10 at 20/s) answer in 60 ms, later ones in 1 ms; at 10/s per
+    // connection, none is held back.
+    const api = await standIn((n) => (n < 10 ? 60 : 1));
+    const producers = await produce(api, {
+      batch: 2,
+      connections: 2,
+      requestRate: 20,
+      warmupS: 0.5,
+      durationS: 1,
+    });
+    expect(producers.readingsAccepted).toBe(api.counts.accepted);
+    expect(producers.readingsAccepted).toBe(2 * api.counts.posts);
+    // 1.5 s at 20/s: about 30 POSTs; the ones answered after the first 0.5 s are measured.
+    expect(producers.measured.accepted).toBeLessThan(api.counts.posts);
+    expect(producers.measured.accepted).toBeGreaterThanOrEqual(17);
+    expect(producers.measured.readingsAccepted).toBe(2 * producers.measured.accepted);
+    expect(producers.latency.count).toBe(producers.measured.accepted);
+    expect(producers.latency.percentiles().p99).toBeLessThan(30);
+    expect(producers.measured.elapsedS).toBeGreaterThan(0.9);
+    expect(producers.measured.elapsedS).toBeLessThan(producers.elapsedS - 0.4);
   }, 15_000);
 
   it('takes the readings per POST from the bodies, which must all hold the same number', () => {

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 
+import { Pacer, type PacedClient } from './pacing.js';
 import { Samples } from './samples.js';
 import { StatusCounter } from './status-counter.js';
 
@@ -8,9 +9,11 @@ export interface ProducersOptions {
   /** The pool of request bodies, sent in turn; every body holds the same number of readings. */
   bodies: string[];
   connections: number;
-  /** Requests per second for all connections together; 0 = unlimited. */
+  /** Requests per second for all connections together, spread evenly over time (see Pacer); 0 = unlimited. */
   requestRate: number;
   durationS: number;
+  /** Seconds of load before the measured `durationS`, left out of `latency` and `measured`. */
+  warmupS?: number;
   timeoutS: number;
 }
 
@@ -34,10 +37,13 @@ const ACCEPTED = 202;
 export class Producers {
   readonly latency = new Samples(1 << 16);
   readonly statuses = new StatusCounter();
+  /** Readings in every POST answered 202, warm-up included (what the reconciliation expects stored). */
   readingsAccepted = 0;
+  /** After the warm-up: POSTs answered 202 and their readings, and the seconds they took. */
+  readonly measured = { accepted: 0, readingsAccepted: 0, elapsedS: 0 };
   /** POSTs that timed out or lost their connection: the api may or may not have taken their readings. */
   unknownFate = 0;
-  /** Set once the load is over and every POST answered. */
+  /** Set once the load is over and every POST answered: seconds since the load started, warm-up included. */
   elapsedS = 0;
   /** Readings in each body of the pool, so in each POST the api answered 202. */
   readonly readingsPerBody: number;
@@ -49,9 +55,15 @@ export class Producers {
   private lastPostAt = 0;
   private instance?: autocannon.Instance;
   private startedAt = 0;
+  /** Answers before this time are the warm-up's. */
+  private measureFrom = 0;
 
   constructor(private readonly opts: ProducersOptions) {
     this.readingsPerBody = readingsPerBody(opts.bodies);
+  }
+
+  private get warmupS(): number {
+    return this.opts.warmupS ?? 0;
   }
 
   get requests(): number {
@@ -59,7 +71,10 @@ export class Producers {
   }
 
   run(): Promise<void> {
-    this.startedAt = performance.now();
+    const pacer =
+      this.opts.requestRate > 0
+        ? new Pacer(this.opts.requestRate, this.opts.connections, this.opts.timeoutS * 1000)
+        : undefined;
     const instance = autocannon(
       {
         url: this.opts.target,
@@ -69,11 +84,12 @@ export class Producers {
         timeout: this.opts.timeoutS,
         // autocannon ends a stopped run at its next sample tick: keep the tail of drain GETs short.
         sampleInt: 100,
-        ...(this.opts.requestRate > 0 ? { overallRate: this.opts.requestRate } : {}),
         headers: { 'content-type': 'application/json' },
         requests: this.opts.bodies.map((body) => ({ method: 'POST' as const, path: '/v1/points', body })),
         setupClient: (client) => {
           this.clients.push(client);
+          // autocannon's client methods the typings leave out (see PacedClient).
+          pacer?.attach(client as unknown as PacedClient);
           const failed = (kind: 'timeout' | 'error') => () => {
             // Before the switch the request lost was a POST; after it, only if the connection was not answered since.
             if (this.draining && !this.settled(client)) return;
@@ -89,30 +105,52 @@ export class Producers {
       () => undefined,
     );
     this.instance = instance;
+    // autocannon set up every connection (and built their requests) before it returned: the run starts now.
+    this.startedAt = performance.now();
+    // Without a warm-up every answer counts, those to the requests sent while autocannon set up included.
+    this.measureFrom = this.warmupS > 0 ? this.startedAt + this.warmupS * 1000 : -Infinity;
+    pacer?.start();
     instance.on('response', (client, status, _bytes, responseTime) => {
       // During the drain: answers after a connection's first since the switch are GETs, and so is a 200.
       if (this.draining && (!this.settled(client) || status === HEALTH_OK)) return;
-      this.lastPostAt = performance.now();
+      const now = performance.now();
+      this.lastPostAt = now;
       this.statuses.add(status);
-      this.latency.add(responseTime);
       if (status === ACCEPTED) this.readingsAccepted += this.readingsPerBody;
-    });
-    const drain = setTimeout(() => {
-      this.draining = true;
-      for (const client of this.clients) {
-        this.inFlight.add(client);
-        client.setRequests([{ method: 'GET', path: '/health/live' }]);
+      // Paced: counted from when the request was due, if its connection held it back until then.
+      const latency = responseTime + (pacer?.heldMs(client as unknown as PacedClient) ?? 0);
+      // A request due (or sent) during the warm-up is the warm-up's.
+      if (now - latency < this.measureFrom) return;
+      this.latency.add(latency);
+      if (status === ACCEPTED) {
+        this.measured.accepted++;
+        this.measured.readingsAccepted += this.readingsPerBody;
       }
-      if (this.clients.length === 0) instance.stop();
-    }, this.opts.durationS * 1000);
+    });
+    const drain = setTimeout(
+      () => {
+        this.draining = true;
+        for (const client of this.clients) {
+          this.inFlight.add(client);
+          client.setRequests([{ method: 'GET', path: '/health/live' }]);
+        }
+        pacer?.sendWaiting();
+        if (this.clients.length === 0) instance.stop();
+      },
+      (this.warmupS + this.opts.durationS) * 1000,
+    );
     return new Promise<void>((resolve, reject) => {
       instance.on('done', () => {
         clearTimeout(drain);
-        this.elapsedS = (Math.max(this.lastPostAt, this.startedAt + 1) - this.startedAt) / 1000;
+        pacer?.stop();
+        const endedAt = Math.max(this.lastPostAt, this.startedAt + 1);
+        this.elapsedS = (endedAt - this.startedAt) / 1000;
+        this.measured.elapsedS = Math.max(0.001, (endedAt - Math.max(this.startedAt, this.measureFrom)) / 1000);
         resolve();
       });
       instance.on('error', (error: Error) => {
         clearTimeout(drain);
+        pacer?.stop();
         reject(error);
       });
     });

@@ -12,6 +12,7 @@ export interface LoadtestReport {
   settings: Pick<
     LoadtestOptions,
     | 'duration'
+    | 'warmup'
     | 'connections'
     | 'sensors'
     | 'metricsPerSensor'
@@ -22,11 +23,16 @@ export interface LoadtestReport {
     | 'freshnessInterval'
   >;
   ingest: {
+    /** Seconds of load until the last POST was answered, warm-up included. */
     elapsedS: number;
+    /** The part of elapsedS after the warm-up: readingsPerSec, requestsPerSec and latencyMs cover it. */
+    measuredS: number;
     requests: number;
+    /** Every reading answered 202, warm-up included. */
     readingsAccepted: number;
     readingsPerSec: number;
     requestsPerSec: number;
+    /** With a --rate, from each request's due time (see apps/loadtest/src/pacing.ts). */
     latencyMs: Percentiles;
     statuses: StatusCounts;
     /** Requests that did not end in a 2xx (non-2xx answers, timeouts, connection errors). */
@@ -75,9 +81,9 @@ const statuses = (s: StatusCounts) =>
 /** The human-readable report printed at the end of a run. */
 export function formatReport(r: LoadtestReport): string {
   const lines = [
-    `Funnel load test ${r.runId} against ${r.target} (${fmt(r.ingest.elapsedS, 1)} s)`,
-    `  ingest       ${fmt(r.ingest.readingsPerSec, 0)} readings/s accepted (${fmt(r.ingest.requestsPerSec, 0)} req/s, ${r.settings.batch}/request, ${r.settings.connections} connections)`,
-    `  latency      ${pct(r.ingest.latencyMs)}`,
+    `Funnel load test ${r.runId} against ${r.target} (${fmt(r.ingest.elapsedS, 1)} s${r.settings.warmup > 0 ? `, measured after ${fmt(r.settings.warmup)} s of warm-up` : ''})`,
+    `  ingest       ${fmt(r.ingest.readingsPerSec, 0)} readings/s accepted (${fmt(r.ingest.requestsPerSec, 0)} req/s, ${r.settings.batch}/request, ${r.settings.connections} connections${r.settings.rate > 0 ? `, paced to ${fmt(r.settings.rate, 0)} readings/s` : ''})`,
+    `  latency      ${pct(r.ingest.latencyMs)}${r.settings.rate > 0 ? " (from each request's due time)" : ''}`,
     `  answers      ${statuses(r.ingest.statuses)} · errors ${r.ingest.errors}`,
     `  freshness    ${
       r.freshness.markers === 0
