@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
+import v8 from 'node:v8';
+
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,6 +19,10 @@ const VERSION = '0.1.0';
 async function bootstrap(config: FunnelConfig): Promise<void> {
   const role = config.FUNNEL_ROLE;
   const logger = new Logger(`funnel:${role}`);
+  if (role !== 'worker' && config.API_HEAP_GROWTH_PERCENT > 0) {
+    // Read by V8 each time it sets the next full collection's threshold, so it holds from the first one on.
+    v8.setFlagsFromString(`--heap-growing-percent=${config.API_HEAP_GROWTH_PERCENT}`);
+  }
   const pinoLogger = createLogger(config, VERSION);
   const app = await NestFactory.create<NestFastifyApplication>(
     FunnelModule.forRole(config, VERSION),
