@@ -1003,11 +1003,10 @@ function externalHandle(props) {
  * `kind` ('mongod' | 'mongo-java-server', default $FUNNEL_MONGO_KIND) skips the PATH look-up.
  * Without `file` (h2) or `dbPath` (mongod), data goes to a fresh .funnel/mongo-<port>/; with one, existing
  * data there is kept. restart() keeps data for h2 and mongod; the memory backend restarts empty.
- * `jvmArgs` go to the stand-in's JVM (e.g. a garbage collector); mongod ignores them.
  * @param {{
  *   port?: number, host?: string, dbName?: string, uri?: string | null,
  *   kind?: 'mongod' | 'mongo-java-server', backend?: 'memory' | 'h2', file?: string, dbPath?: string,
- *   heapMb?: number, jvmArgs?: string[], readyTimeoutMs?: number, dieWithParent?: boolean,
+ *   heapMb?: number, readyTimeoutMs?: number, dieWithParent?: boolean,
  *   onUnexpectedExit?: (info: { name: string, code: number | null, signal: string | null, logFile: string }) => void,
  *   log?: ((msg: string) => void) | false,
  * }} [options]
@@ -1030,7 +1029,6 @@ export async function startMongo({
   file,
   dbPath,
   heapMb = 1024,
-  jvmArgs = [],
   readyTimeoutMs = 60_000,
   dieWithParent = true,
   onUnexpectedExit,
@@ -1096,7 +1094,6 @@ export async function startMongo({
     command = launcher.java;
     args = [
       `-Xmx${heapMb}m`,
-      ...jvmArgs,
       '-XX:+ExitOnOutOfMemoryError',
       marker,
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',

@@ -88,15 +88,7 @@ const brokers = infra.kafka.brokers;
 // A MongoDB server of the bench's own (the stand-in keeps everything in its heap: a million readings must
 // not crowd a server that other test runs share). The full run at 50,000/s offered leaves ~3 million
 // readings in it: with a 6 GB heap its GC thrashed once until the driver gave the server up (12 GB: no).
-// The parallel collector: with G1 the stand-in holding the 50,000/s stage's ~3 million documents (6 GB)
-// went into back-to-back full collections (14 in 23 s) and stopped answering, so the run died (twice).
-const mongoServer = await startMongo({
-  port: await freePort(),
-  heapMb: quick ? 2048 : 12_288,
-  jvmArgs: ['-XX:+UseParallelGC'],
-  uri: null,
-  log: false,
-});
+const mongoServer = await startMongo({ port: await freePort(), heapMb: quick ? 2048 : 12_288, uri: null, log: false });
 const mongoUri = (db: string) => `mongodb://127.0.0.1:${mongoServer.port}/${db}`;
 const funnelDb = `bench_${rid}`;
 // The backlog and aggregation stage runs on a topic, group and database of its own: what the batched run
@@ -618,7 +610,8 @@ try {
     lMongoDocsPerSec: lMongo,
     lMongoOneStreamDocsPerSec: lMongoOneStream,
     writeStreams: FUNNEL.writeStreams,
-    cores: os.availableParallelism(),
+    // Not availableParallelism(): this process is pinned to the generator's CPU.
+    cores: os.cpus().length,
     singleReqPerSec: singleRate,
     singleP99AtHalfMs: half.ingest.latencyMs.p99,
     batchedReadingsPerSec: batchedRate,

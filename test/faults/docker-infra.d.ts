@@ -65,7 +65,6 @@ declare module '*/docker/local/infra.mjs' {
     file?: string;
     dbPath?: string;
     heapMb?: number;
-    jvmArgs?: string[];
     readyTimeoutMs?: number;
     dieWithParent?: boolean;
     onUnexpectedExit?: (info: UnexpectedExit) => void;

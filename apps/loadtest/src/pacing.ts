@@ -36,11 +36,12 @@ interface Slot {
  * throughput a server can take, that is full load for half of each second and idle for the other half, so
  * the latency measured "at half the rate" is the latency under full load.
  *
- * Here connection i of n first sends at start + i/rate s (start: once every connection is set up), then one request every n/rate s. A request whose
- * connection is still awaiting the previous answer when it falls due goes as soon as that answer arrives,
- * and the time it was held back counts in its latency (`heldMs`): without that, a server that stalls delays
- * the very requests that would have measured the stall (coordinated omission), and its tail looks better
- * than what producers sending at that rate see. A late timer of the load generator's own is not counted.
+ * Here connection i of n first sends at start + i/rate s (start: once every connection is set up), then
+ * one request every n/rate s. A request whose connection is still awaiting the previous answer when it
+ * falls due goes as soon as that answer arrives, and the time it was held back counts in its latency
+ * (`heldMs`): without that, a server that stalls delays the very requests that would have measured the
+ * stall (coordinated omission), and its tail looks better than what producers sending at that rate see.
+ * A late timer of the load generator's own is not counted.
  */
 export class Pacer {
   private readonly slots = new Map<PacedClient, Slot>();
