@@ -76,12 +76,10 @@ export class Pacer {
         slot.waiting = true;
         return;
       }
-      const now = this.clock.now();
-      const late = now - slot.dueAt;
-      const wait = -late;
+      const wait = slot.dueAt - this.clock.now();
       slot.dueAt += this.intervalMs;
-      if (late >= 0) {
-        slot.heldMs = late;
+      if (wait <= 0) {
+        slot.heldMs = -wait || 0; // never -0
         send();
         return;
       }
