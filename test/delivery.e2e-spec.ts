@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-import { infra, isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
+import { isolatedEnv } from './support/env.js';
+import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
+import { testKafka, workerCaughtUp } from './support/kafka.js';
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
@@ -45,7 +45,8 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
       status: 202,
     });
     await eventually('second key stored', async () => (await stored({ 'meta.sensorId': 'idem' })) >= 6);
-    await sleep(1500);
+    // Every retry's record written (or dropped) and committed: nothing more can arrive.
+    await workerCaughtUp(env);
     expect(await stored({ 'meta.sensorId': 'idem' })).toBe(6);
   }, 60_000);
 
@@ -62,7 +63,7 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     // Two copies of the same id inside one request are one reading too.
     expect((await post(`${funnel.url}/v1/points`, [readings[0], readings[0]])).status).toBe(202);
     await eventually('client ids stored', async () => (await stored({ 'meta.sensorId': 'client-ids' })) >= 50);
-    await sleep(1500);
+    await workerCaughtUp(env);
     expect(await stored({ 'meta.sensorId': 'client-ids' })).toBe(50);
     const ids = await mongo.db().collection('points').distinct('id', { 'meta.sensorId': 'client-ids' });
     expect(ids.sort()).toEqual(readings.map((r) => r.id).sort());
@@ -76,14 +77,10 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     );
     expect(res.status).toBe(400);
     expect(res.json.message).toContain('Idempotency-Key');
-  });
+  }, 30_000);
 
   it('sends records that break the contract to <topic>.dlq with the reason, lists them, and keeps the partition moving', async () => {
-    const kafka = new Kafka({
-      clientId: 'e2e-poison',
-      brokers: infra().brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = testKafka('e2e-poison');
     const producer = kafka.producer();
     await producer.connect();
     const poison = [

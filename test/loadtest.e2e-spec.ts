@@ -67,7 +67,7 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
     await funnel?.stop();
     await mongo?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  }, 40_000);
 
   /** Readings of one run as MongoDB holds them, counted by the test itself: every sensor id starts with the run id. */
   const storedOf = (runId: string) =>
@@ -156,5 +156,5 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown metric');
     expect(await storedOf('ltc')).toBe(0);
-  });
+  }, 30_000);
 });

@@ -66,7 +66,7 @@ describe('structured logs', () => {
 
   afterAll(async () => {
     await Promise.all([api?.stop(), worker?.stop(), quiet?.stop()]);
-  });
+  }, 40_000);
 
   it('writes only JSON lines, each with the role of the process, a level and a time', () => {
     for (const [process, role] of [

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-import { isolatedEnv } from './support/env.js';
+import { FUNNEL_VERSION, isolatedEnv } from './support/env.js';
 import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
+import { testKafka } from './support/kafka.js';
 import { parsePrometheus, Scrape } from './support/prometheus.js';
 
 // What the run does, counted here independently of the app.
@@ -67,12 +67,7 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
     expect((await post(api.url, readings(TOO_MANY, 'many'))).status).toBe(413);
 
     // A record that is not a readings record: the worker sends it to the dead-letter topic.
-    const kafka = new Kafka({
-      clientId: 'metrics-e2e',
-      brokers: env.KAFKA_BROKERS.split(','),
-      logLevel: logLevel.NOTHING,
-    });
-    const producer = kafka.producer();
+    const producer = testKafka('metrics-e2e').producer();
     await producer.connect();
     await producer.send({ topic: env.KAFKA_TOPIC, acks: -1, messages: [{ value: 'this is not JSON' }] });
     await producer.disconnect();
@@ -109,7 +104,7 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
 
   afterAll(async () => {
     await Promise.all([api?.stop(), worker?.stop()]);
-  });
+  }, 40_000);
 
   it('serves the Prometheus text format', () => {
     expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -192,10 +187,18 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
 
   it('exports build info with the role, and the runtime metrics, on both', () => {
     expect(apiScrape.all('funnel_build_info')).toEqual([
-      { name: 'funnel_build_info', labels: expect.objectContaining({ role: 'api', version: '0.1.0' }), value: 1 },
+      {
+        name: 'funnel_build_info',
+        labels: expect.objectContaining({ role: 'api', version: FUNNEL_VERSION }),
+        value: 1,
+      },
     ]);
     expect(workerScrape.all('funnel_build_info')).toEqual([
-      { name: 'funnel_build_info', labels: expect.objectContaining({ role: 'worker', version: '0.1.0' }), value: 1 },
+      {
+        name: 'funnel_build_info',
+        labels: expect.objectContaining({ role: 'worker', version: FUNNEL_VERSION }),
+        value: 1,
+      },
     ]);
     for (const scrape of [apiScrape, workerScrape]) {
       expect(scrape.has('process_cpu_user_seconds_total')).toBe(true);

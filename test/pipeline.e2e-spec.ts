@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
 import { send } from './support/raw-http.js';
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
-import { infra, isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
+import { isolatedEnv } from './support/env.js';
+import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
+import { testKafka, workerCaughtUp } from './support/kafka.js';
 
 const HOUR = 3_600_000;
 // Whole-minute windows are answered from the minute rollups (raw readings for the partial minutes at the
@@ -139,8 +139,8 @@ describe('pipeline end to end, role "all" (one process)', () => {
   it('acknowledges every reading with 202 and stores all of them within a few flush intervals', async () => {
     await ingestAll(funnel.url, READINGS);
     await eventually('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
-    // And no more than that: nothing was written twice.
-    await sleep(1000);
+    // And no more than that once every record is committed: nothing was written twice.
+    await workerCaughtUp(env);
     expect(await storedCount(env.MONGODB_URI)).toBe(READINGS.length);
   }, 120_000);
 
@@ -171,13 +171,14 @@ describe('pipeline end to end, role "all" (one process)', () => {
         }
       }
     },
+    60_000,
   );
 
   it('keeps minute rollups of exactly the stored readings', async () => {
     const totals = await rollupTotals(env.MONGODB_URI);
     expect(totals.n).toBe(READINGS.length);
     expect(totals.docs).toBeGreaterThan(0);
-  });
+  }, 30_000);
 
   it.each(['minute', 'hour', '15m', 'day'])(
     'aggregates per %s over a minute-aligned range (rollups only) equal an independent calculation',
@@ -195,6 +196,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
         }
       }
     },
+    60_000,
   );
 
   it('aggregates over ranges with partial minutes at one edge, or inside one minute, equal an independent calculation', async () => {
@@ -217,7 +219,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
       const expected = expectedBuckets(READINGS, { sensorId, metric, from, to, binMs: parseWindowForTest(window) });
       expectBucketsToMatch(res.json.buckets, expected);
     }
-  });
+  }, 30_000);
 
   it('rejects a batch with invalid readings with 400 listing every problem, and stores none of it', async () => {
     const ghost = 'ghost-sensor';
@@ -241,7 +243,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
       'marker stored',
       async () => (await storedCount(env.MONGODB_URI, { 'meta.sensorId': 'marker' })) === 1,
     );
-    await sleep(1000);
+    await workerCaughtUp(env);
     expect(await storedCount(env.MONGODB_URI, { 'meta.sensorId': ghost })).toBe(0);
   }, 60_000);
 
@@ -285,7 +287,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
     expect(tooMany.json.message).toContain('MAX_BUCKETS');
     const badDate = await aggregates(funnel.url, { ...base, from: 'yesterday' });
     expect(badDate.status).toBe(400);
-  });
+  }, 30_000);
 
   it('serves liveness, readiness with every dependency, Swagger UI and the OpenAPI document', async () => {
     expect((await fetch(`${funnel.url}/health/live`)).status).toBe(200);
@@ -303,7 +305,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
       expect.arrayContaining(['/v1/points', '/v1/aggregates', '/health/ready']),
     );
     expect(openapi.components.schemas.PointDto.properties.sensorId.example).toBe('boiler-7');
-  });
+  }, 30_000);
 });
 
 describe('pipeline end to end, api and worker as separate processes', () => {
@@ -329,7 +331,7 @@ describe('pipeline end to end, api and worker as separate processes', () => {
     expect(Object.keys(apiReady.info).sort()).toEqual(['kafkaProducer', 'mongodb']);
     // The worker serves probes only: no ingestion there.
     expect((await fetch(`${worker.url}/v1/points`, { method: 'POST' })).status).toBe(404);
-  });
+  }, 30_000);
 
   it('gives the same aggregates as the single-process role, value for value', async () => {
     await ingestAll(api.url, READINGS);
@@ -344,11 +346,7 @@ describe('pipeline end to end, api and worker as separate processes', () => {
   }, 120_000);
 
   it('the api never joins a consumer group: only the worker group exists for this topic', async () => {
-    const admin = new Kafka({
-      clientId: 'e2e-admin',
-      brokers: infra().brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).admin();
+    const admin = testKafka('e2e-admin').admin();
     await admin.connect();
     try {
       const { groups } = await admin.listGroups();
@@ -359,5 +357,5 @@ describe('pipeline end to end, api and worker as separate processes', () => {
     } finally {
       await admin.disconnect();
     }
-  });
+  }, 30_000);
 });

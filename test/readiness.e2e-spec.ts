@@ -43,7 +43,7 @@ describe('worker readiness and a stalled consumer', () => {
 
   afterAll(async () => {
     await Promise.all(started.map((p) => p.stop()));
-  });
+  }, 40_000);
 
   it('is not ready while its partitions have lag and it makes no progress for CONSUMER_STALL_MS, and ready again once it moves', async () => {
     const api = await start({ FUNNEL_ROLE: 'api' }, 'PORT');

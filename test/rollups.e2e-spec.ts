@@ -7,7 +7,8 @@ import { MongoClient } from 'mongodb';
 
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
+import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
+import { workerCaughtUp } from './support/kafka.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -85,7 +86,7 @@ describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-
 
     const points = mongo.db().collection('points');
     await eventually('all readings stored', async () => (await points.countDocuments()) >= READINGS.length, 90_000);
-    await sleep(2000); // the retries' records after the last new reading
+    await workerCaughtUp(env, 90_000); // the retries' records, after the last new reading, written or dropped too
     expect(await points.countDocuments()).toBe(READINGS.length);
     const rollups = await mongo.db().collection('points_rollups').find({}).toArray();
     expect(rollups.reduce((n, d) => n + Number(d.n), 0)).toBe(READINGS.length);
