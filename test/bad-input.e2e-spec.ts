@@ -5,14 +5,14 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
-import { buildCorpus, GHOST_PREFIX, OK_PREFIX, type BadCase } from './support/bad-inputs.js';
+import { buildCorpus, GHOST_PREFIX, OK_PREFIX, type BadCase } from './support/bad-inputs/index.js';
 import { isolatedEnv, settingDefault } from './support/env.js';
 import { send, type Answer } from './support/raw-http.js';
 import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
 import { workerCaughtUp } from './support/kafka.js';
 
 /**
- * Bad-input corpus: thousands of generated malformed, hostile or edge-case requests (see support/bad-inputs.ts),
+ * Bad-input corpus: thousands of generated malformed, hostile or edge-case requests (see support/bad-inputs/),
  * each of which must get the answer the README documents — never a 5xx, always a JSON body with a message,
  * reading-level 400s listing exactly the invalid indexes — after which the process is still up and nothing of
  * the refused requests was stored.
