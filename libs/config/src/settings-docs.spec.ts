@@ -1,16 +1,18 @@
+// Holds docs/settings.md and `--help` to the @Setting declarations they are generated from.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { listSettings } from './setting.decorator.js';
+// Through the lib's public index, as the docs:settings script reads them.
 import {
   SETTINGS_DOC,
   generatedSection,
+  listSettings,
   settingsHelp,
   settingsReference,
   withGeneratedSection,
-} from './settings-docs.js';
+} from './index.js';
 
 const DOC = readFileSync(path.resolve(SETTINGS_DOC), 'utf8');
 
