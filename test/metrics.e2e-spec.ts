@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
+import { pollUntil, Scrape } from '@funnel/dev-infra';
+
 import { FUNNEL_VERSION, isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
 import { testKafka } from './support/kafka.js';
-import { parsePrometheus, Scrape } from './support/prometheus.js';
 
 // What the run does, counted here independently of the app.
 const ACCEPTED_BATCHES = [500, 1200, 37]; // 1737 readings in 1 + 3 + 1 records of at most 500
@@ -74,16 +75,16 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
 
     const mongo = new MongoClient(env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 });
     try {
-      await eventually(
+      await pollUntil(
         `${ACCEPTED} readings stored`,
         async () => (await mongo.db().collection('points').countDocuments()) === ACCEPTED,
-        60_000,
+        { timeoutMs: 60_000 },
       );
     } finally {
       await mongo.close();
     }
     // Written, dead-lettered and committed: the counters and the lag have settled.
-    await eventually(
+    await pollUntil(
       'the worker to report every reading written, the dead letter, and no lag',
       async () => {
         const scrape = await Scrape.of(`${worker.url}/metrics`);
@@ -94,11 +95,11 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
           scrape.sum('funnel_consumer_lag') === 0
         );
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const res = await fetch(`${api.url}/metrics`);
     contentType = res.headers.get('content-type');
-    apiScrape = new Scrape(parsePrometheus(await res.text()));
+    apiScrape = Scrape.parse(await res.text());
     workerScrape = await Scrape.of(`${worker.url}/metrics`);
   }, 180_000);
 
@@ -213,8 +214,8 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
   });
 
   it('logs one JSON line per ingest request with its request id and role', () => {
-    const lines = api.output
-      .join('')
+    const lines = api
+      .output()
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as Record<string, any>);

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
+import { pollUntil } from '@funnel/dev-infra';
+
 import { send } from './support/raw-http.js';
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
 
 const HOUR = 3_600_000;
@@ -138,7 +140,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
 
   it('acknowledges every reading with 202 and stores all of them within a few flush intervals', async () => {
     await ingestAll(funnel.url, READINGS);
-    await eventually('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
+    await pollUntil('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
     // And no more than that once every record is committed: nothing was written twice.
     await workerCaughtUp(env);
     expect(await storedCount(env.MONGODB_URI)).toBe(READINGS.length);
@@ -239,7 +241,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
     // A later valid request is stored; by then the rejected one would have been too, had it reached Kafka.
     const marker = { sensorId: 'marker', metric: 'm', value: 1 };
     expect((await postJson(`${funnel.url}/v1/points`, marker)).status).toBe(202);
-    await eventually(
+    await pollUntil(
       'marker stored',
       async () => (await storedCount(env.MONGODB_URI, { 'meta.sensorId': 'marker' })) === 1,
     );
@@ -335,7 +337,7 @@ describe('pipeline end to end, api and worker as separate processes', () => {
 
   it('gives the same aggregates as the single-process role, value for value', async () => {
     await ingestAll(api.url, READINGS);
-    await eventually('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
+    await pollUntil('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
     expect(allRoleAnswers.size).toBe(SENSORS.length * METRICS.length * Object.keys(WINDOWS).length);
     for (const [key, expected] of allRoleAnswers) {
       const [sensorId, metric, window] = key.split('/');

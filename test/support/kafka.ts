@@ -1,8 +1,9 @@
 /** Kafka as the e2e tests see it: a client on the test broker, and "the worker group has caught up" as a condition. */
 import { Kafka, logLevel } from 'kafkajs';
 
+import { pollUntil } from '@funnel/dev-infra';
+
 import { infra } from './env.js';
-import { eventually } from './funnel-process.js';
 
 /** A quiet kafkajs client on the broker the global setup started. */
 export function testKafka(clientId: string): Kafka {
@@ -35,9 +36,9 @@ export async function caughtUp(kafka: Kafka, topic: string, groupId: string): Pr
  */
 export async function workerCaughtUp(env: Record<string, string>, timeoutMs = 60_000): Promise<void> {
   const kafka = testKafka('e2e-caught-up');
-  await eventually(
+  await pollUntil(
     `group ${env.KAFKA_GROUP_ID} to commit ${env.KAFKA_TOPIC} to its end`,
     () => caughtUp(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP_ID),
-    timeoutMs,
+    { timeoutMs },
   );
 }
