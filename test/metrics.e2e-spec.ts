@@ -3,17 +3,19 @@ import { MongoClient } from 'mongodb';
 
 import { pollUntil, Scrape } from '@funnel/dev-infra';
 
-import { FUNNEL_VERSION, isolatedEnv } from './support/env.js';
+import { FUNNEL_VERSION, isolatedEnv, settingDefault } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
 import { testKafka } from './support/kafka.js';
 
-// What the run does, counted here independently of the app.
-const ACCEPTED_BATCHES = [500, 1200, 37]; // 1737 readings in 1 + 3 + 1 records of at most 500
+// What the run does, counted here independently of the app: requests of exactly one record, of several, and of
+// a part of one (the api packs at most KAFKA_POINTS_PER_RECORD readings into one record).
+const PER_RECORD = settingDefault('KAFKA_POINTS_PER_RECORD');
+const ACCEPTED_BATCHES = [PER_RECORD, 2 * PER_RECORD + 200, 37];
 const ACCEPTED = ACCEPTED_BATCHES.reduce((a, b) => a + b, 0);
-const RECORDS = ACCEPTED_BATCHES.reduce((n, size) => n + Math.ceil(size / 500), 0);
+const RECORDS = ACCEPTED_BATCHES.reduce((n, size) => n + Math.ceil(size / PER_RECORD), 0);
 const MAX_POINTS_PER_REQUEST = 2000;
 const TOO_MANY = MAX_POINTS_PER_REQUEST + 1;
-const PARTITIONS = 3;
+const PARTITIONS = settingDefault('KAFKA_TOPIC_PARTITIONS');
 const REQUEST_ID = 'metrics-e2e-request-1';
 
 function readings(n: number, sensorId: string): unknown[] {

@@ -5,7 +5,7 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { send } from './support/raw-http.js';
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
-import { isolatedEnv } from './support/env.js';
+import { isolatedEnv, settingDefault } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
 
@@ -257,7 +257,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
     const text = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     expect(text.status).toBe(415);
     const huge = JSON.stringify([{ sensorId: 's', metric: 'm', value: 1, tags: { pad: 'x'.repeat(200) } }]).padEnd(
-      6 * 1024 * 1024,
+      settingDefault('MAX_BODY_BYTES') + 1024 * 1024,
       ' ',
     );
     // The app answers 413 and closes while the body is still being written: read that answer off a socket.
@@ -268,7 +268,11 @@ describe('pipeline end to end, role "all" (one process)', () => {
       body: Buffer.from(huge),
     });
     expect({ status: oversized.status, error: oversized.error }).toEqual({ status: 413, error: undefined });
-    const tooMany = Array.from({ length: 10_001 }, () => ({ sensorId: 's', metric: 'm', value: 1 }));
+    const tooMany = Array.from({ length: settingDefault('MAX_POINTS_PER_REQUEST') + 1 }, () => ({
+      sensorId: 's',
+      metric: 'm',
+      value: 1,
+    }));
     const many = await postJson(url, tooMany);
     expect(many.status).toBe(413);
     expect(many.json.message).toContain('MAX_POINTS_PER_REQUEST');

@@ -2,6 +2,7 @@
 import { createServer } from 'node:net';
 import path from 'node:path';
 
+import { listSettings } from '@funnel/config';
 import { pollUntil, startProcess, type RunningProcess } from '@funnel/dev-infra';
 
 const MAIN = path.resolve('dist/apps/funnel/src/main.js');
@@ -23,10 +24,15 @@ export async function freePort(): Promise<number> {
 export class FunnelProcess {
   private process?: RunningProcess;
 
+  /** `env` holds Funnel settings only: a misspelt or renamed one would otherwise leave its default in force. */
   constructor(
     readonly env: Record<string, string>,
     readonly port: number,
-  ) {}
+  ) {
+    const declared = new Set(listSettings().map((s) => s.name));
+    const unknown = Object.keys(env).filter((name) => !declared.has(name));
+    if (unknown.length > 0) throw new Error(`not Funnel settings (see listSettings()): ${unknown.join(', ')}`);
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
