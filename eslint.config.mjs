@@ -33,7 +33,7 @@ const libBoundaries = libs.map((lib) => ({
         patterns: [
           ...boundaryPatterns,
           {
-            regex: `^(\\.\\./)+(?!${lib}/)[\\w.-]+/src(/|$)`,
+            regex: `^(\\.\\./)+(?!${lib}/)[\\w-][\\w.-]*/src(/|$)`,
             message: "Import another lib through '@funnel/<lib>', not a relative path into its src/.",
           },
         ],
