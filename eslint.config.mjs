@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import prettier from 'eslint-config-prettier';
 import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
@@ -44,7 +45,7 @@ const libBoundaries = libs.map((lib) => ({
   },
 }));
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/', 'node_modules/', '.funnel/', 'coverage/'] },
   js.configs.recommended,
   {
@@ -74,6 +75,7 @@ export default tseslint.config(
     extends: [tseslint.configs.recommended],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
+      // Type-aware for the one bug class worth its cost: a promise nobody awaits (a write, a commit) fails silently.
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
