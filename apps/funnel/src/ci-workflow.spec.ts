@@ -149,6 +149,16 @@ describe('.github/workflows/ci.yml', () => {
     expect(uri).toMatch(new RegExp(`^mongodb://(127\\.0\\.0\\.1|localhost):${MONGO_PORT}/\\w+$`));
   });
 
+  it.each(MONGO_IMAGES)('checks the server behind MONGODB_URI is %s before the tests, not a stand-in', (image) => {
+    const entry = mongoEntries.find((e) => imagesFor(e).includes(image))!;
+    const steps = testJob().steps;
+    const check = steps.findIndex((step) => runsFor(step, entry) && /buildInfo/.test(step.run ?? ''));
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(check).toBeLessThan(stepRunning(readmeTestCommand(), entry));
+    expect(envAt(check, entry)).toMatchObject({ IMAGE: image, MONGODB_URI: expect.stringMatching(/^mongodb:/) });
+    expect(runsFor(steps[check], standIn[0])).toBe(false);
+  });
+
   it('leaves MONGODB_URI unset for the stand-in, so the test setup starts one', () => {
     const entry = standIn[0];
     const env = envAt(stepRunning(readmeTestCommand(), entry), entry);
