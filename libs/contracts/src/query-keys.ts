@@ -3,7 +3,7 @@ import { BadRequestException, UseGuards, type CanActivate, type ExecutionContext
 import { getMetadataStorage } from 'class-validator';
 
 /** Names the query parameters of `query` outside `allowed`, as 400 messages. */
-function unknownQueryKeys(query: unknown, allowed: readonly string[]): string[] {
+export function unknownQueryKeys(query: unknown, allowed: readonly string[]): string[] {
   if (query === null || typeof query !== 'object') {
     return [];
   }
@@ -13,7 +13,7 @@ function unknownQueryKeys(query: unknown, allowed: readonly string[]): string[] 
 }
 
 /** The properties a DTO class validates, in declaration order: the DTO is the one list of its query's keys. */
-function declaredKeys(dto: new () => object): string[] {
+export function queryKeysOf(dto: new () => object): string[] {
   const rules = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
   return [...new Set(rules.map((rule) => rule.propertyName))];
 }
@@ -24,10 +24,10 @@ function declaredKeys(dto: new () => object): string[] {
  * class-transformer skips.
  */
 export function KnownQueryKeys(dto: new () => object): MethodDecorator & ClassDecorator {
-  let allowed: string[] | undefined;
+  let allowed: string[] | undefined; // read at the first request, once every decorator of the DTO has run
   const guard: CanActivate = {
     canActivate(context: ExecutionContext): boolean {
-      allowed ??= declaredKeys(dto);
+      allowed ??= queryKeysOf(dto);
       const problems = unknownQueryKeys(context.switchToHttp().getRequest<{ query?: unknown }>().query, allowed);
       if (problems.length > 0) {
         throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problems });
