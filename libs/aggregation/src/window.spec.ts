@@ -1,3 +1,4 @@
+/** Checks window parsing and the epoch-aligned bucket arithmetic against brute-force counts. */
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 

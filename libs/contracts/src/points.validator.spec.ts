@@ -1,3 +1,4 @@
+/** Checks both validation paths of a POST body, and that the fast path never accepts what the other rejects. */
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 
