@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { RecordRejected, decodePointsRecord } from './points-record.decoder.js';
-import type { PointsRecord, WirePoint } from './points-record.js';
+import type { PointsRecord } from './points-record.js';
 import { validatePoints } from './points.validator.js';
 
 const NOW = Date.UTC(2026, 10, 28, 4, 0, 0);
