@@ -25,9 +25,9 @@ import {
 
 import { FunnelConfig } from '@funnel/config';
 import { PointDto, validatePoints, type PointRejection } from '@funnel/contracts';
-import { FunnelMetrics } from '@funnel/metrics';
 
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
+import { IngestionMetrics } from './ingestion.metrics.js';
 import { PointsPublisher } from './points.publisher.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
@@ -62,7 +62,7 @@ export class IngestController {
   constructor(
     private readonly publisher: PointsPublisher,
     private readonly config: FunnelConfig,
-    private readonly metrics: FunnelMetrics,
+    private readonly metrics: IngestionMetrics,
   ) {}
 
   @Post()
