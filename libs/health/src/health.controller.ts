@@ -17,10 +17,14 @@ export class HealthController implements OnModuleInit {
     private readonly discovery: DiscoveryService,
   ) {}
 
-  /** Collects the checks once every provider exists, in module order (the role lists storage first). */
+  /**
+   * Collects the checks once every provider exists, in the order their modules were imported (the role
+   * lists storage first). Asking discovery by metadata key would give them in an order of Nest's making.
+   */
   onModuleInit(): void {
     this.checks = this.discovery
-      .getProviders({ metadataKey: ReadinessCheck.KEY })
+      .getProviders()
+      .filter((wrapper) => this.discovery.getMetadataByDecorator(ReadinessCheck, wrapper) !== undefined)
       .map((wrapper) => wrapper.instance as ReadinessCheck);
   }
 
