@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 
 import type { FunnelConfig } from '@funnel/config';
+import { HEADER_ID_PATTERN } from '@funnel/contracts';
 
 import { logRequests } from './logging.js';
 
@@ -80,7 +81,7 @@ function lingerBeforeClosing(fastify: FastifyInstance): void {
  */
 export function requestId(req: IncomingMessage): string {
   const given = req.headers[REQUEST_ID];
-  return typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
+  return typeof given === 'string' && HEADER_ID_PATTERN.test(given) ? given : randomUUID();
 }
 
 /**

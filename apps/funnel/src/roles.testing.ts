@@ -1,8 +1,8 @@
 // For specs: the metrics a role's module graph registers, found without starting (or connecting) anything.
 import 'reflect-metadata';
 
-import { MODULE_METADATA } from '@nestjs/common/constants.js';
 import type { DynamicModule, Provider, Type } from '@nestjs/common';
+import { MODULE_METADATA } from '@nestjs/common/constants.js';
 
 import { loadConfig, type FunnelRole } from '@funnel/config';
 import { MetricsRegistry } from '@funnel/metrics';

@@ -1,16 +1,30 @@
+/** The query string of GET /v1/aggregates, validated with the same reading rules as ingest. */
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, Length, Matches, ValidateBy } from 'class-validator';
 
-import { NAME_PATTERN, parseTimestamp } from '@funnel/contracts';
+import {
+  MAX_METRIC_LENGTH,
+  MAX_SENSOR_ID_LENGTH,
+  NAME_CHARACTERS,
+  NAME_PATTERN,
+  parseTimestamp,
+} from '@funnel/contracts';
 
 import { parseWindow } from './window.js';
+
+/** Epoch ms of a `from`/`to` value (ISO-8601, or epoch ms as digits), or undefined if it is neither. */
+function parseInstant(value: unknown): number | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  return parseTimestamp(/^-?\d+$/.test(value) ? Number(value) : value);
+}
 
 const IsInstant = () =>
   ValidateBy({
     name: 'isInstant',
     validator: {
-      validate: (value) =>
-        typeof value === 'string' && parseTimestamp(/^-?\d+$/.test(value) ? Number(value) : value) !== undefined,
+      validate: (value) => parseInstant(value) !== undefined,
       defaultMessage: (args) =>
         `${args?.property} must be an ISO-8601 date-time with a zone (e.g. 2026-11-28T00:00:00Z) or integer epoch milliseconds`,
     },
@@ -30,15 +44,15 @@ export class AggregatesQueryDto {
   @ApiProperty({ example: 'boiler-7' })
   @IsDefined({ message: 'sensorId is required' })
   @IsString()
-  @Length(1, 128)
-  @Matches(NAME_PATTERN, { message: 'sensorId must contain only [A-Za-z0-9._:-]' })
+  @Length(1, MAX_SENSOR_ID_LENGTH)
+  @Matches(NAME_PATTERN, { message: `sensorId must contain only ${NAME_CHARACTERS}` })
   sensorId!: string;
 
   @ApiProperty({ example: 'temperature' })
   @IsDefined({ message: 'metric is required' })
   @IsString()
-  @Length(1, 64)
-  @Matches(NAME_PATTERN, { message: 'metric must contain only [A-Za-z0-9._:-]' })
+  @Length(1, MAX_METRIC_LENGTH)
+  @Matches(NAME_PATTERN, { message: `metric must contain only ${NAME_CHARACTERS}` })
   metric!: string;
 
   @ApiProperty({ example: '2026-11-28T00:00:00Z', description: 'Inclusive start: ISO-8601 date-time or epoch ms' })
@@ -59,5 +73,5 @@ export class AggregatesQueryDto {
 
 /** Milliseconds of a validated `from`/`to` value. */
 export function instantMs(value: string): number {
-  return parseTimestamp(/^-?\d+$/.test(value) ? Number(value) : value) as number;
+  return parseInstant(value) as number;
 }

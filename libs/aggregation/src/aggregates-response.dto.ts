@@ -1,3 +1,4 @@
+/** The answer of GET /v1/aggregates: one series' buckets, as OpenAPI documents them. */
 import { ApiProperty } from '@nestjs/swagger';
 
 export class BucketDto {

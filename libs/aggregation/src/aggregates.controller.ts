@@ -1,4 +1,5 @@
-import { Controller, Get, Query } from '@nestjs/common';
+/** GET /v1/aggregates: checks the query string and answers the service's buckets, or 400 for a refused query. */
+import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { KnownQueryKeys } from '@funnel/contracts';
@@ -6,6 +7,7 @@ import { KnownQueryKeys } from '@funnel/contracts';
 import { AggregatesQueryDto } from './aggregates-query.dto.js';
 import { AggregatesResponseDto } from './aggregates-response.dto.js';
 import { AggregationService } from './aggregation.service.js';
+import { QueryRejected } from './query-rejected.js';
 
 @ApiTags('aggregates')
 @Controller('v1/aggregates')
@@ -13,7 +15,7 @@ export class AggregatesController {
   constructor(private readonly aggregation: AggregationService) {}
 
   @Get()
-  @KnownQueryKeys('sensorId', 'metric', 'from', 'to', 'window')
+  @KnownQueryKeys(AggregatesQueryDto)
   @ApiOperation({
     summary: 'Windowed aggregates of one series',
     description:
@@ -21,7 +23,11 @@ export class AggregatesController {
   })
   @ApiOkResponse({ type: AggregatesResponseDto })
   @ApiBadRequestResponse({ description: 'A parameter is missing or malformed, from >= to, or too many buckets' })
-  aggregate(@Query() query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
-    return this.aggregation.aggregate(query);
+  async aggregate(@Query() query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
+    try {
+      return await this.aggregation.aggregate(query);
+    } catch (error) {
+      throw error instanceof QueryRejected ? new BadRequestException(error.message) : error;
+    }
   }
 }

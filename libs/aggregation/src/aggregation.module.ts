@@ -1,3 +1,4 @@
+/** The api's read side: GET /v1/aggregates over the stored readings and rollups. */
 import { Module } from '@nestjs/common';
 
 import { StorageModule } from '@funnel/storage';

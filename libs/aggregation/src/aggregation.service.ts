@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+/** Answers an aggregates query from the minute rollups and the raw readings, as the query plan splits it. */
+import { Injectable } from '@nestjs/common';
 
 import { FunnelConfig } from '@funnel/config';
 import { PointsRepository, RollupsRepository } from '@funnel/storage';
@@ -6,6 +7,7 @@ import { PointsRepository, RollupsRepository } from '@funnel/storage';
 import { instantMs, type AggregatesQueryDto } from './aggregates-query.dto.js';
 import type { AggregatesResponseDto } from './aggregates-response.dto.js';
 import { mergeBuckets, planQuery } from './query-plan.js';
+import { EmptyRange, TooManyBuckets } from './query-rejected.js';
 import { bucketCount, parseWindow } from './window.js';
 
 /**
@@ -21,18 +23,17 @@ export class AggregationService {
     private readonly config: FunnelConfig,
   ) {}
 
+  /** The buckets of one series over [from, to); throws a QueryRejected when the range cannot be answered. */
   async aggregate(query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
     const from = instantMs(query.from);
     const to = instantMs(query.to);
     const binMs = parseWindow(query.window) as number;
     if (from >= to) {
-      throw new BadRequestException(`from (${query.from}) must be before to (${query.to})`);
+      throw new EmptyRange(query.from, query.to);
     }
     const buckets = bucketCount(from, to, binMs);
     if (buckets > this.config.MAX_BUCKETS) {
-      throw new BadRequestException(
-        `the range spans ${buckets} ${query.window} buckets, more than MAX_BUCKETS (${this.config.MAX_BUCKETS}): narrow the range or widen the window`,
-      );
+      throw new TooManyBuckets(buckets, query.window, this.config.MAX_BUCKETS);
     }
     const series = { sensorId: query.sensorId, metric: query.metric, binMs };
     const plan = planQuery(from, to, binMs);

@@ -1,3 +1,4 @@
+/** Checks how a query range splits between rollups and raw readings, and how their buckets merge. */
 import { describe, expect, it } from '@jest/globals';
 
 import { mergeBuckets, planQuery } from './query-plan.js';

@@ -1,3 +1,4 @@
+/** Which stored data answers which part of a query's range, and how the parts' buckets merge. */
 import { MINUTE_MS, type RawBucket } from '@funnel/storage';
 
 import { bucketStart } from './window.js';

@@ -1,7 +1,7 @@
+/** Checks window parsing and the epoch-aligned bucket arithmetic against brute-force counts. */
+import { describe, expect, it } from '@jest/globals';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-
-import { describe, expect, it } from '@jest/globals';
 
 import { MAX_WINDOW_MS, bucketCount, bucketStart, parseWindow } from './window.js';
 

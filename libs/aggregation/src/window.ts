@@ -1,3 +1,4 @@
+/** Window names and durations, and the epoch-aligned bucket arithmetic over them. */
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const NAMED: Record<string, number> = { minute: UNIT_MS.m, hour: UNIT_MS.h, day: UNIT_MS.d };
 const DURATION = /^([1-9]\d{0,5})(s|m|h|d)$/;

@@ -1,7 +1,8 @@
+/** Checks the record decoder against the PointsRecord contract and against what the api itself publishes. */
 import { describe, expect, it } from '@jest/globals';
 
 import { RecordRejected, decodePointsRecord } from './points-record.decoder.js';
-import type { PointsRecord, WirePoint } from './points-record.js';
+import type { PointsRecord } from './points-record.js';
 import { validatePoints } from './points.validator.js';
 
 const NOW = Date.UTC(2026, 10, 28, 4, 0, 0);
@@ -101,6 +102,7 @@ describe('decodePointsRecord rejects a value that is not a PointsRecord, saying 
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('RecordRejected');
     expect(error.message).toBe(error.reason);
+    expect(error.pointIndex).toBeUndefined(); // no reading is at fault when the record itself is not one
   });
 
   it.each(['not json', '{"v":1}', ''])('rejects the undecoded string %j as not JSON', (value) => {
@@ -178,6 +180,7 @@ describe('decodePointsRecord rejects a value that is not a PointsRecord, saying 
       points[index] = bad;
       const error = rejection(record({ points }));
       expect(error.reason.startsWith(`points[${index}] `)).toBe(true);
+      expect(error.pointIndex).toBe(index);
       expect(error.reason).toMatch(reason);
     }
   });

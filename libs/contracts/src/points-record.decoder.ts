@@ -1,9 +1,13 @@
-import { ID_PATTERN, NAME_PATTERN, tagsProblem } from './point.dto.js';
+/** Checks a Kafka record value against the PointsRecord contract before the worker uses it. */
 import type { PointsRecord, WirePoint } from './points-record.js';
+import { ID_PATTERN, MAX_METRIC_LENGTH, MAX_SENSOR_ID_LENGTH, isName, tagsProblem } from './reading-rules.js';
 
-/** A Kafka record that is not a valid PointsRecord, and why. */
+/** A Kafka record that is not a valid PointsRecord: why, and which reading of it when one is at fault. */
 export class RecordRejected extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly pointIndex?: number,
+  ) {
     super(reason);
     this.name = 'RecordRejected';
   }
@@ -17,10 +21,10 @@ function pointProblem(p: unknown): string | undefined {
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
     return 'has an invalid id';
   }
-  if (typeof sensorId !== 'string' || sensorId.length < 1 || sensorId.length > 128 || !NAME_PATTERN.test(sensorId)) {
+  if (!isName(sensorId, MAX_SENSOR_ID_LENGTH)) {
     return 'has an invalid sensorId';
   }
-  if (typeof metric !== 'string' || metric.length < 1 || metric.length > 64 || !NAME_PATTERN.test(metric)) {
+  if (!isName(metric, MAX_METRIC_LENGTH)) {
     return 'has an invalid metric';
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -29,10 +33,8 @@ function pointProblem(p: unknown): string | undefined {
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) {
     return 'has a ts that is not non-negative epoch milliseconds';
   }
-  if (tags !== undefined && tagsProblem(tags) !== undefined) {
-    return `has invalid tags: ${tagsProblem(tags)}`;
-  }
-  return undefined;
+  const tagsInvalid = tags === undefined ? undefined : tagsProblem(tags);
+  return tagsInvalid === undefined ? undefined : `has invalid tags: ${tagsInvalid}`;
 }
 
 /**
@@ -59,7 +61,7 @@ export function decodePointsRecord(value: unknown): PointsRecord {
   for (let i = 0; i < record.points.length; i++) {
     const problem = pointProblem(record.points[i]);
     if (problem) {
-      throw new RecordRejected(`points[${i}] ${problem}`);
+      throw new RecordRejected(`points[${i}] ${problem}`, i);
     }
   }
   return { v: 1, receivedAt: record.receivedAt, idem: record.idem === true, points: record.points as WirePoint[] };

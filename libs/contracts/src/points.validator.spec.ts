@@ -1,7 +1,7 @@
+/** Checks both validation paths of a POST body, and that the fast path never accepts what the other rejects. */
+import { describe, expect, it } from '@jest/globals';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-
-import { describe, expect, it } from '@jest/globals';
 
 import type { WirePoint } from './points-record.js';
 import {

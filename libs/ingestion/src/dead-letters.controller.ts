@@ -1,3 +1,4 @@
+/** GET /v1/dlq lists dead letters; POST /v1/dlq/replay sends chosen ones back to the main topic. */
 import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -58,7 +59,7 @@ export class DeadLettersController {
   ) {}
 
   @Get()
-  @KnownQueryKeys('limit')
+  @KnownQueryKeys(DeadLettersQueryDto)
   @ApiOperation({ summary: 'Recent dead letters, newest first' })
   @ApiOkResponse({ type: [DeadLetterDto] })
   async list(@Query() query: DeadLettersQueryDto): Promise<DeadLetterDto[]> {

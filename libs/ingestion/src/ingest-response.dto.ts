@@ -1,3 +1,4 @@
+/** The bodies POST /v1/points answers with, as OpenAPI documents them. */
 import { ApiProperty } from '@nestjs/swagger';
 
 export class AcceptedDto {

@@ -1,3 +1,4 @@
+/** POST /v1/points: checks the Idempotency-Key and the readings, publishes them, answers after the broker's ack. */
 import { createHash, randomBytes } from 'node:crypto';
 
 import {
@@ -24,19 +25,25 @@ import {
 } from '@nestjs/swagger';
 
 import { FunnelConfig } from '@funnel/config';
-import { PointDto, validatePoints, type PointRejection } from '@funnel/contracts';
+import {
+  HEADER_ID_PATTERN,
+  MAX_HEADER_ID_LENGTH,
+  POINT_FIELDS,
+  PointDto,
+  validatePoints,
+  type PointRejection,
+} from '@funnel/contracts';
 
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
 import { PointsPublisher } from './points.publisher.js';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
-const READING_FIELDS = new Set(['id', 'sensorId', 'metric', 'value', 'ts', 'tags']);
+const IDEMPOTENCY_KEY_RULE = `must be 1-${MAX_HEADER_ID_LENGTH} printable ASCII characters`;
 
 /** Metric label of a rejected reading, from its first problem: a few fixed values, never client text. */
 function rejectionReason(problem: PointRejection): string {
   if (problem.field === '') return 'not_an_object';
-  return READING_FIELDS.has(problem.field) ? `invalid_${problem.field}` : 'unknown_field';
+  return POINT_FIELDS.has(problem.field) ? `invalid_${problem.field}` : 'unknown_field';
 }
 
 /** Random per process: with a per-request counter it makes api-made ids unique without a random draw per request. */
@@ -89,8 +96,8 @@ export class IngestController {
     name: 'Idempotency-Key',
     required: false,
     description:
-      'Optional, 1-128 printable ASCII characters. Readings without an `id` get ids derived from this key and their ' +
-      'index, so retrying the same request with the same key stores each reading once.',
+      `Optional, 1-${MAX_HEADER_ID_LENGTH} printable ASCII characters. Readings without an \`id\` get ids derived ` +
+      'from this key and their index, so retrying the same request with the same key stores each reading once.',
   })
   @ApiAcceptedResponse({ type: AcceptedDto })
   @ApiBadRequestResponse({ type: RejectedDto, description: 'Invalid readings (all listed) or malformed JSON' })
@@ -102,12 +109,12 @@ export class IngestController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
   ): Promise<AcceptedDto> {
     const receivedAt = Date.now();
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    if (idempotencyKey !== undefined && !HEADER_ID_PATTERN.test(idempotencyKey)) {
       throw new BadRequestException({
         statusCode: 400,
         error: 'Bad Request',
-        message: 'Idempotency-Key must be 1-128 printable ASCII characters',
-        errors: [{ index: -1, field: 'Idempotency-Key', reason: 'must be 1-128 printable ASCII characters' }],
+        message: `Idempotency-Key ${IDEMPOTENCY_KEY_RULE}`,
+        errors: [{ index: -1, field: 'Idempotency-Key', reason: IDEMPOTENCY_KEY_RULE }],
       });
     }
     if (body === undefined || body === null) {

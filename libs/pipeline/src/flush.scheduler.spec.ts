@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 
 import type { FunnelConfig } from '@funnel/config';
-import { MetricsRegistry } from '@funnel/metrics';
 import type { WirePoint } from '@funnel/contracts';
+import { MetricsRegistry } from '@funnel/metrics';
 import type {
   DeadLetter,
   DeadLettersRepository,

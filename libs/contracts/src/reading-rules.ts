@@ -1,0 +1,80 @@
+/** The rules a reading and its query keys obey, defined once for the DTOs, the fast validator and the record decoder. */
+
+/** Characters allowed in reading ids, sensor ids, metric names and tag keys: a regex class, named so in messages. */
+export const NAME_CHARACTERS = '[A-Za-z0-9._:-]';
+/** Characters allowed in sensor ids, metric names and tag keys (length checked apart). */
+export const NAME_PATTERN = new RegExp(`^${NAME_CHARACTERS}+$`);
+
+export const MAX_ID_LENGTH = 128;
+export const MAX_SENSOR_ID_LENGTH = 128;
+export const MAX_METRIC_LENGTH = 64;
+export const MAX_TAGS = 16;
+export const MAX_TAG_KEY_LENGTH = 64;
+export const MAX_TAG_VALUE_LENGTH = 256;
+
+/** Ids of readings: 1-MAX_ID_LENGTH characters of the name set. */
+export const ID_PATTERN = new RegExp(`^${NAME_CHARACTERS}{1,${MAX_ID_LENGTH}}$`);
+
+export const MAX_HEADER_ID_LENGTH = 128;
+/** Idempotency-Key and x-request-id values: 1-MAX_HEADER_ID_LENGTH printable ASCII characters, no space. */
+export const HEADER_ID_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_HEADER_ID_LENGTH}}$`);
+
+/** Property names a reading may carry; anything else is rejected. */
+export const POINT_FIELDS: ReadonlySet<string> = new Set(['id', 'sensorId', 'metric', 'value', 'ts', 'tags']);
+
+/** Keys that would reach Object.prototype if a consumer ever merged tags into an object. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** True when `value` is a string of 1-`maxLength` characters of the name set. */
+export function isName(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= maxLength && NAME_PATTERN.test(value);
+}
+
+/** ISO-8601 date-time with an explicit zone, e.g. 2026-11-28T04:00:00Z or 2026-11-28T05:00:00.123+01:00. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Epoch milliseconds of an ISO-8601 string or integer epoch-ms number, or undefined if it is neither. */
+export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) ? value : undefined;
+  }
+  if (typeof value === 'string' && ISO_DATE_TIME.test(value)) {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) || !isCalendarDateTime(value) ? undefined : ms;
+  }
+  return undefined;
+}
+
+/** Date.parse rolls 2026-02-30 over into March and takes hour 24; a reading's date must exist as written. */
+function isCalendarDateTime(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const hour = Number(value.slice(11, 13));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23;
+}
+
+/** Why a tags value is unacceptable, or undefined when it is fine. */
+export function tagsProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return 'must be an object of string keys to string values';
+  }
+  const keys = Object.keys(value);
+  if (keys.length > MAX_TAGS) {
+    return `must have at most ${MAX_TAGS} entries (got ${keys.length})`;
+  }
+  for (const key of keys) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      return `key "${key}" is not allowed`;
+    }
+    if (!isName(key, MAX_TAG_KEY_LENGTH)) {
+      return `key ${JSON.stringify((key as string).slice(0, 80))} must be 1-${MAX_TAG_KEY_LENGTH} characters of ${NAME_CHARACTERS}`;
+    }
+    const tag = (value as Record<string, unknown>)[key];
+    if (typeof tag !== 'string' || tag.length > MAX_TAG_VALUE_LENGTH) {
+      return `value of "${key}" must be a string of at most ${MAX_TAG_VALUE_LENGTH} characters`;
+    }
+  }
+  return undefined;
+}
