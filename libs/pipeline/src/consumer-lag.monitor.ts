@@ -3,11 +3,11 @@ import { Kafka, type Admin } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
 import { kafkaClientConfig } from '@funnel/kafka';
-import { FunnelMetrics, type PartitionLag } from '@funnel/metrics';
 
 import { isStalled } from './consumer-stall.js';
 import { FlushScheduler } from './flush.scheduler.js';
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
+import { PipelineMetrics, type PartitionLag } from './pipeline.metrics.js';
 
 /** A scrape and a readiness probe close together share one sample. */
 const SAMPLE_TTL_MS = 1000;
@@ -35,7 +35,7 @@ export class ConsumerLagMonitor implements OnModuleInit, OnApplicationShutdown {
     private readonly host: KafkaConsumerHost,
     private readonly flush: FlushScheduler,
     private readonly config: FunnelConfig,
-    private readonly metrics: FunnelMetrics,
+    private readonly metrics: PipelineMetrics,
   ) {
     this.kafka = new Kafka(kafkaClientConfig(config, 'worker-lag'));
   }

@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 
 import type { FunnelConfig } from '@funnel/config';
-import { FunnelMetrics } from '@funnel/metrics';
 import type { WirePoint } from '@funnel/contracts';
+import { MetricsRegistry } from '@funnel/metrics';
 import type {
   DeadLetter,
   DeadLettersRepository,
@@ -18,6 +18,7 @@ import type {
 import { FlushScheduler, flushDueAt } from './flush.scheduler.js';
 import type { KafkaConsumerHost } from './kafka-consumer.host.js';
 import type { PartitionFence } from './partition-fence.js';
+import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer, type BufferedRecord } from './points-buffer.js';
 
 type Commits = { topic: string; partition: number; offset: string }[];
@@ -194,7 +195,7 @@ function setup(settings: Partial<Pick<FunnelConfig, Settings>>) {
     { topic: TOPIC, server } as unknown as KafkaConsumerHost,
     config as FunnelConfig,
     registry,
-    new FunnelMetrics('worker', 'test'),
+    new PipelineMetrics(new MetricsRegistry('worker', 'test')),
   );
   const nextOffset = new Map<number, number>();
   const added: BufferedRecord[] = [];

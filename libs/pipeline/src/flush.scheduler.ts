@@ -3,7 +3,6 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 
 import { FunnelConfig } from '@funnel/config';
 import type { WirePoint } from '@funnel/contracts';
-import { FunnelMetrics } from '@funnel/metrics';
 import {
   DeadLettersRepository,
   PointsRepository,
@@ -16,6 +15,7 @@ import {
 
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
 import { PartitionFence } from './partition-fence.js';
+import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer, type Batch, type BufferedRecord, type PartitionSlice } from './points-buffer.js';
 
 const MAX_BACKOFF_MS = 30_000;
@@ -99,7 +99,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
     private readonly host: KafkaConsumerHost,
     private readonly config: FunnelConfig,
     private readonly scheduler: SchedulerRegistry,
-    private readonly metrics: FunnelMetrics,
+    private readonly metrics: PipelineMetrics,
   ) {}
 
   onModuleInit(): void {

@@ -5,4 +5,5 @@ export { KafkaConsumerHost, POINTS_PATTERN } from './kafka-consumer.host.js';
 export { PointsBuffer, type Batch, type BufferedRecord } from './points-buffer.js';
 export { PartitionFence } from './partition-fence.js';
 export { PointsConsumer } from './points.consumer.js';
+export { PipelineMetrics, type PartitionLag } from './pipeline.metrics.js';
 export { PipelineModule } from './pipeline.module.js';

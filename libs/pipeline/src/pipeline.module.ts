@@ -8,6 +8,8 @@ import { ConsumerLagMonitor } from './consumer-lag.monitor.js';
 import { FlushScheduler } from './flush.scheduler.js';
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
 import { PartitionFence } from './partition-fence.js';
+import { KafkaConsumerCheck } from './pipeline.health.js';
+import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer } from './points-buffer.js';
 import { PointsConsumer } from './points.consumer.js';
 
@@ -22,6 +24,8 @@ import { PointsConsumer } from './points.consumer.js';
     PartitionFence,
     AssignmentTracker,
     ConsumerLagMonitor,
+    PipelineMetrics,
+    KafkaConsumerCheck,
   ],
   exports: [KafkaConsumerHost, FlushScheduler, PointsBuffer, ConsumerLagMonitor],
 })

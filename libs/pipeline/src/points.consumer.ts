@@ -2,13 +2,13 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
 
 import { RecordRejected, decodePointsRecord, type PointsRecord } from '@funnel/contracts';
-import { FunnelMetrics } from '@funnel/metrics';
 import type { DeadLetter } from '@funnel/storage';
 
 import { AssignmentTracker } from './assignment.tracker.js';
 import { FlushScheduler } from './flush.scheduler.js';
 import { POINTS_PATTERN } from './kafka-consumer.host.js';
 import { PartitionFence, type OwnedPartition } from './partition-fence.js';
+import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer } from './points-buffer.js';
 
 const CLAIM_RETRY_MS = 1000;
@@ -25,7 +25,7 @@ export class PointsConsumer {
     private readonly flush: FlushScheduler,
     private readonly fence: PartitionFence,
     private readonly assignment: AssignmentTracker,
-    private readonly metrics: FunnelMetrics,
+    private readonly metrics: PipelineMetrics,
   ) {}
 
   @EventPattern(POINTS_PATTERN)

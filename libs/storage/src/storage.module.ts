@@ -9,6 +9,7 @@ import { PartitionProgressRepository } from './partition-progress.repository.js'
 import { StoredPoint } from './point.schema.js';
 import { PointsRepository } from './points.repository.js';
 import { RollupsRepository } from './rollups.repository.js';
+import { MongoCheck } from './storage.health.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 
 const logger = new Logger('MongoDB');
@@ -52,6 +53,7 @@ const logger = new Logger('MongoDB');
     StorageLifecycle,
     PartitionProgressRepository,
     DeadLettersRepository,
+    MongoCheck,
   ],
   exports: [PointsRepository, RollupsRepository, StorageLifecycle, PartitionProgressRepository, DeadLettersRepository],
 })
