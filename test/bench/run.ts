@@ -10,13 +10,22 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-import { ensureInfra, runKafkaTool, startMongo } from '../../docker/local/infra.mjs';
-import { bucketsPipeline, rollupBucketsPipeline } from '../../libs/storage/src/aggregation-pipeline.js';
-import { FunnelNode } from '../faults/funnel-node.js';
-import { freePort } from '../support/funnel-process.js';
+import {
+  ensureInfra,
+  freePort,
+  pollUntil,
+  runKafkaTool,
+  Scrape,
+  sleep,
+  startMongo,
+  startProcess,
+} from '@funnel/dev-infra';
+import { bucketsPipeline, rollupBucketsPipeline } from '@funnel/storage';
+
+import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
 import { evaluateTargets, formatTable, type BenchFigures } from './targets.js';
-import { loadtest, median, REGISTER, run, sleep } from './tools.js';
+import { loadtest, median, REGISTER } from './tools.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -58,8 +67,14 @@ const PLAN = quick
       mongoReps: 3,
       kafkaRecords: 8_000,
     };
-/** Funnel's defaults that the ceilings are matched to. */
-const FUNNEL = { flushIntervalMs: 2000, flushMaxPoints: 20000, writeStreams: 4, pointsPerRecord: 500, partitions: 3 };
+/** Funnel's defaults that the ceilings are matched to, as the config lib declares them. */
+const FUNNEL = {
+  flushIntervalMs: settingDefault('FLUSH_INTERVAL_MS'),
+  flushMaxPoints: settingDefault('FLUSH_MAX_POINTS'),
+  writeStreams: settingDefault('FLUSH_WRITE_STREAMS'),
+  pointsPerRecord: settingDefault('KAFKA_POINTS_PER_RECORD'),
+  partitions: settingDefault('KAFKA_TOPIC_PARTITIONS'),
+};
 const SINGLE_CONNECTIONS = 64;
 const BATCH = 1000;
 const BATCHED_CONNECTIONS = 8;
@@ -174,53 +189,12 @@ async function lag({ topic, groupId }: Stage): Promise<{ end: number; committed:
   };
 }
 
-/** A process's Prometheus text from GET /metrics. */
-async function scrape(url: string): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text();
-}
+/** A process's metrics from GET /metrics. */
+const scrape = (url: string): Promise<Scrape> => Scrape.of(`${url}/metrics`);
 
-/** Sum of a metric's samples over all its label sets. */
-function sumOf(text: string, name: string): number {
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].reduce(
-    (sum, m) => sum + Number(m[1]),
-    0,
-  );
-}
-
-/**
- * Upper bound of quantile `q` of a histogram over the observations made between two scrapes: the
- * smallest bucket bound holding that share of them (null when nothing was observed).
- */
-function histogramQuantile(before: string, after: string, name: string, q: number): number | null {
-  const buckets = (text: string) =>
-    new Map(
-      [...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} ([\\d.e+-]+)$`, 'gm'))].map((m) => [
-        m[1]!,
-        Number(m[2]),
-      ]),
-    );
-  const b0 = buckets(before);
-  const rows = [...buckets(after)]
-    .map(([le, n]) => ({ le: le === '+Inf' ? Infinity : Number(le), n: n - (b0.get(le) ?? 0) }))
-    .sort((a, b) => a.le - b.le);
-  const total = rows.at(-1)?.n ?? 0;
-  if (total <= 0) return null;
-  return rows.find((r) => r.n >= q * total)!.le;
-}
-
-async function waitHttp(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await sleep(100);
-  }
-  throw new Error(`${url} never answered`);
-}
+/** Resolves once `url` answers 2xx. */
+const waitHttp = (url: string) =>
+  pollUntil(`${url} to answer`, async () => (await fetch(url)).ok, { timeoutMs: 20_000, intervalMs: 100 });
 
 const single = (target: string, durationS: number, extra: string[] = []) => [
   `--target=${target}`,
@@ -251,7 +225,7 @@ async function batchedStage(name: string, stage: Stage, rate: number, durationS:
   const freshnessFrom = setTimeout(
     () =>
       void scrape(worker.url).then(
-        (text) => (e2eBefore = text),
+        (metrics) => (e2eBefore = metrics),
         () => undefined,
       ),
     Math.min(5000, (durationS * 1000) / 4),
@@ -303,7 +277,7 @@ async function batchedStage(name: string, stage: Stage, rate: number, durationS:
   const cpuUsed = cpuOf([api.pid!, worker.pid!]) - cpuBefore;
   const cpuAllUsed = cpuOf(pipelinePids) - cpuAllBefore;
   const e2eAfter = await scrape(worker.url);
-  const freshnessP99 = histogramQuantile(e2eBefore, e2eAfter, 'funnel_end_to_end_latency_seconds', 0.99);
+  const freshnessP99 = e2eAfter.quantileSince(e2eBefore, 'funnel_end_to_end_latency_seconds', 0.99);
   const stored = await mongo.db(stage.db).collection('points').countDocuments({});
   const during = lagSamples.filter((s) => s.t <= durationS);
   const third = Math.max(1, Math.floor(during.length / 3));
@@ -392,22 +366,25 @@ try {
   log(`L_kafka ${kafkaRates.join(', ')} MB/s of ${recordBytes} B records`);
 
   // ---- L_mongo: raw driver insertMany at Funnel's batch size, on the service CPU.
-  const ceiling = run(pin.prefix('service'), process.execPath, [
-    '--import',
-    REGISTER,
-    'test/bench/mongo-ceiling.ts',
-    mongoUri(`${funnelDb}_ceiling`),
-    String(FUNNEL.flushMaxPoints),
-    String(PLAN.mongoTotal),
-    // One more repetition than measured: the first warms the store (a fresh JVM) and is not counted.
-    String(PLAN.mongoReps + 1),
-    String(FUNNEL.writeStreams),
-  ]);
+  const ceiling = startProcess(process.execPath, {
+    prefix: pin.prefix('service'),
+    args: [
+      '--import',
+      REGISTER,
+      'test/bench/mongo-ceiling.ts',
+      mongoUri(`${funnelDb}_ceiling`),
+      String(FUNNEL.flushMaxPoints),
+      String(PLAN.mongoTotal),
+      // One more repetition than measured: the first warms the store (a fresh JVM) and is not counted.
+      String(PLAN.mongoReps + 1),
+      String(FUNNEL.writeStreams),
+    ],
+  });
   // As for the worker it is measured against (startNode): once node has started its helper threads,
   // during the warm-up repetition.
   await sleep(500);
-  pin.freeHelpers(ceiling.pid);
-  if ((await ceiling.code) !== 0) throw new Error(`mongo-ceiling failed:\n${ceiling.output()}`);
+  pin.freeHelpers(ceiling.pid!);
+  if ((await ceiling.exited).code !== 0) throw new Error(`mongo-ceiling failed:\n${ceiling.output()}`);
   const ceilingRates = JSON.parse(ceiling.output().trim().split('\n').at(-1)!) as {
     docsPerSec: number[];
     oneStreamDocsPerSec: number[];
@@ -426,16 +403,16 @@ try {
   log(`pinning: ${pin.description}`);
   const ceilingServer = async (script: string) => {
     const port = await freePort();
-    const server = run(pin.prefix('service'), process.execPath, ['--import', REGISTER, script, String(port)]);
+    const server = startProcess(process.execPath, {
+      prefix: pin.prefix('service'),
+      args: ['--import', REGISTER, script, String(port)],
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitHttp(`${url}/health/live`);
     pin.freeHelpers(server.pid!);
     return {
       url,
-      stop: async () => {
-        server.kill();
-        await server.code;
-      },
+      stop: () => server.stop(),
     };
   };
   const bareHttp = await ceilingServer('test/bench/bare-http.ts');
@@ -546,7 +523,7 @@ try {
   const workerPeak = memoryOf(worker.pid!)?.peakMb ?? worker.peakMb;
   const drainMetrics = await scrape(worker.url);
   const flushRate =
-    sumOf(drainMetrics, 'funnel_readings_written_total') / sumOf(drainMetrics, 'funnel_flush_duration_seconds_sum');
+    drainMetrics.sum('funnel_readings_written_total') / drainMetrics.sum('funnel_flush_duration_seconds_sum');
   log(
     `drain ${Math.round(drainRate)} docs/s wall, ${Math.round(flushRate)} docs/s in flushes, worker peak ${Math.round(workerPeak)} MB`,
   );
