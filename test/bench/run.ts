@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --json FILE] [-- --no-pin] [-- --profile]
+// npm run bench [-- --quick | --smoke] [-- --json FILE] [-- --no-pin] [-- --profile]
 // Measures Funnel stage by stage beside the ceiling of the component under each stage, in one run on this
 // machine, and prints a table of figures and of the issue's targets (PASS/MISS). See test/bench/README.md.
 import { spawnSync } from 'node:child_process';
@@ -30,43 +30,64 @@ import { loadtest, median, REGISTER } from './tools.js';
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
     json: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
   },
 });
-const quick = flags.quick!;
+/** --smoke runs every stage's code at toy sizes (npm test: the bench must not rot); its figures mean nothing. */
+const smoke = flags.smoke!;
+const quick = flags.quick! || smoke;
 
-/** How much of everything: quick fits in under 3 minutes, full repeats more and runs the issue's sizes. */
-const PLAN = quick
+/** How much of everything: full repeats more and runs the issue's sizes; quick is short; smoke is tiny. */
+const PLAN = smoke
   ? {
       reps: 1,
-      warmS: 6,
-      loadS: 4,
-      halfWarmS: 2,
-      halfS: 6,
-      batchedS: 6,
+      warmS: 1,
+      loadS: 1,
+      halfWarmS: 1,
+      halfS: 1,
+      batchedS: 2,
+      batchedRate: 5_000,
       settleS: 30,
-      backlog: 200_000,
-      aggReps: 3,
-      mongoTotal: 100_000,
+      backlog: 5_000,
+      aggReps: 1,
+      mongoTotal: 20_000,
       mongoReps: 1,
-      kafkaRecords: 2_000,
+      kafkaRecords: 500,
     }
-  : {
-      reps: 3,
-      warmS: 20,
-      loadS: 8,
-      halfWarmS: 3,
-      halfS: 20,
-      batchedS: 60,
-      settleS: 120,
-      backlog: 1_000_000,
-      aggReps: 5,
-      mongoTotal: 300_000,
-      mongoReps: 3,
-      kafkaRecords: 8_000,
-    };
+  : quick
+    ? {
+        reps: 1,
+        warmS: 6,
+        loadS: 4,
+        halfWarmS: 2,
+        halfS: 6,
+        batchedS: 6,
+        batchedRate: 50_000,
+        settleS: 30,
+        backlog: 200_000,
+        aggReps: 3,
+        mongoTotal: 100_000,
+        mongoReps: 1,
+        kafkaRecords: 2_000,
+      }
+    : {
+        reps: 3,
+        warmS: 20,
+        loadS: 8,
+        halfWarmS: 3,
+        halfS: 20,
+        batchedS: 60,
+        batchedRate: 50_000,
+        settleS: 120,
+        backlog: 1_000_000,
+        aggReps: 5,
+        mongoTotal: 300_000,
+        mongoReps: 3,
+        kafkaRecords: 8_000,
+      };
 /** Funnel's defaults that the ceilings are matched to, as the config lib declares them. */
 const FUNNEL = {
   flushIntervalMs: settingDefault('FLUSH_INTERVAL_MS'),
@@ -79,11 +100,11 @@ const SINGLE_CONNECTIONS = 64;
 const BATCH = 1000;
 const BATCHED_CONNECTIONS = 8;
 /**
- * Offered rate of the batched stage: the issue's sustained target. Offered at the target rather than flat
- * out, so that lag and freshness say whether this rate is sustained; when it is not, what the worker
- * stored per second is the pipeline's end-to-end capacity.
+ * Offered rate of the batched stage: the issue's sustained target (PLAN.batchedRate; smoke offers less).
+ * Offered at the target rather than flat out, so that lag and freshness say whether this rate is sustained;
+ * when it is not, what the worker stored per second is the pipeline's end-to-end capacity.
  */
-const BATCHED_RATE = 50_000;
+const BATCHED_RATE = PLAN.batchedRate;
 const BACKLOG_BODY = 5000;
 /** Committed-offset lag (records) that still counts as flat: a flush interval's worth at the target rate. */
 const FLAT_LAG_RECORDS = Math.ceil((50_000 * (FUNNEL.flushIntervalMs / 1000)) / FUNNEL.pointsPerRecord);
@@ -103,7 +124,7 @@ const brokers = infra.kafka.brokers;
 // A MongoDB server of the bench's own (the stand-in keeps everything in its heap: a million readings must
 // not crowd a server that other test runs share). The full run at 50,000/s offered leaves ~3 million
 // readings in it: with a 6 GB heap its GC thrashed once until the driver gave the server up (12 GB: no).
-const mongoServer = await startMongo({ port: await freePort(), heapMb: quick ? 2048 : 12_288, uri: null, log: false });
+const mongoServer = await startMongo({ port: await freePort(), heapMb: smoke ? 1024 : quick ? 2048 : 12_288, uri: null, log: false });
 const mongoUri = (db: string) => `mongodb://127.0.0.1:${mongoServer.port}/${db}`;
 const funnelDb = `bench_${rid}`;
 // The backlog and aggregation stage runs on a topic, group and database of its own: what the batched run
@@ -617,7 +638,7 @@ try {
   };
   const targets = evaluateTargets(figures, quick);
   const header = [
-    `Funnel bench ${quick ? '--quick' : '(full)'} ${new Date(started).toISOString()} run ${rid}, ${Math.round((Date.now() - started) / 1000)} s`,
+    `Funnel bench ${smoke ? '--smoke' : quick ? '--quick' : '(full)'} ${new Date(started).toISOString()} run ${rid}, ${Math.round((Date.now() - started) / 1000)} s`,
     `machine: ${os.cpus().length} CPUs, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
       .loadavg()
       .map((l) => l.toFixed(2))
@@ -628,7 +649,7 @@ try {
   if (flags.json) {
     await writeFile(
       flags.json,
-      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
+      `${JSON.stringify({ run: rid, quick, smoke, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
     );
   }
   if (flags.profile) log(`CPU profiles in ${profDir}`);

@@ -4,7 +4,15 @@ export { componentVersion, fetchAll, resolveClasspath, resolveJava, runKafkaTool
 export { probeKafka, startKafka, type ExternalKafka, type KafkaHandle, type KafkaOptions } from './kafka.js';
 export { probeMongo, startMongo, type MongoHandle, type MongoOptions } from './mongo.js';
 export { defaultLog, FUNNEL_DIR, LOG_DIR, redact, rel, REPO_ROOT, secs, STATE_FILE, type Log } from './paths.js';
-export { freePort, logTail, portAnswers, stopStarted, type ServerControl, type UnexpectedExit } from './processes.js';
+export {
+  freePort,
+  isAlive,
+  logTail,
+  portAnswers,
+  stopStarted,
+  type ServerControl,
+  type UnexpectedExit,
+} from './processes.js';
 export * from './poll.js';
 export * from './process-runner.js';
 export * from './prometheus.js';

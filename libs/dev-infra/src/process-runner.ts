@@ -32,6 +32,8 @@ export interface ProcessOptions {
   stdin?: 'ignore' | 'pipe';
   /** Shares this process's stdout and stderr (output() is then empty), e.g. for a foreground service. */
   inherit?: boolean;
+  /** Its own process group, so that signalGroup() reaches it and its children as a terminal's Ctrl-C does. */
+  detached?: boolean;
   /** Lets this process exit while the child runs (the exit hook still signals it). Default false. */
   unref?: boolean;
   /** Signal sent to a still-running child when this process exits (default SIGKILL). */
@@ -85,14 +87,14 @@ export class RunningProcess {
       this.logFile = logFile;
       this.logStart = fs.fstatSync(fd).size;
       try {
-        this.child = spawn(bin!, rest, { env, cwd, stdio: [stdin, fd, fd] });
+        this.child = spawn(bin!, rest, { env, cwd, detached: options.detached, stdio: [stdin, fd, fd] });
       } finally {
         fs.closeSync(fd);
       }
     } else if (options.inherit) {
-      this.child = spawn(bin!, rest, { env, cwd, stdio: [stdin, 'inherit', 'inherit'] });
+      this.child = spawn(bin!, rest, { env, cwd, detached: options.detached, stdio: [stdin, 'inherit', 'inherit'] });
     } else {
-      this.child = spawn(bin!, rest, { env, cwd, stdio: [stdin, 'pipe', 'pipe'] });
+      this.child = spawn(bin!, rest, { env, cwd, detached: options.detached, stdio: [stdin, 'pipe', 'pipe'] });
       const keep = (chunk: Buffer) => {
         this.out += chunk.toString();
         if (this.out.length > this.keepChars) this.out = this.out.slice(-Math.floor(this.keepChars / 2));
@@ -156,6 +158,11 @@ export class RunningProcess {
   /** Sends `signal` (default SIGTERM) without waiting. */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     if (this.running) this.child.kill(signal);
+  }
+
+  /** Sends `signal` to its whole process group (started with `detached`). */
+  signalGroup(signal: NodeJS.Signals): void {
+    if (this.running && this.child.pid) process.kill(-this.child.pid, signal);
   }
 
   /** SIGTERM (or `signal`), SIGKILL after `timeoutMs`; resolves once it has exited. */
