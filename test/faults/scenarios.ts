@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { Kafka, logLevel } from 'kafkajs';
 
-import { becomesTrue, sleep } from '@funnel/dev-infra';
+import { becomesTrue, Scrape, sleep } from '@funnel/dev-infra';
 
 import { graceful, type FunnelNode } from './funnel-node.js';
 import type { Profile, ScenarioResult, ScenarioRun } from './harness.js';
@@ -48,8 +48,13 @@ const workerKillFullBuffer: ScenarioDef = {
     const split = Math.floor(n * 0.6);
     const first = run.load(api, { to: split, durationMs: run.profile.loadMs / 2 });
     await first.done;
-    // The consumer fetches within milliseconds of the ack; a second and a half is ample to have it all buffered.
-    await sleep(1500);
+    // Everything acknowledged is in the worker's buffer before the kill (a condition, not a pause).
+    const acked = run.ledger.count('acked');
+    const buffered = await until(
+      async () => (await Scrape.of(`${worker.url}/metrics`)).sum('funnel_readings_consumed_total') >= acked,
+      30_000,
+    );
+    run.check('worker consumed every acked reading before the kill', buffered);
     const stored = await run.storedCount();
     run.check('buffer unflushed at the kill (nothing stored yet)', stored === 0, `${stored} documents already stored`);
     const second = run.load(api, { from: split, durationMs: run.profile.loadMs / 2 });
