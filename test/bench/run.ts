@@ -124,7 +124,12 @@ const brokers = infra.kafka.brokers;
 // A MongoDB server of the bench's own (the stand-in keeps everything in its heap: a million readings must
 // not crowd a server that other test runs share). The full run at 50,000/s offered leaves ~3 million
 // readings in it: with a 6 GB heap its GC thrashed once until the driver gave the server up (12 GB: no).
-const mongoServer = await startMongo({ port: await freePort(), heapMb: smoke ? 1024 : quick ? 2048 : 12_288, uri: null, log: false });
+const mongoServer = await startMongo({
+  port: await freePort(),
+  heapMb: smoke ? 1024 : quick ? 2048 : 12_288,
+  uri: null,
+  log: false,
+});
 const mongoUri = (db: string) => `mongodb://127.0.0.1:${mongoServer.port}/${db}`;
 const funnelDb = `bench_${rid}`;
 // The backlog and aggregation stage runs on a topic, group and database of its own: what the batched run
