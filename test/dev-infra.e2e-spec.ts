@@ -14,7 +14,6 @@ import {
   portAnswers,
   startProcess,
   STATE_FILE,
-  stopStarted,
   type RunningProcess,
 } from '@funnel/dev-infra';
 
@@ -38,6 +37,16 @@ const nodeScript = (script: string, env: NodeJS.ProcessEnv = process.env): Runni
     args: ['--input-type=module', '-e', `import * as infra from ${JSON.stringify(LIB)};\n${script}`],
     env,
   });
+
+/**
+ * stopStarted() as another process calls it. Not from here: under --runInBand this process is the global
+ * setup's, so its own call would stop the servers the global setup started for the other specs.
+ */
+async function stopStartedElsewhere(): Promise<Array<{ pid: number; was: string }>> {
+  const child = nodeScript(`console.log('RESULT ' + JSON.stringify(await infra.stopStarted({ log: false })));`);
+  await child.exited;
+  return JSON.parse(/RESULT (.*)/.exec(child.output())?.[1] ?? 'null') as Array<{ pid: number; was: string }>;
+}
 
 const printed = (child: RunningProcess, what: RegExp, timeoutMs = 180_000) =>
   pollUntil(`${what} in the output`, () => what.exec(child.output()), {
@@ -110,10 +119,10 @@ describe('@funnel/dev-infra supervision', () => {
       const pids = [kpid!, mpid!];
       expect(recorded(pids).map((e) => e.owner)).toEqual([parent.pid, parent.pid]);
       // A live owner's servers are not ours to stop.
-      expect((await stopStarted({ log: false })).filter((e) => pids.includes(e.pid))).toEqual([]);
+      expect((await stopStartedElsewhere()).filter((e) => pids.includes(e.pid))).toEqual([]);
       parent.kill('SIGKILL');
       await pollUntil('both servers to exit', () => pids.every((pid) => !isAlive(pid)), { timeoutMs: 30_000 });
-      const cleared = (await stopStarted({ log: false })).filter((e) => pids.includes(e.pid));
+      const cleared = (await stopStartedElsewhere()).filter((e) => pids.includes(e.pid));
       expect(cleared.map((e) => e.was)).toEqual(['gone', 'gone']);
       expect(recorded(pids)).toEqual([]);
     } finally {
