@@ -497,7 +497,6 @@ try {
   const sustainedRate = Math.min(BATCHED_RATE, Math.max(1000, Math.round((0.5 * atTarget.batchedRate) / 1000) * 1000));
   const sustained = await batchedStage('sustained', STAGES.sustained, sustainedRate, Math.ceil(PLAN.batchedS / 2));
   const { batched, batchedRate, lagSamples } = atTarget;
-  let worker: FunnelNode;
 
   // ---- Backlog: worker stopped, the api takes PLAN.backlog readings of one sensor; a fresh worker drains them.
   const backlogApi = await startNode(funnelNode('api-backlog', 'api', await freePort(), STAGES.backlog));
@@ -529,7 +528,7 @@ try {
   await Promise.all([poster(), poster(), poster(), poster()]);
   const backlogStart = await lag(STAGES.backlog);
   log(`backlog of ${PLAN.backlog} readings in Kafka (${backlogStart.end - backlogStart.committed} records)`);
-  worker = funnelNode('worker-drain', 'worker', await freePort(), STAGES.backlog);
+  const worker = funnelNode('worker-drain', 'worker', await freePort(), STAGES.backlog);
   await startNode(worker);
   let firstProgress: { t: number; committed: number } | undefined;
   let last = backlogStart;

@@ -148,7 +148,7 @@ export class FunnelNode extends EventEmitter {
         abortIf: () => !this.running && 'it exited',
       });
     } catch (error) {
-      throw new Error(`${(error as Error).message}:\n${this.tail(30)}`);
+      throw new Error(`${(error as Error).message}:\n${this.tail(30)}`, { cause: error });
     }
     return Date.now() - started;
   }
@@ -185,7 +185,7 @@ export class FunnelNode extends EventEmitter {
 
   /** Lines of its whole log (all starts) matching `pattern`. */
   grep(pattern: RegExp, max = 20): string[] {
-    let text = '';
+    let text: string;
     try {
       text = fs.readFileSync(this.logFile, 'utf8');
     } catch {

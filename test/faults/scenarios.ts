@@ -577,6 +577,7 @@ async function checkReplay(
   }
   let property = 'ids';
   try {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI document walked by optional chaining
     const doc = (await (await fetch(`${api.url}/docs-json`)).json()) as any;
     const op = doc.paths?.['/v1/dlq/replay']?.post;
     let schema = op?.requestBody?.content?.['application/json']?.schema;

@@ -20,13 +20,13 @@ export async function startInForeground(
   options: { kafka?: KafkaOptions; mongo?: MongoOptions; log?: (line: string) => void },
   stopMore: () => Promise<void> = async () => {},
 ): Promise<{ infra?: Infra; foreground: Foreground }> {
-  let infra: Infra | undefined;
-  // Interrupted while starting: the state file already lists what this process has spawned.
+  // Set once both answer; interrupted before that, the state file lists what this process has spawned.
+  const started: { infra?: Infra } = {};
   const foreground = new Foreground(async () => {
     await stopMore();
-    await (infra ? infra.stopAll() : stopStarted());
+    await (started.infra ? started.infra.stopAll() : stopStarted());
   }, options.log);
-  infra = await ensureInfra({
+  started.infra = await ensureInfra({
     ...options,
     onUnexpectedExit: ({ name, code, signal, logFile }: UnexpectedExit) => {
       // A terminal Ctrl-C reaches the children too (same process group); that exit is expected.
@@ -37,7 +37,7 @@ export async function startInForeground(
       void foreground.shutdown(`${name} died`, 1);
     },
   });
-  return { infra: foreground.shuttingDown ? undefined : infra, foreground };
+  return { infra: foreground.shuttingDown ? undefined : started.infra, foreground };
 }
 
 export async function up(options: { kafka: KafkaOptions; mongo: MongoOptions }): Promise<number> {

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { CACHE_DIR, JAVA_DIR, REPO_ROOT, rel, secs, tail, toLog, writeAtomic, type Log } from './paths.js';
-import type { CdsArgs } from './processes.js';
 import { runProcess } from './process-runner.js';
+import type { CdsArgs } from './processes.js';
 
 export type Component = 'kafka' | 'mongo';
 
@@ -143,6 +143,7 @@ export function resolveClasspath(component: Component, { log }: { log?: Log } = 
       } catch (err) {
         throw new Error(
           `could not run Maven (${mvn}): ${(err as Error).message}; install it (apt-get install maven) or set MVN`,
+          { cause: err },
         );
       }
       if (result.code !== 0 || !fs.existsSync(outFile)) {

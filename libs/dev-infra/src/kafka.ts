@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { cdsArgs, componentVersion, KAFKA_LOG4J, resolveJava, resolveLauncher } from './java.js';
 import { FUNNEL_DIR, REPO_ROOT, rel, secs, tail, toLog, type Log } from './paths.js';
+import { runProcess } from './process-runner.js';
 import {
   assertPortFree,
   restartInPlace,
@@ -13,7 +14,6 @@ import {
   type ServerControl,
   type UnexpectedExit,
 } from './processes.js';
-import { runProcess } from './process-runner.js';
 
 export interface KafkaHandle extends ServerControl {
   kind: 'kafka';
@@ -51,7 +51,9 @@ export async function loadKafkajs(): Promise<typeof import('kafkajs')> {
     const module = await import('kafkajs');
     return (module as { default?: typeof import('kafkajs') }).default ?? module;
   } catch (err) {
-    throw new Error(`kafkajs is not installed (run npm install in ${REPO_ROOT}): ${(err as Error).message}`);
+    throw new Error(`kafkajs is not installed (run npm install in ${REPO_ROOT}): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

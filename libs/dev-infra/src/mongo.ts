@@ -55,7 +55,9 @@ export async function loadMongodb(): Promise<typeof import('mongodb')> {
   try {
     return await import('mongodb');
   } catch (err) {
-    throw new Error(`mongodb is not installed (run npm install in ${REPO_ROOT}): ${(err as Error).message}`);
+    throw new Error(`mongodb is not installed (run npm install in ${REPO_ROOT}): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

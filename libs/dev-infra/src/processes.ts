@@ -91,6 +91,7 @@ export async function withStartLock<T>(
     if (err instanceof PollTimeout) {
       throw new Error(
         `gave up after ${secs(timeoutMs)} waiting for process ${owner} to finish starting ${name} (${rel(file)})`,
+        { cause: err },
       );
     }
     throw err;
@@ -278,7 +279,9 @@ export async function answersWithin<T>(probe: () => Promise<T>, timeoutMs: numbe
     );
   } catch (err) {
     if (missing) throw missing;
-    if (err instanceof PollTimeout) throw new Error(`${what} did not answer within ${secs(timeoutMs)}: ${err.last}`);
+    if (err instanceof PollTimeout) {
+      throw new Error(`${what} did not answer within ${secs(timeoutMs)}: ${err.last}`, { cause: err });
+    }
     throw err;
   }
 }
@@ -372,11 +375,13 @@ export function superviseProcess(options: SuperviseOptions): Supervised {
         const { code, signal } = await c.exited;
         throw new Error(
           `${name} exited during startup (exit ${code ?? signal}); ${rel(logFile)}:\n${logTail(logFile)}`,
+          { cause: err },
         );
       }
       await stopChild(c, 10_000);
       throw new Error(
         `${name} did not answer within ${secs(readyTimeoutMs)} (last error: ${err.last}); ${rel(logFile)}:\n${logTail(logFile)}`,
+        { cause: err },
       );
     }
   };
