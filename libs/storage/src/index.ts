@@ -1,4 +1,5 @@
 export { bucketsPipeline, rollupBucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
+export { evenChunks, MIN_WRITE_CHUNK } from './chunks.js';
 export { DeadLettersRepository, type DeadLetter } from './dead-letters.repository.js';
 export { PartitionProgressRepository, type PartitionClaim } from './partition-progress.repository.js';
 export { StoredPoint } from './point.schema.js';

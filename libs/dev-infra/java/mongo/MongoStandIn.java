@@ -1,12 +1,12 @@
-// MongoDB stand-in for machines where no real mongod can be installed (see docker/local/README.md).
-// Run as a single-file program (Java 11+), classpath from docker/local/mongo/pom.xml:
+// MongoDB stand-in for machines where no real mongod can be installed (see docs/operations.md).
+// Run as a single-file program (Java 11+), classpath from libs/dev-infra/java/mongo/pom.xml:
 //
-//   java -cp <classpath> docker/local/mongo/MongoStandIn.java [--host 127.0.0.1] [--port 27017]
+//   java -cp <classpath> libs/dev-infra/java/mongo/MongoStandIn.java [--host 127.0.0.1] [--port 27017]
 //        [--backend memory|h2] [--file <path.mv>] [--server-version 5.0] [--exit-on-stdin-eof true]
 //
-// Prints one "listening" line once the port is bound (infra.mjs still waits for a driver ping).
+// Prints one "listening" line once the port is bound (@funnel/dev-infra still waits for a driver ping).
 // SIGTERM/SIGINT close the backend, which for h2 writes everything to the file.
-// infra.mjs compiles this file once and caches the class (a source launch costs ~0.7 s more per start).
+// @funnel/dev-infra compiles this file once and caches the class (a source launch costs ~0.7 s more per start).
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
@@ -66,7 +66,7 @@ public class MongoStandIn {
         System.out.flush();
 
         if (Boolean.parseBoolean(opts.getOrDefault("exit-on-stdin-eof", "false"))) {
-            // infra.mjs keeps a pipe to our stdin: when it closes, the Node process that started us is gone
+            // @funnel/dev-infra keeps a pipe to our stdin: when it closes, the Node process that started us is gone
             // (even by SIGKILL), so stop rather than linger as an orphan holding the port.
             Thread watcher = new Thread(() -> {
                 try {

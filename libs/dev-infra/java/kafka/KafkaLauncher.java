@@ -1,7 +1,7 @@
 // Starts the Kafka broker (kafka.Kafka) and, with -Dfunnel.exitOnStdinEof=true, shuts it down cleanly
-// when standard input closes. infra.mjs keeps a pipe to this stdin, so the broker follows the Node process
+// when standard input closes. @funnel/dev-infra keeps a pipe to this stdin, so the broker follows the Node process
 // that started it even if that process is SIGKILLed and never gets to stop its children.
-// Compiled and cached by infra.mjs; also runs as a single-file program: java -cp <classpath> KafkaLauncher.java <server.properties>
+// Compiled and cached by @funnel/dev-infra; also runs as a single-file program: java -cp <classpath> KafkaLauncher.java <server.properties>
 
 public class KafkaLauncher {
     public static void main(String[] args) throws Exception {
