@@ -49,7 +49,7 @@ export function nextOffsets(records: readonly RecordPosition[]): NextOffset[] {
 /** The worker's consumer of one topic, seen through the three narrow interfaces the pipeline needs. */
 export class ConsumerControl implements ConsumptionSwitch, OffsetCommitter, GroupMembership {
   constructor(
-    private readonly server: FunnelKafkaServer,
+    private readonly server: Pick<FunnelKafkaServer, 'pause' | 'resume' | 'commit' | 'onGroupJoin'>,
     readonly topic: string,
   ) {}
 
