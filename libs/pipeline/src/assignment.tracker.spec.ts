@@ -1,24 +1,16 @@
 // Specs of AssignmentTracker: a new assignment lets the write in flight finish, then starts over.
-import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { describe, expect, it, jest } from '@jest/globals';
 
 import {
   assign,
-  clearIntervals,
+  useWritePathHooks,
   committedSoFar,
   expectedCommits,
   settle,
   setup,
 } from './testing/write-path.harness.js';
 
-beforeAll(() => {
-  Logger.overrideLogger(false); // the write path's warnings are expected here
-});
-
-afterEach(() => {
-  clearIntervals();
-  jest.restoreAllMocks();
-});
+useWritePathHooks();
 
 describe('AssignmentTracker starts over on a new assignment', () => {
   it('lets a write in flight finish and commit before it starts over', async () => {

@@ -1,17 +1,9 @@
 // Specs of Backpressure: consumption pauses at the high-water mark and resumes once drained.
-import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { describe, expect, it, jest } from '@jest/globals';
 
-import { TOPIC, clearIntervals, settle, setup } from './testing/write-path.harness.js';
+import { TOPIC, useWritePathHooks, settle, setup } from './testing/write-path.harness.js';
 
-beforeAll(() => {
-  Logger.overrideLogger(false); // the write path's warnings are expected here
-});
-
-afterEach(() => {
-  clearIntervals();
-  jest.restoreAllMocks();
-});
+useWritePathHooks();
 
 describe('Backpressure', () => {
   it('pauses at BUFFER_HIGH_WATER and resumes once a write leaves the buffer below half of it', async () => {

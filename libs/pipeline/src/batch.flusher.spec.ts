@@ -1,9 +1,8 @@
 // Specs of BatchFlusher: a batch is written, then committed; a failed one is put back in order.
-import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { describe, expect, it } from '@jest/globals';
 
 import {
-  clearIntervals,
+  useWritePathHooks,
   committedSoFar,
   expectedCommits,
   settle,
@@ -12,14 +11,7 @@ import {
   sortCommits,
 } from './testing/write-path.harness.js';
 
-beforeAll(() => {
-  Logger.overrideLogger(false); // the write path's warnings are expected here
-});
-
-afterEach(() => {
-  clearIntervals();
-  jest.restoreAllMocks();
-});
+useWritePathHooks();
 
 describe('BatchFlusher writes and then commits', () => {
   it('does nothing on an empty buffer', async () => {

@@ -1,20 +1,12 @@
 // Specs of BatchWriter: fencing, id checks, dead letters, minute rollups and the write budget.
-import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { describe, expect, it, jest } from '@jest/globals';
 
 import type { WirePoint } from '@funnel/contracts';
 import type { DeadLetter } from '@funnel/storage';
 
-import { TOPIC, clearIntervals, committedSoFar, expectedCommits, setup } from './testing/write-path.harness.js';
+import { TOPIC, useWritePathHooks, committedSoFar, expectedCommits, setup } from './testing/write-path.harness.js';
 
-beforeAll(() => {
-  Logger.overrideLogger(false); // the write path's warnings are expected here
-});
-
-afterEach(() => {
-  clearIntervals();
-  jest.restoreAllMocks();
-});
+useWritePathHooks();
 
 describe('BatchWriter fencing, id checks and dead letters', () => {
   it("announces each partition's highest offset with its claim epoch before writing", async () => {

@@ -1,10 +1,9 @@
 // Specs of FlushScheduler: one flush at a time, early when full, backoff, interval and shutdown.
-import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { describe, expect, it, jest } from '@jest/globals';
 
 import {
   TOPIC,
-  clearIntervals,
+  useWritePathHooks,
   committedSoFar,
   expectedCommits,
   settle,
@@ -13,14 +12,7 @@ import {
   sortCommits,
 } from './testing/write-path.harness.js';
 
-beforeAll(() => {
-  Logger.overrideLogger(false); // the write path's warnings are expected here
-});
-
-afterEach(() => {
-  clearIntervals();
-  jest.restoreAllMocks();
-});
+useWritePathHooks();
 
 describe('FlushScheduler runs one flush at a time', () => {
   it('never has two insertMany calls in flight, whatever calls flush() concurrently', async () => {

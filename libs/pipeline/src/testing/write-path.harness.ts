@@ -1,5 +1,6 @@
 // The worker's write path assembled from its real parts over typed fakes of storage, fence and consumer, for specs.
-import { jest } from '@jest/globals';
+import { afterEach, beforeAll, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 
 import type { FunnelConfig } from '@funnel/config';
@@ -201,11 +202,20 @@ export class FakeConsumer implements ConsumptionSwitch, OffsetCommitter, GroupMe
 
 const registries: SchedulerRegistry[] = [];
 
-/** Removes the intervals the schedulers of finished tests added (call from afterEach). */
-export function clearIntervals(): void {
-  for (const registry of registries.splice(0)) {
-    for (const name of registry.getIntervals()) registry.deleteInterval(name);
-  }
+/**
+ * Registers a spec file's hooks: the write path's warnings are expected, so logging is off; after each test
+ * the intervals its schedulers added are removed and mocked clocks restored.
+ */
+export function useWritePathHooks(): void {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  afterEach(() => {
+    for (const registry of registries.splice(0)) {
+      for (const name of registry.getIntervals()) registry.deleteInterval(name);
+    }
+    jest.restoreAllMocks();
+  });
 }
 
 type Settings =
