@@ -18,8 +18,6 @@ const CLAIM_RETRY_MS = 1000;
 @Controller()
 export class PointsConsumer {
   private readonly logger = new Logger('Consumer');
-  consumed = 0;
-  deadLettered = 0;
 
   constructor(
     private readonly intake: BufferIntake,
@@ -60,7 +58,6 @@ export class PointsConsumer {
       deadLetter,
     });
     if (added) {
-      this.consumed += record?.points.length ?? 0;
       this.metrics.recordsConsumed.inc();
       this.metrics.readingsConsumed.inc(record?.points.length ?? 0);
     }
@@ -107,7 +104,6 @@ export class PointsConsumer {
       raw,
       reason,
     );
-    this.deadLettered++;
     this.metrics.deadLetters.inc();
     this.logger.warn(`record ${topic}/${partition}@${message.offset} sent to ${deadLetterTopic(topic)}: ${reason}`);
     return {
