@@ -3,11 +3,11 @@ import { describe, expect, it, jest } from '@jest/globals';
 
 import {
   assign,
-  useWritePathHooks,
   committedSoFar,
   expectedCommits,
   settle,
   setup,
+  useWritePathHooks,
 } from './testing/write-path.harness.js';
 
 useWritePathHooks();

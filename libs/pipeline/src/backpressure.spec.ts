@@ -1,7 +1,7 @@
 // Specs of Backpressure: consumption pauses at the high-water mark and resumes once drained.
 import { describe, expect, it, jest } from '@jest/globals';
 
-import { TOPIC, useWritePathHooks, settle, setup } from './testing/write-path.harness.js';
+import { TOPIC, settle, setup, useWritePathHooks } from './testing/write-path.harness.js';
 
 useWritePathHooks();
 

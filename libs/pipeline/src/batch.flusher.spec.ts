@@ -2,13 +2,13 @@
 import { describe, expect, it } from '@jest/globals';
 
 import {
-  useWritePathHooks,
   committedSoFar,
   expectedCommits,
   settle,
   setup,
   sleep,
   sortCommits,
+  useWritePathHooks,
 } from './testing/write-path.harness.js';
 
 useWritePathHooks();

@@ -4,7 +4,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import type { WirePoint } from '@funnel/contracts';
 import type { DeadLetter } from '@funnel/storage';
 
-import { TOPIC, useWritePathHooks, committedSoFar, expectedCommits, setup } from './testing/write-path.harness.js';
+import { TOPIC, committedSoFar, expectedCommits, setup, useWritePathHooks } from './testing/write-path.harness.js';
 
 useWritePathHooks();
 

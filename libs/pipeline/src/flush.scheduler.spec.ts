@@ -3,13 +3,13 @@ import { describe, expect, it, jest } from '@jest/globals';
 
 import {
   TOPIC,
-  useWritePathHooks,
   committedSoFar,
   expectedCommits,
   settle,
   setup,
   sleep,
   sortCommits,
+  useWritePathHooks,
 } from './testing/write-path.harness.js';
 
 useWritePathHooks();
