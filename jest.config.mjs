@@ -1,4 +1,6 @@
 // jest 30 runs the ESM build through @swc/jest (same decorator settings as .swcrc) under --experimental-vm-modules.
+import { jestModuleNameMapper } from './libs/dev-infra/aliases.mjs';
+
 const swc = [
   '@swc/jest',
   {
@@ -17,7 +19,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^@funnel/(.*)$': '<rootDir>/libs/$1/src/index.ts',
+    ...jestModuleNameMapper(),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

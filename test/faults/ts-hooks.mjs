@@ -1,11 +1,15 @@
-// Module hooks for register.mjs: compile .ts to ESM with @swc/core, and resolve the `./x.js` specifiers
-// that NodeNext-style TypeScript sources use to the `./x.ts` file beside them.
+// Module hooks for register.mjs: compile .ts to ESM with @swc/core, resolve the `@funnel/*` aliases through
+// tsconfig.json's table, and the `./x.js` specifiers that NodeNext-style sources use to the `./x.ts` beside them.
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import swc from '@swc/core';
 
+import { resolveAlias } from '../../libs/dev-infra/aliases.mjs';
+
 export async function resolve(specifier, context, nextResolve) {
+  const aliased = resolveAlias(specifier);
+  if (aliased) return nextResolve(pathToFileURL(aliased).href, context);
   try {
     return await nextResolve(specifier, context);
   } catch (error) {
@@ -25,7 +29,12 @@ export async function load(url, context, nextLoad) {
   const { code } = await swc.transform(await readFile(filename, 'utf8'), {
     filename,
     sourceMaps: 'inline',
-    jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      keepClassNames: true,
+    },
     module: { type: 'es6' },
   });
   return { format: 'module', source: code, shortCircuit: true };

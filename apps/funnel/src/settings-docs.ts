@@ -1,12 +1,12 @@
-// `npm run docs:settings`: rewrites README's settings table from the @Setting metadata.
+// `npm run docs:settings`: rewrites the generated section of docs/settings.md from the @Setting metadata.
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { settingsTable, withTable } from '@funnel/config';
+import { SETTINGS_DOC, settingsReference, withGeneratedSection } from '@funnel/config';
 
-const readme = path.resolve('README.md');
-const before = readFileSync(readme, 'utf8');
-const after = withTable(before, settingsTable());
-writeFileSync(readme, after);
-console.log(before === after ? 'README settings table already up to date' : 'README settings table rewritten');
+const doc = path.resolve(SETTINGS_DOC);
+const before = readFileSync(doc, 'utf8');
+const after = withGeneratedSection(before, settingsReference());
+writeFileSync(doc, after);
+console.log(before === after ? `${SETTINGS_DOC} already up to date` : `${SETTINGS_DOC} rewritten`);

@@ -10,4 +10,10 @@ export {
 } from './funnel-config.js';
 export { ConfigError, loadConfig } from './load-config.js';
 export { listSettings, type SettingInfo } from './setting.decorator.js';
-export { settingsHelp, settingsTable, tableInReadme, withTable } from './settings-docs.js';
+export {
+  SETTINGS_DOC,
+  generatedSection,
+  settingsHelp,
+  settingsReference,
+  withGeneratedSection,
+} from './settings-docs.js';

@@ -1,4 +1,4 @@
-/** What `--help`, the README table and the boot-time defaults know about one environment setting. */
+/** What `--help`, the docs/settings.md table and the boot-time defaults know about one environment setting. */
 export interface SettingInfo {
   name: string;
   default: string | undefined;

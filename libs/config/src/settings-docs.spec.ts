@@ -1,37 +1,50 @@
+// Holds docs/settings.md and `--help` to the @Setting declarations they are generated from.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { listSettings } from './setting.decorator.js';
-import { settingsHelp, settingsTable, tableInReadme, withTable } from './settings-docs.js';
+// Through the lib's public index, as the docs:settings script reads them.
+import {
+  SETTINGS_DOC,
+  generatedSection,
+  listSettings,
+  settingsHelp,
+  settingsReference,
+  withGeneratedSection,
+} from './index.js';
 
-const README = readFileSync(path.resolve('README.md'), 'utf8');
+const DOC = readFileSync(path.resolve(SETTINGS_DOC), 'utf8');
 
-/** A markdown table's cells, trimmed, with separator dashes collapsed. */
-function cells(table: string): string[][] {
-  return table
+/** Markdown lines with table cells trimmed and separator dashes collapsed, blank lines dropped. */
+function normalized(markdown: string): string[] {
+  return markdown
     .trim()
     .split('\n')
     .map((line) =>
-      line
-        .split('|')
-        .map((cell) => cell.trim().replace(/^-+$/, '---'))
-        .slice(1, -1),
-    );
+      line.startsWith('|')
+        ? line
+            .split('|')
+            .map((cell) => cell.trim().replace(/^-+$/, '---'))
+            .join('|')
+        : line.trim(),
+    )
+    .filter((line) => line !== '');
 }
 
 describe('settings documentation', () => {
-  it("README's settings table is the one generated from the @Setting metadata (run `npm run docs:settings`)", () => {
-    // Compared cell by cell: prettier may pad the README's columns.
-    expect(cells(tableInReadme(README) ?? '')).toEqual(cells(settingsTable()));
+  it(`${SETTINGS_DOC}'s generated section is the one made from the @Setting metadata (run \`npm run docs:settings\`)`, () => {
+    // Compared line by line with cells trimmed: prettier may pad the table's columns.
+    expect(normalized(generatedSection(DOC) ?? '')).toEqual(normalized(settingsReference()));
   });
 
-  it('the table has one row per setting, naming its default and roles', () => {
-    const rows = settingsTable().split('\n').slice(2);
+  it('the table has one row per setting, naming its default and roles, linked to its description', () => {
+    const reference = `${settingsReference()}\n`;
+    const rows = reference.split('\n\n')[0].split('\n').slice(2);
     expect(rows).toHaveLength(listSettings().length);
     for (const [i, s] of listSettings().entries()) {
-      expect(rows[i].startsWith(`| \`${s.name}\` | \`${s.default}\` | ${s.roles.join(', ')} |`)).toBe(true);
+      expect(rows[i]).toBe(`| [\`${s.name}\`](#${s.name.toLowerCase()}) | \`${s.default}\` | ${s.roles.join(', ')} |`);
+      expect(reference).toContain(`\n### \`${s.name}\`\n\n${s.description}\n`);
     }
   });
 
@@ -41,8 +54,8 @@ describe('settings documentation', () => {
     'DEDUP_SETTLE_MS',
     'MAX_INFLIGHT_POINTS',
     'SHUTDOWN_TIMEOUT_MS',
-  ])('documents %s in README and --help', (name) => {
-    expect(tableInReadme(README)).toContain(`\`${name}\``);
+  ])(`documents %s in ${SETTINGS_DOC} and --help`, (name) => {
+    expect(generatedSection(DOC)).toContain(`### \`${name}\``);
     expect(settingsHelp()).toContain(`  ${name}  (default: `);
   });
 
@@ -55,9 +68,11 @@ describe('settings documentation', () => {
     }
   });
 
-  it('rewriting the table keeps the text around the markers', () => {
+  it('rewriting the section keeps the text around the markers', () => {
     const doc = 'before\n<!-- settings:start -->\nold\n<!-- settings:end -->\nafter\n';
-    expect(withTable(doc, 'new')).toBe('before\n<!-- settings:start -->\nnew\n<!-- settings:end -->\nafter\n');
-    expect(() => withTable('no markers', 'x')).toThrow(/markers/);
+    expect(withGeneratedSection(doc, 'new')).toBe(
+      'before\n<!-- settings:start -->\n\nnew\n\n<!-- settings:end -->\nafter\n',
+    );
+    expect(() => withGeneratedSection('no markers', 'x')).toThrow(/markers/);
   });
 });

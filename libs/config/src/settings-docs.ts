@@ -1,20 +1,31 @@
+/** Renders the declared settings as `--help` text and as the generated section of docs/settings.md. */
 // Declaring the settings class is what fills the registry listSettings() reads.
 import './funnel-config.js';
 import { listSettings, type SettingInfo } from './setting.decorator.js';
 
-export const TABLE_START = '<!-- settings:start -->';
-export const TABLE_END = '<!-- settings:end -->';
+export const SECTION_START = '<!-- settings:start -->';
+export const SECTION_END = '<!-- settings:end -->';
+
+/** Where the generated settings reference lives, relative to the repository root. */
+export const SETTINGS_DOC = 'docs/settings.md';
 
 function rolesOf(setting: SettingInfo): string {
   return setting.roles.join(', ');
 }
 
-/** The README's settings table (markdown), one row per declared setting, in declaration order. */
-export function settingsTable(settings: SettingInfo[] = listSettings()): string {
-  const rows = settings.map(
-    (s) => `| \`${s.name}\` | \`${s.default ?? ''}\` | ${rolesOf(s)} | ${s.description.replace(/\|/g, '\\|')} |`,
-  );
-  return ['| setting | default | roles | what it does |', '| --- | --- | --- | --- |', ...rows].join('\n');
+/** The heading anchor GitHub makes for `### \`NAME\``: lower case, backticks dropped. */
+function anchorOf(setting: SettingInfo): string {
+  return setting.name.toLowerCase();
+}
+
+/**
+ * The generated part of docs/settings.md (markdown), in declaration order: a table of short cells (name, default,
+ * roles) whose names link to one heading per setting, under which its description stands as a paragraph.
+ */
+export function settingsReference(settings: SettingInfo[] = listSettings()): string {
+  const rows = settings.map((s) => `| [\`${s.name}\`](#${anchorOf(s)}) | \`${s.default ?? ''}\` | ${rolesOf(s)} |`);
+  const sections = settings.flatMap((s) => [`### \`${s.name}\``, '', s.description, '']);
+  return ['| setting | default | roles |', '| --- | --- | --- |', ...rows, '', ...sections].join('\n').trim();
 }
 
 /** What `--help` and `config` print: usage, then every setting with its default, roles and description. */
@@ -32,20 +43,20 @@ export function settingsHelp(settings: SettingInfo[] = listSettings()): string {
   return lines.join('\n');
 }
 
-/** The text between the settings markers of `readme` (trimmed), or undefined when a marker is missing. */
-export function tableInReadme(readme: string): string | undefined {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
+/** The text between the settings markers of `doc` (trimmed), or undefined when a marker is missing. */
+export function generatedSection(doc: string): string | undefined {
+  const start = doc.indexOf(SECTION_START);
+  const end = doc.indexOf(SECTION_END);
   if (start < 0 || end < start) return undefined;
-  return readme.slice(start + TABLE_START.length, end).trim();
+  return doc.slice(start + SECTION_START.length, end).trim();
 }
 
-/** `readme` with the text between the settings markers replaced by `table`. */
-export function withTable(readme: string, table: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
+/** `doc` with the text between the settings markers replaced by `section`. */
+export function withGeneratedSection(doc: string, section: string): string {
+  const start = doc.indexOf(SECTION_START);
+  const end = doc.indexOf(SECTION_END);
   if (start < 0 || end < start) {
-    throw new Error(`README has no ${TABLE_START} ... ${TABLE_END} markers`);
+    throw new Error(`${SETTINGS_DOC} has no ${SECTION_START} ... ${SECTION_END} markers`);
   }
-  return `${readme.slice(0, start + TABLE_START.length)}\n${table}\n${readme.slice(end)}`;
+  return `${doc.slice(0, start + SECTION_START.length)}\n\n${section}\n\n${doc.slice(end)}`;
 }
