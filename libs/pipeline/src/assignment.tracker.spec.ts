@@ -29,7 +29,7 @@ describe('AssignmentTracker starts over on a new assignment', () => {
   });
 
   it('drops what is buffered (Kafka redelivers it) and resumes consumption paused for backpressure', async () => {
-    let clock = 1_000_000;
+    const clock = 1_000_000;
     jest.spyOn(Date, 'now').mockImplementation(() => clock);
     const t = setup({ FLUSH_MAX_POINTS: 2, BUFFER_HIGH_WATER: 4 });
     t.repository.behaviour = async () => {

@@ -1,6 +1,6 @@
 // Claims partitions and announces writes under the claim's epoch, so a replay is stored once and an old owner is fenced.
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 
 import { Injectable, Logger } from '@nestjs/common';
 
