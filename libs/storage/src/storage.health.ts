@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 
 import { ReadinessCheck, down, up, type Readiness } from '@funnel/health';
 
-import { PointsRepository } from './points.repository.js';
+import { PointsRepository } from './readings/points.repository.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 
 const PING_TIMEOUT_MS = 2000;

@@ -1,20 +1,15 @@
+// The readings collection: prepares it, inserts, looks ids up and aggregates raw buckets.
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
-import {
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-} from 'mongodb';
-import { MongooseError, type Connection, type Model } from 'mongoose';
+import type { Connection, Model } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
-import { DependencyUnavailable, type WirePoint } from '@funnel/contracts';
+import type { WirePoint } from '@funnel/contracts';
 
-import { StoredPoint } from './point.schema.js';
+import { bucketsPipeline, type BucketQuery } from '../aggregation-pipeline.js';
+import { orUnavailable } from '../storage-errors.js';
 import { evenChunks, MIN_WRITE_CHUNK } from './chunks.js';
-import { bucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
-import type { SourcedPoint, StoredCopy } from './rollups.js';
+import { readingsTimeSeries, StoredPoint, type SourcedPoint, type StoredCopy } from './reading.schema.js';
 
 /** What the connected server turned out to support, found once at startup. */
 export interface StorageCapabilities {
@@ -34,34 +29,6 @@ export interface RawBucket {
 
 const NAMESPACE_EXISTS = 48;
 
-/** MongoDB could not be reached; reads answer 503, writes are retried. */
-export class StorageUnavailable extends DependencyUnavailable {
-  constructor(cause: unknown) {
-    super('mongodb', `MongoDB is not reachable: ${(cause as Error)?.message ?? String(cause)}`, cause);
-    this.name = 'StorageUnavailable';
-  }
-}
-
-/** Whether an error means "no usable connection" rather than a bad operation. */
-export function isConnectionError(error: unknown): boolean {
-  return (
-    error instanceof MongoNetworkError ||
-    error instanceof MongoServerSelectionError ||
-    error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError ||
-    // mongoose refuses operations before the first connection when bufferCommands is off
-    (error instanceof MongooseError && /initial connection|not connected/i.test(error.message))
-  );
-}
-
-export async function orUnavailable<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw isConnectionError(error) ? new StorageUnavailable(error) : error;
-  }
-}
-
 /** Reads and writes readings in the time-series collection. Returns plain values, never documents. */
 @Injectable()
 export class PointsRepository {
@@ -73,7 +40,7 @@ export class PointsRepository {
     private readonly config: FunnelConfig,
   ) {}
 
-  get collectionName(): string {
+  private get collectionName(): string {
     return this.model.collection.collectionName;
   }
 
@@ -90,9 +57,7 @@ export class PointsRepository {
     const find = async () => (await db.listCollections({}, { nameOnly: false }).toArray()).find((c) => c.name === name);
     if (!(await find())) {
       try {
-        await db.createCollection(name, {
-          timeseries: { timeField: 'ts', metaField: 'meta', granularity: this.config.TS_GRANULARITY },
-        });
+        await db.createCollection(name, { timeseries: readingsTimeSeries(this.config) });
       } catch (error) {
         if ((error as { code?: number }).code !== NAMESPACE_EXISTS) {
           throw error;
@@ -106,18 +71,12 @@ export class PointsRepository {
     return { serverVersion: String(build.version ?? 'unknown'), timeSeries };
   }
 
-  /** Longest a batch's writes may take after its announcement (see FlushScheduler): inside DEDUP_SETTLE_MS. */
-  get writeBudgetMs(): number {
-    return Math.max(1000, Math.floor(this.config.DEDUP_SETTLE_MS * 0.8));
-  }
-
   /**
    * Writes readings unordered (one bad document does not stop the rest), each with the source of its Kafka
-   * record (`src`, see sourceOf); resolves with the count written. Bounded by `timeoutMS` (aborted
-   * server-side via maxTimeMS) so that a partition's next owner, which waits DEDUP_SETTLE_MS before checking
-   * replayed ids, never races a write still in flight.
+   * record (`src`); resolves with the count written. Bounded by `timeoutMS` (aborted server-side via
+   * maxTimeMS): the caller decides how long a write may take.
    */
-  async insertMany(points: readonly SourcedPoint[], timeoutMS = this.writeBudgetMs): Promise<number> {
+  async insertMany(points: readonly SourcedPoint[], timeoutMS: number): Promise<number> {
     if (points.length === 0) {
       return 0;
     }
@@ -219,11 +178,6 @@ export class PointsRepository {
       throw new Error('MongoDB connection is not open');
     }
     await db.admin().command({ ping: 1 });
-  }
-
-  /** Number of stored readings of one series (tests and reconciliation). */
-  async countSeries(sensorId: string, metric: string): Promise<number> {
-    return this.model.collection.countDocuments({ 'meta.sensorId': sensorId, 'meta.metric': metric });
   }
 
   logCapabilities(caps: StorageCapabilities): void {

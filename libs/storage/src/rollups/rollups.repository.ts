@@ -1,12 +1,13 @@
+// The minute-rollups collection: replaces a batch's rollups, deletes a partition's from an offset, aggregates.
 import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
-import { rollupBucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
-import { orUnavailable } from './points.repository.js';
-import type { RollupDoc } from './rollups.js';
+import { rollupBucketsPipeline, type BucketQuery } from '../aggregation-pipeline.js';
+import { orUnavailable } from '../storage-errors.js';
+import { rollupsCollection, type RollupDoc } from './rollup.schema.js';
 
 /** Count/sum/min/max of one bucket from rollups (no avg: the caller divides). */
 export interface RollupBucket {
@@ -19,18 +20,14 @@ export interface RollupBucket {
 
 /**
  * Minute rollups in the regular collection `<MONGODB_COLLECTION>_rollups`, written by the worker at flush time
- * (one document per flush slice, series and minute, see planWrite) and read by GET /v1/aggregates.
+ * (one document per flush slice, series and minute) and read by GET /v1/aggregates.
  */
 @Injectable()
 export class RollupsRepository {
   private readonly collection: Collection<RollupDoc>;
 
   constructor(@InjectConnection() connection: Connection, config: FunnelConfig) {
-    this.collection = connection.collection<RollupDoc>(`${config.MONGODB_COLLECTION}_rollups`);
-  }
-
-  get collectionName(): string {
-    return this.collection.collectionName;
+    this.collection = connection.collection<RollupDoc>(rollupsCollection(config));
   }
 
   /** Indexes for real MongoDB (the stand-in accepts and ignores them): series queries and the claim's reset. */

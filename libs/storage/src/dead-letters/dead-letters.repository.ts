@@ -1,23 +1,11 @@
+// The dead-letters collection: an idempotent copy of the dead-letter topic the api lists and replays.
 import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
-/** A Kafka record the worker could not use, as sent to the dead-letter topic. */
-export interface DeadLetter {
-  /** `<source topic>:<partition>:<offset>`: a replayed poison record maps to the same dead letter. */
-  _id: string;
-  sourceTopic: string;
-  partition: number;
-  offset: string;
-  reason: string;
-  key: string | null;
-  value: string;
-  deadLetteredAt: Date;
-  replayedAt?: Date;
-  replays?: number;
-}
+import { deadLettersCollection, type DeadLetter } from './dead-letter.schema.js';
 
 const MAX_VALUE_CHARS = 64 * 1024;
 
@@ -27,7 +15,7 @@ export class DeadLettersRepository {
   private readonly collection: Collection<DeadLetter>;
 
   constructor(@InjectConnection() connection: Connection, config: FunnelConfig) {
-    this.collection = connection.collection<DeadLetter>(`${config.MONGODB_COLLECTION}_dead_letters`);
+    this.collection = connection.collection<DeadLetter>(deadLettersCollection(config));
   }
 
   /** Records dead letters; idempotent (keyed by source position), so a replayed batch adds nothing. */

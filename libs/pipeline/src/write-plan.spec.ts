@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 
 import type { WirePoint } from '@funnel/contracts';
+import type { StoredCopy } from '@funnel/storage';
 
-import { planWrite, pointsToCheck, sourceOf, type PlannedRecord, type StoredCopy } from './rollups.js';
+import { planWrite, pointsToCheck, sourceOf, type PlannedRecord } from './write-plan.js';
 
 const T = 'funnel.points';
 const MINUTE = 60_000;

@@ -1,28 +1,11 @@
+// The partition-progress collection: stores claims (epochs) and write announcements per topic-partition.
 import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
-/** What a new owner of a partition learns when it claims it. */
-export interface PartitionClaim {
-  /** Fencing token: writes for this partition carry it; a later claim makes older owners' writes fail. */
-  epoch: number;
-  /** Highest offset any earlier owner may have written (announced before writing), if any. */
-  intentThrough?: number;
-  /** When that announcement was made (epoch ms), to wait out a write still in flight elsewhere. */
-  intentAt?: number;
-  intentOwner?: string;
-}
-
-interface ProgressDoc {
-  _id: string;
-  epoch: number;
-  owner: string;
-  intentThrough?: number;
-  intentAt?: number;
-  intentOwner?: string;
-}
+import { progressCollection, type PartitionClaim, type ProgressDoc } from './partition-progress.schema.js';
 
 /**
  * Per topic-partition bookkeeping in a small regular collection, used to store replayed readings at most
@@ -36,7 +19,7 @@ export class PartitionProgressRepository {
   private readonly collection: Collection<ProgressDoc>;
 
   constructor(@InjectConnection() connection: Connection, config: FunnelConfig) {
-    this.collection = connection.collection<ProgressDoc>(`${config.MONGODB_COLLECTION}_partition_progress`);
+    this.collection = connection.collection<ProgressDoc>(progressCollection(config));
   }
 
   async claim(topic: string, partition: number, owner: string): Promise<PartitionClaim> {

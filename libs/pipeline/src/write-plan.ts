@@ -1,44 +1,10 @@
+// Decides what a batch writes: which ids to look up, which readings to insert, and the minute rollups they make.
 import type { WirePoint } from '@funnel/contracts';
-
-export const MINUTE_MS = 60_000;
-
-/** Pre-aggregated readings of one flush slice (one topic-partition in one batch), one series, one minute. */
-export interface RollupDoc {
-  /** `<topic>:<partition>:<first offset of the slice>:<sensorId>:<metric>:<minute start ms>` */
-  _id: string;
-  t: string;
-  p: number;
-  /** First (lowest) offset of the slice: the claim of a partition deletes rollups from its restart offset on. */
-  o: number;
-  s: string;
-  m: string;
-  /** Minute start. */
-  ts: Date;
-  n: number;
-  sum: number;
-  min: number;
-  max: number;
-}
+import { MINUTE_MS, type RollupDoc, type SourcedPoint, type StoredCopy } from '@funnel/storage';
 
 /** Where a stored reading came from: `<partition>:<offset>` of its Kafka record. */
 export function sourceOf(partition: number, offset: string): string {
   return `${partition}:${offset}`;
-}
-
-/** A reading to insert, with the Kafka record it came from. */
-export interface SourcedPoint {
-  point: WirePoint;
-  src: string;
-}
-
-/** What is stored under an id, as the id check finds it. */
-export interface StoredCopy {
-  /** Undefined for readings stored before sources were recorded. */
-  src?: string;
-  sensorId: string;
-  metric: string;
-  ts: number;
-  value: number;
 }
 
 /** The part of a buffered record the write plan needs. */
@@ -50,6 +16,7 @@ export interface PlannedRecord {
   checkIds: boolean;
 }
 
+/** What a batch writes, as planWrite decides it. */
 export interface WritePlan {
   /** Readings to insert, first copy of each id in batch order. */
   insert: SourcedPoint[];
