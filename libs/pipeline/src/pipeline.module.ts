@@ -19,6 +19,8 @@ import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer } from './points-buffer.js';
 import { PointsConsumer } from './points.consumer.js';
 import { ProgressClock } from './progress.clock.js';
+import { StoreGate } from './store.gate.js';
+import { StoreCapacityCheck } from './store.health.js';
 
 /** The worker's side of the pipeline: consume, buffer, flush, commit. Only the worker role imports it. */
 @Module({
@@ -34,11 +36,13 @@ import { ProgressClock } from './progress.clock.js';
     BufferIntake,
     Backpressure,
     BatchWriter,
+    StoreGate,
     BatchFlusher,
     FlushScheduler,
     ConsumerLagMonitor,
     PipelineMetrics,
     KafkaConsumerCheck,
+    StoreCapacityCheck,
   ],
   exports: [KafkaConsumerHost, ConsumerLagMonitor],
 })
