@@ -1,7 +1,14 @@
 // `devstack stack` (npm run stack): Kafka, MongoDB and Funnel from dist/, the URLs printed, all stopped on Ctrl-C.
 import path from 'node:path';
 
-import { pollUntil, REPO_ROOT, startProcess, type RunningProcess } from '@funnel/dev-infra';
+import {
+  pollUntil,
+  REPO_ROOT,
+  startProcess,
+  type KafkaOptions,
+  type MongoOptions,
+  type RunningProcess,
+} from '@funnel/dev-infra';
 
 import { describeCapacity, localStoreSizing, startInForeground, startedStandInCapacity } from './up.js';
 
@@ -11,13 +18,22 @@ const FUNNEL_SHUTDOWN_MS = 4_000;
 /** Left for Kafka and MongoDB after Funnel has stopped. */
 const INFRA_STOP_MS = 3_500;
 
-export async function stack({ split }: { split: boolean }): Promise<number> {
+export async function stack({
+  split,
+  kafka = {},
+  mongo = {},
+}: {
+  split: boolean;
+  kafka?: KafkaOptions;
+  mongo?: MongoOptions;
+}): Promise<number> {
   const log = (line: string) => console.log(`[stack] ${line}`);
   const port = Number(process.env.PORT ?? 3000);
   const workerPort = Number(process.env.WORKER_PORT ?? 3001);
   const children: RunningProcess[] = [];
-  const sizing = localStoreSizing();
-  const { infra, foreground } = await startInForeground({ log, mongo: { heapMb: sizing.heapMb } }, async (deadline) => {
+  const sizing = localStoreSizing(mongo.backend);
+  const options = { log, kafka, mongo: { heapMb: sizing.heapMb, ...mongo } };
+  const { infra, foreground } = await startInForeground(options, async (deadline) => {
     log('stopping Funnel, then Kafka and MongoDB…');
     // Funnel first (it commits through Kafka); SIGKILLed in time to leave the servers their share.
     const timeoutMs = Math.max(1_000, deadline - INFRA_STOP_MS - Date.now());

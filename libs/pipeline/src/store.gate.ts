@@ -31,7 +31,9 @@ export class StoreGate implements WriteRoom {
     if (limit <= 0) {
       return Infinity;
     }
-    const held = await this.capacity.held();
+    // Near the limit each batch is judged on a new count: rollups and claims add documents too.
+    const last = this.capacity.lastHeld;
+    const held = await this.capacity.held({ fresh: last !== undefined && capacityLevel(last, limit, 0) !== 'ok' });
     if (held === undefined) {
       // Not counted yet (server unreachable): the write itself will fail and be retried.
       return Infinity;

@@ -35,12 +35,15 @@ export class StoreCapacity {
     return this.counted?.held;
   }
 
-  /** Documents held: the cached count while fresh, else a new one; undefined if the server did not answer. */
-  async held(): Promise<number | undefined> {
+  /**
+   * Documents held: the cached count while fresh (unless `fresh`), else a new one; undefined if the server
+   * did not answer.
+   */
+  async held({ fresh = false }: { fresh?: boolean } = {}): Promise<number | undefined> {
     if (this.capacity <= 0) {
       return 0;
     }
-    if (this.counted && Date.now() - this.counted.at < COUNT_TTL_MS) {
+    if (!fresh && this.counted && Date.now() - this.counted.at < COUNT_TTL_MS) {
       return this.counted.held;
     }
     // One count at a time: a store that stopped answering must not collect a pile of waiting counts.
