@@ -18,7 +18,7 @@ const REASON = /^local store full: \d+ readings; set MONGODB_URI to a real Mongo
 const WARNING = /local store \d+ % full: \d+ of 300 documents/g;
 
 interface Readiness {
-  details?: { storeCapacity?: { status: string; message?: string } };
+  details?: { mongodb?: { status: string; message?: string } };
 }
 
 interface Reading {
@@ -96,9 +96,9 @@ describe('a store at its capacity', () => {
     await pollUntil('worker readiness to report the full store', async () => {
       const res = await fetch(`${worker.url}/health/ready`);
       readiness = { status: res.status, body: (await res.json()) as Readiness };
-      return res.status === 503 && readiness.body.details?.storeCapacity?.status === 'down';
+      return res.status === 503 && readiness.body.details?.mongodb?.status === 'down';
     });
-    expect(readiness!.body.details?.storeCapacity?.message).toMatch(REASON);
+    expect(readiness!.body.details?.mongodb?.message).toMatch(REASON);
     const stored = await storedReadings();
     expect(stored).toBeLessThan(acknowledged.length);
     // Readings beyond the capacity are not stored, and it stopped only when not one more record fitted.

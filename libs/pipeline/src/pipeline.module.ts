@@ -20,7 +20,6 @@ import { PointsBuffer } from './points-buffer.js';
 import { PointsConsumer } from './points.consumer.js';
 import { ProgressClock } from './progress.clock.js';
 import { StoreGate } from './store.gate.js';
-import { StoreCapacityCheck } from './store.health.js';
 
 /** The worker's side of the pipeline: consume, buffer, flush, commit. Only the worker role imports it. */
 @Module({
@@ -42,7 +41,6 @@ import { StoreCapacityCheck } from './store.health.js';
     ConsumerLagMonitor,
     PipelineMetrics,
     KafkaConsumerCheck,
-    StoreCapacityCheck,
   ],
   exports: [KafkaConsumerHost, ConsumerLagMonitor],
 })

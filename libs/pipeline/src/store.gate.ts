@@ -16,7 +16,6 @@ import type { StoreHold, WriteRoom } from './write-room.js';
 export class StoreGate implements WriteRoom {
   private readonly logger = new Logger('Store');
   private warned = false;
-  full: { held: number; reason: string } | undefined;
 
   constructor(
     private readonly capacity: StoreCapacity,
@@ -26,47 +25,53 @@ export class StoreGate implements WriteRoom {
     this.metrics.observeStore(() => ({ held: this.capacity.lastHeld, capacity: this.capacity.capacity }));
   }
 
+  /** Kept in StoreCapacity, where MongoDB's readiness check finds it. */
+  get full(): { held: number; reason: string } | undefined {
+    return this.capacity.full;
+  }
+
   async room(): Promise<number> {
     const limit = this.capacity.capacity;
     if (limit <= 0) {
       return Infinity;
     }
-    // Near the limit each batch is judged on a new count: rollups and claims add documents too.
+    // Near the limit each batch is judged on a new count (rollups and claims add documents too); once full,
+    // the count every few seconds is what notices room.
     const last = this.capacity.lastHeld;
-    const held = await this.capacity.held({ fresh: last !== undefined && capacityLevel(last, limit, 0) !== 'ok' });
+    const near = last !== undefined && capacityLevel(last, limit, 0) !== 'ok';
+    const held = await this.capacity.held({ fresh: near && !this.full });
     if (held === undefined) {
       // Not counted yet (server unreachable): the write itself will fail and be retried.
       return Infinity;
     }
     this.warnIfNear(held, limit);
-    const room = roomLeft(held, limit);
-    if (this.full && room > 0) {
-      this.logger.log(`room in the local store again (${held} of ${limit} documents held): writing resumes`);
-      this.full = undefined;
-      this.metrics.storeFull.set(0);
-      this.hold.holdForStore(false);
-    }
-    return room;
+    return roomLeft(held, limit);
   }
 
   stopForFullStore(): void {
     const held = this.capacity.lastHeld ?? this.capacity.capacity;
-    if (this.full) {
-      this.full.held = held;
-      this.full.reason = storeFullReason(held);
+    const already = this.full !== undefined;
+    this.capacity.setFull(held);
+    if (already) {
       return;
     }
-    this.full = { held, reason: storeFullReason(held) };
     this.metrics.storeFull.set(1);
     this.hold.holdForStore(true);
     this.logger.error(
-      `${this.full.reason} (capacity ${this.capacity.capacity}, MONGODB_CAPACITY_DOCS): writing stopped and ` +
+      `${storeFullReason(held)} (capacity ${this.capacity.capacity}, MONGODB_CAPACITY_DOCS): writing stopped and ` +
         'consumption paused; nothing is committed, the readings wait in Kafka',
     );
   }
 
   wrote(documents: number): void {
     this.capacity.noteWritten(documents);
+    if (this.full) {
+      // A batch fitted again (documents deleted, or a higher capacity): carry on by ourselves.
+      this.capacity.setFull(undefined);
+      this.metrics.storeFull.set(0);
+      this.hold.holdForStore(false);
+      this.logger.log(`room in the local store again (${this.capacity.lastHeld} documents held): writing resumes`);
+    }
     const held = this.capacity.lastHeld;
     if (held !== undefined && this.capacity.capacity > 0) {
       this.warnIfNear(held, this.capacity.capacity);

@@ -5,6 +5,8 @@ import type { Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
+import { storeFullReason } from './capacity-level.js';
+
 /** How old a count may be before it is taken again; writes in between are added to it. */
 const COUNT_TTL_MS = 2000;
 const COUNT_TIMEOUT_MS = 2000;
@@ -19,6 +21,8 @@ export class StoreCapacity {
   private readonly logger = new Logger('StoreCapacity');
   private counted?: { at: number; held: number };
   private counting?: Promise<number | undefined>;
+  /** Set by the worker while it cannot write for want of room; MongoDB's readiness reports it. */
+  private fullAt?: number;
 
   constructor(
     @InjectConnection() private readonly connection: Connection,
@@ -49,6 +53,16 @@ export class StoreCapacity {
     // One count at a time: a store that stopped answering must not collect a pile of waiting counts.
     this.counting ??= this.count().finally(() => (this.counting = undefined));
     return this.counting;
+  }
+
+  /** While the worker has stopped writing because the store is full: the documents held and the reason. */
+  get full(): { held: number; reason: string } | undefined {
+    return this.fullAt === undefined ? undefined : { held: this.fullAt, reason: storeFullReason(this.fullAt) };
+  }
+
+  /** The worker stopped writing (`held` documents) or, with undefined, writes again. */
+  setFull(held: number | undefined): void {
+    this.fullAt = held;
   }
 
   /** Adds documents just written to the cached count, so that each batch is judged against an up-to-date figure. */
