@@ -40,7 +40,7 @@ describe('KnownQueryKeys 400', () => {
     const context = { switchToHttp: () => ({ getRequest: () => ({ query }) }) } as unknown as ExecutionContext;
     const guards = Reflect.getMetadata(GUARDS_METADATA, Probe.prototype.handle) as CanActivate[];
     try {
-      guards[0].canActivate(context);
+      void guards[0].canActivate(context);
     } catch (error) {
       return (error as BadRequestException).getResponse() as { message: string[]; moreErrors?: number };
     }
