@@ -5,13 +5,16 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
-import { buildCorpus, GHOST_PREFIX, OK_PREFIX, type BadCase } from './support/bad-inputs.js';
-import { isolatedEnv } from './support/env.js';
+import { pollUntil } from '@funnel/dev-infra';
+
+import { buildCorpus, GHOST_PREFIX, OK_PREFIX, type BadCase } from './support/bad-inputs/index.js';
+import { isolatedEnv, settingDefault } from './support/env.js';
 import { send, type Answer } from './support/raw-http.js';
-import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { workerCaughtUp } from './support/kafka.js';
 
 /**
- * Bad-input corpus: thousands of generated malformed, hostile or edge-case requests (see support/bad-inputs.ts),
+ * Bad-input corpus: thousands of generated malformed, hostile or edge-case requests (see support/bad-inputs/),
  * each of which must get the answer the README documents — never a 5xx, always a JSON body with a message,
  * reading-level 400s listing exactly the invalid indexes — after which the process is still up and nothing of
  * the refused requests was stored.
@@ -20,7 +23,13 @@ import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-pro
  */
 
 const SEED = Number(process.env.BAD_INPUT_SEED ?? 20261128);
-const LIMITS = { maxBodyBytes: 5 * 1024 * 1024, maxPoints: 10_000, maxBuckets: 10_000, maxFutureSkewMs: 300_000 };
+/** The limits the process runs with: the documented defaults (the test sets none of them). */
+const LIMITS = {
+  maxBodyBytes: settingDefault('MAX_BODY_BYTES'),
+  maxPoints: settingDefault('MAX_POINTS_PER_REQUEST'),
+  maxBuckets: settingDefault('MAX_BUCKETS'),
+  maxFutureSkewMs: settingDefault('MAX_FUTURE_SKEW_MS'),
+};
 const CONCURRENCY = 16;
 /** Mismatches shown in full per failing group. */
 const SHOWN = 25;
@@ -193,7 +202,7 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
       const body = c.req.body?.toString('utf8') ?? '';
       expect({ label: c.label, ghost: body.includes(GHOST_PREFIX) }).toEqual({ label: c.label, ghost: false });
     }
-  });
+  }, 60_000);
 
   it.each(GROUPS)(
     'group %s: every request gets its documented answer',
@@ -237,19 +246,19 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
       endedByServer: true,
     });
     expect(oversized.body).toMatch(/"statusCode":413/);
-  }, 30_000);
+  }, 90_000);
 
-  it('a client that never stops sending an oversized body is cut off after the lingering time', async () => {
+  it('a client that never stops sending an oversized body gets the 413 whole and is then cut off', async () => {
     const endless = await upload(funnel.url, 64 * 1024 * 1024 * 1024, true);
-    expect(endless.status).toBe(413);
-    // LINGER_MS (5 s) after the answer, the app stops reading and closes; the client sees a reset or an end.
-    expect(endless.closedAfterAnswerMs).toBeGreaterThan(4_000);
-    expect(endless.closedAfterAnswerMs).toBeLessThan(12_000);
-  }, 30_000);
+    // The app lingers after answering (so the 413 is not lost to a reset), then stops reading and closes: the
+    // connection ends from its side, long before this test's own guard would have destroyed it. How long it
+    // lingers is a constant of the app, not something a loaded machine lets this test measure.
+    expect({ status: endless.status, closedBy: endless.closedBy }).toEqual({ status: 413, closedBy: 'server' });
+    expect(endless.body).toMatch(/"statusCode":413/);
+  }, 90_000);
 
   it('the process is still up and /health/live answers 200 after the corpus', async () => {
-    const child = (funnel as unknown as { child?: { exitCode: number | null; signalCode: string | null } }).child;
-    expect({ exitCode: child?.exitCode, signal: child?.signalCode }).toEqual({ exitCode: null, signal: null });
+    expect({ running: funnel.running }).toEqual({ running: true });
     const live = await fetch(`${funnel.url}/health/live`);
     expect(live.status).toBe(200);
     const ready = await fetch(`${funnel.url}/health/ready`);
@@ -267,7 +276,7 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
       body: '{}',
     });
     expect(JSON.stringify(await empty.json())).not.toContain('polluted');
-  });
+  }, 30_000);
 
   it('nothing of the refused requests was stored; the accepted controls were, with the last duplicate value', async () => {
     // Readings the app answered 202 for (controls), and the probe above.
@@ -290,14 +299,15 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
     try {
       const points = client.db().collection('points');
       const count = (filter: Record<string, unknown>) => points.countDocuments(filter);
-      await eventually(
+      await pollUntil(
         'marker and accepted controls stored',
         async () =>
           (await count({ 'meta.sensorId': marker.sensorId })) === 1 &&
           (await count({ 'meta.sensorId': { $regex: `^${OK_PREFIX}` } })) >= acceptedControls,
-        30_000,
+        { timeoutMs: 30_000 },
       );
-      await sleep(1500);
+      // Every record in the topic written and committed: a ghost that reached Kafka would be stored by now.
+      await workerCaughtUp(env);
       const ghosts = await points
         .find({ 'meta.sensorId': { $regex: `^${GHOST_PREFIX}` } }, { projection: { _id: 0, meta: 1, ts: 1, value: 1 } })
         .limit(5)
@@ -336,7 +346,8 @@ interface Upload {
   error?: string;
   /** The app ended its side (FIN) before the connection closed. */
   ended: boolean;
-  closedAfterAnswerMs: number;
+  /** Who ended the connection: the app (FIN or reset), or the guard that stops a test waiting forever. */
+  closedBy: 'server' | 'guard';
 }
 
 /**
@@ -351,10 +362,13 @@ function upload(base: string, declared: number, endless = false): Promise<Upload
     const received: Buffer[] = [];
     let error: string | undefined;
     let ended = false;
-    let answeredAt = 0;
     let sent = 0;
+    let guarded = false;
     const chunk = Buffer.alloc(64 * 1024, 0x20);
-    const timer = setTimeout(() => socket.destroy(), 25_000);
+    const timer = setTimeout(() => {
+      guarded = true;
+      socket.destroy();
+    }, 60_000);
     const pump = () => {
       while (!socket.destroyed && sent < declared && !(ended && !endless)) {
         const part = chunk.subarray(0, Math.min(chunk.length, declared - sent));
@@ -362,10 +376,7 @@ function upload(base: string, declared: number, endless = false): Promise<Upload
         if (!socket.write(part)) return void socket.once('drain', pump);
       }
     };
-    socket.on('data', (data: Buffer) => {
-      received.push(data);
-      if (!answeredAt && Buffer.concat(received).includes('\r\n\r\n')) answeredAt = Date.now();
-    });
+    socket.on('data', (data: Buffer) => received.push(data));
     socket.on('end', () => {
       ended = true;
       if (!endless) socket.end();
@@ -381,7 +392,7 @@ function upload(base: string, declared: number, endless = false): Promise<Upload
         body: raw.slice(raw.indexOf('\r\n\r\n') + 4),
         error,
         ended,
-        closedAfterAnswerMs: answeredAt ? Date.now() - answeredAt : -1,
+        closedBy: guarded ? 'guard' : 'server',
       });
     });
     socket.write(

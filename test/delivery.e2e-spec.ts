@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-import { infra, isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
+import { pollUntil } from '@funnel/dev-infra';
+
+import { isolatedEnv } from './support/env.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { testKafka, workerCaughtUp } from './support/kafka.js';
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
@@ -40,12 +42,13 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
         status: 202,
       });
     }
-    await eventually('first copy stored', async () => (await stored({ 'meta.sensorId': 'idem' })) >= 3);
+    await pollUntil('first copy stored', async () => (await stored({ 'meta.sensorId': 'idem' })) >= 3);
     expect(await post(`${funnel.url}/v1/points`, batch, { 'Idempotency-Key': 'order-43' })).toMatchObject({
       status: 202,
     });
-    await eventually('second key stored', async () => (await stored({ 'meta.sensorId': 'idem' })) >= 6);
-    await sleep(1500);
+    await pollUntil('second key stored', async () => (await stored({ 'meta.sensorId': 'idem' })) >= 6);
+    // Every retry's record written (or dropped) and committed: nothing more can arrive.
+    await workerCaughtUp(env);
     expect(await stored({ 'meta.sensorId': 'idem' })).toBe(6);
   }, 60_000);
 
@@ -61,8 +64,8 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     }
     // Two copies of the same id, sensor and metric inside one request are refused (issue 13), storing nothing.
     expect((await post(`${funnel.url}/v1/points`, [readings[0], readings[0]])).status).toBe(400);
-    await eventually('client ids stored', async () => (await stored({ 'meta.sensorId': 'client-ids' })) >= 50);
-    await sleep(1500);
+    await pollUntil('client ids stored', async () => (await stored({ 'meta.sensorId': 'client-ids' })) >= 50);
+    await workerCaughtUp(env);
     expect(await stored({ 'meta.sensorId': 'client-ids' })).toBe(50);
     const ids = await mongo.db().collection('points').distinct('id', { 'meta.sensorId': 'client-ids' });
     expect(ids.sort()).toEqual(readings.map((r) => r.id).sort());
@@ -76,14 +79,10 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     );
     expect(res.status).toBe(400);
     expect(res.json.message).toContain('Idempotency-Key');
-  });
+  }, 30_000);
 
   it('sends records that break the contract to <topic>.dlq with the reason, lists them, and keeps the partition moving', async () => {
-    const kafka = new Kafka({
-      clientId: 'e2e-poison',
-      brokers: infra().brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = testKafka('e2e-poison');
     const producer = kafka.producer();
     await producer.connect();
     const poison = [
@@ -108,10 +107,10 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     // Good readings sent after the poison on every partition still arrive.
     const good = Array.from({ length: 30 }, (_, i) => ({ sensorId: 'after-poison', metric: 'm', value: i }));
     expect((await post(`${funnel.url}/v1/points`, good)).status).toBe(202);
-    await eventually('good readings stored', async () => (await stored({ 'meta.sensorId': 'after-poison' })) === 30);
+    await pollUntil('good readings stored', async () => (await stored({ 'meta.sensorId': 'after-poison' })) === 30);
 
     let letters: any[] = [];
-    await eventually('dead letters listed', async () => {
+    await pollUntil('dead letters listed', async () => {
       letters = (await (await fetch(`${funnel.url}/v1/dlq?limit=100`)).json()) as any[];
       return letters.length === 6;
     });
@@ -131,7 +130,7 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
         seen.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
       },
     });
-    await eventually('dlq topic read', async () => seen.length >= 6, 30_000);
+    await pollUntil('dlq topic read', async () => seen.length >= 6, { timeoutMs: 30_000 });
     await consumer.disconnect();
     expect(seen[0]).toMatchObject({ 'funnel-dlq-source-topic': env.KAFKA_TOPIC });
     expect(seen.map((h) => `${h['funnel-dlq-source-partition']}@${h['funnel-dlq-source-offset']}`).sort()).toEqual(
@@ -141,7 +140,7 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     // Replay sends them back to the main topic; still broken, they come back as dead letters of the replay.
     const replay = await post(`${funnel.url}/v1/dlq/replay`, { ids: [letters[0].id] });
     expect(replay).toMatchObject({ status: 202, json: { replayed: 1 } });
-    await eventually('replayed record dead-lettered again', async () => {
+    await pollUntil('replayed record dead-lettered again', async () => {
       const now = (await (await fetch(`${funnel.url}/v1/dlq?limit=100`)).json()) as any[];
       return now.length === 7 && now.some((l) => l.id === letters[0].id && l.replayedAt);
     });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,32 +5,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
+import { runProcess, Scrape } from '@funnel/dev-infra';
+
 import { isolatedEnv } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
-import { Scrape } from './support/prometheus.js';
 
 const LOADTEST = path.resolve('dist/apps/loadtest/src/main.js');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built load-testing tool as a user would, with flags and LOADTEST_* variables. */
-function loadtest(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOADTEST, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs the built load-testing tool as a user would, with flags and LOADTEST_* variables; `out` is all it printed. */
+function loadtest(args: string[], env: Record<string, string>) {
+  return runProcess(process.execPath, { args: [LOADTEST, ...args], env: { ...process.env, ...env } });
 }
 
 /** A short, light load: a few seconds, small batches, one query user, freshness markers every 200 ms. */
@@ -67,7 +50,7 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
     await funnel?.stop();
     await mongo?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  }, 40_000);
 
   /** Readings of one run as MongoDB holds them, counted by the test itself: every sensor id starts with the run id. */
   const storedOf = (runId: string) =>
@@ -82,7 +65,7 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
     const run = await loadtest([...LIGHT, '--run-id=lta', `--json=${json}`, '--slo=p99<60s,errors=0'], {
       LOADTEST_TARGET: funnel.url,
     });
-    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
 
     const report = JSON.parse(await readFile(json, 'utf8'));
     expect(report.runId).toBe('lta');
@@ -129,12 +112,14 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
 
     // The printed report carries the same numbers as the JSON file.
     const n = (x: number) => x.toLocaleString('en-US');
-    expect(run.stdout).toContain(`accepted ${report.reconciliation.accepted} · stored ${report.reconciliation.stored}`);
-    expect(run.stdout).toContain(`202: ${report.ingest.requests}`);
-    expect(run.stdout).toContain(`(${report.freshness.visible}/${report.freshness.markers} markers seen)`);
-    expect(run.stdout).toContain(`${n(Math.round(report.ingest.readingsPerSec))} readings/s accepted`);
-    // Without a TTY, progress comes as plain lines on stderr.
-    expect(run.stderr).toMatch(/\[loadtest\] \d+\/3 s · /);
+    expect(run.out).toContain(`accepted ${report.reconciliation.accepted} · stored ${report.reconciliation.stored}`);
+    expect(run.out).toContain(`202: ${report.ingest.requests}`);
+    expect(run.out).toContain(`(${report.freshness.visible}/${report.freshness.markers} markers seen)`);
+    expect(run.out).toContain(`${n(Math.round(report.ingest.readingsPerSec))} readings/s accepted`);
+    // Without a TTY, progress comes as plain lines: no carriage returns or escape codes redrawing one line.
+    const progress = run.out.split('\n').filter((line) => line.startsWith('[loadtest] '));
+    expect(progress.some((line) => /^\[loadtest\] \d+\/3 s · /.test(line))).toBe(true);
+    expect(progress.filter((line) => /[\r\u001b]/.test(line))).toEqual([]);
   }, 60_000);
 
   it('exits 1 when an --slo threshold is missed, still reconciling (counted in MongoDB)', async () => {
@@ -144,9 +129,9 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
       LOADTEST_MONGODB_URI: env.MONGODB_URI!,
     });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('SLO missed');
-    expect(run.stdout).toMatch(/slo +p99<0\.001ms: MISSED \(actual [\d.,]+\)/);
-    const accepted = Number(/accepted (\d+) · stored (\d+) \(mongodb\) · OK/.exec(run.stdout)?.[1]);
+    expect(run.out).toContain('SLO missed');
+    expect(run.out).toMatch(/slo +p99<0\.001ms: MISSED \(actual [\d.,]+\)/);
+    const accepted = Number(/accepted (\d+) · stored (\d+) \(mongodb\) · OK/.exec(run.out)?.[1]);
     expect(accepted).toBeGreaterThan(0);
     expect(await storedOf('ltb')).toBe(accepted);
   }, 60_000);
@@ -154,7 +139,7 @@ describe('load-testing tool (apps/loadtest) against a running Funnel', () => {
   it('exits 2 on an --slo it cannot parse, before sending any load', async () => {
     const run = await loadtest(['--run-id=ltc', '--slo=p98<5ms'], { LOADTEST_TARGET: funnel.url });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('unknown metric');
+    expect(run.out).toContain('unknown metric');
     expect(await storedOf('ltc')).toBe(0);
-  });
+  }, 30_000);
 });

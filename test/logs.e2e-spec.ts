@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { Scrape } from '@funnel/dev-infra';
+
 import { isolatedEnv } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
-import { Scrape } from './support/prometheus.js';
 
 type LogLine = Record<string, any>;
 
 /** Every non-empty line the process wrote (stdout and stderr), each parsed as JSON (throws naming a line that is not). */
 function jsonLines(process: FunnelProcess): LogLine[] {
-  return process.output
-    .join('')
+  return process
+    .output()
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
@@ -66,7 +67,7 @@ describe('structured logs', () => {
 
   afterAll(async () => {
     await Promise.all([api?.stop(), worker?.stop(), quiet?.stop()]);
-  });
+  }, 40_000);
 
   it('writes only JSON lines, each with the role of the process, a level and a time', () => {
     for (const [process, role] of [

@@ -1,18 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-import { isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
-import { parsePrometheus, Scrape } from './support/prometheus.js';
+import { pollUntil, Scrape } from '@funnel/dev-infra';
 
-// What the run does, counted here independently of the app.
-const ACCEPTED_BATCHES = [500, 1200, 37]; // 1737 readings in 1 + 3 + 1 records of at most 500
+import { FUNNEL_VERSION, isolatedEnv, settingDefault } from './support/env.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { testKafka } from './support/kafka.js';
+
+// What the run does, counted here independently of the app: requests of exactly one record, of several, and of
+// a part of one (the api packs at most KAFKA_POINTS_PER_RECORD readings into one record).
+const PER_RECORD = settingDefault('KAFKA_POINTS_PER_RECORD');
+const ACCEPTED_BATCHES = [PER_RECORD, 2 * PER_RECORD + 200, 37];
 const ACCEPTED = ACCEPTED_BATCHES.reduce((a, b) => a + b, 0);
-const RECORDS = ACCEPTED_BATCHES.reduce((n, size) => n + Math.ceil(size / 500), 0);
+const RECORDS = ACCEPTED_BATCHES.reduce((n, size) => n + Math.ceil(size / PER_RECORD), 0);
 const MAX_POINTS_PER_REQUEST = 2000;
 const TOO_MANY = MAX_POINTS_PER_REQUEST + 1;
-const PARTITIONS = 3;
+const PARTITIONS = settingDefault('KAFKA_TOPIC_PARTITIONS');
 const REQUEST_ID = 'metrics-e2e-request-1';
 
 function readings(n: number, sensorId: string): unknown[] {
@@ -67,28 +70,23 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
     expect((await post(api.url, readings(TOO_MANY, 'many'))).status).toBe(413);
 
     // A record that is not a readings record: the worker sends it to the dead-letter topic.
-    const kafka = new Kafka({
-      clientId: 'metrics-e2e',
-      brokers: env.KAFKA_BROKERS.split(','),
-      logLevel: logLevel.NOTHING,
-    });
-    const producer = kafka.producer();
+    const producer = testKafka('metrics-e2e').producer();
     await producer.connect();
     await producer.send({ topic: env.KAFKA_TOPIC, acks: -1, messages: [{ value: 'this is not JSON' }] });
     await producer.disconnect();
 
     const mongo = new MongoClient(env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 });
     try {
-      await eventually(
+      await pollUntil(
         `${ACCEPTED} readings stored`,
         async () => (await mongo.db().collection('points').countDocuments()) === ACCEPTED,
-        60_000,
+        { timeoutMs: 60_000 },
       );
     } finally {
       await mongo.close();
     }
     // Written, dead-lettered and committed: the counters and the lag have settled.
-    await eventually(
+    await pollUntil(
       'the worker to report every reading written, the dead letter, and no lag',
       async () => {
         const scrape = await Scrape.of(`${worker.url}/metrics`);
@@ -99,17 +97,17 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
           scrape.sum('funnel_consumer_lag') === 0
         );
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const res = await fetch(`${api.url}/metrics`);
     contentType = res.headers.get('content-type');
-    apiScrape = new Scrape(parsePrometheus(await res.text()));
+    apiScrape = Scrape.parse(await res.text());
     workerScrape = await Scrape.of(`${worker.url}/metrics`);
   }, 180_000);
 
   afterAll(async () => {
     await Promise.all([api?.stop(), worker?.stop()]);
-  });
+  }, 40_000);
 
   it('serves the Prometheus text format', () => {
     expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -192,10 +190,18 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
 
   it('exports build info with the role, and the runtime metrics, on both', () => {
     expect(apiScrape.all('funnel_build_info')).toEqual([
-      { name: 'funnel_build_info', labels: expect.objectContaining({ role: 'api', version: '0.1.0' }), value: 1 },
+      {
+        name: 'funnel_build_info',
+        labels: expect.objectContaining({ role: 'api', version: FUNNEL_VERSION }),
+        value: 1,
+      },
     ]);
     expect(workerScrape.all('funnel_build_info')).toEqual([
-      { name: 'funnel_build_info', labels: expect.objectContaining({ role: 'worker', version: '0.1.0' }), value: 1 },
+      {
+        name: 'funnel_build_info',
+        labels: expect.objectContaining({ role: 'worker', version: FUNNEL_VERSION }),
+        value: 1,
+      },
     ]);
     for (const scrape of [apiScrape, workerScrape]) {
       expect(scrape.has('process_cpu_user_seconds_total')).toBe(true);
@@ -210,8 +216,8 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
   });
 
   it('logs one JSON line per ingest request with its request id and role', () => {
-    const lines = api.output
-      .join('')
+    const lines = api
+      .output()
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as Record<string, any>);

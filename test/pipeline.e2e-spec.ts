@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+
+import { pollUntil } from '@funnel/dev-infra';
 
 import { send } from './support/raw-http.js';
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
-import { infra, isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
+import { isolatedEnv, settingDefault } from './support/env.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { testKafka, workerCaughtUp } from './support/kafka.js';
 
 const HOUR = 3_600_000;
 // Whole-minute windows are answered from the minute rollups (raw readings for the partial minutes at the
@@ -138,9 +140,9 @@ describe('pipeline end to end, role "all" (one process)', () => {
 
   it('acknowledges every reading with 202 and stores all of them within a few flush intervals', async () => {
     await ingestAll(funnel.url, READINGS);
-    await eventually('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
-    // And no more than that: nothing was written twice.
-    await sleep(1000);
+    await pollUntil('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
+    // And no more than that once every record is committed: nothing was written twice.
+    await workerCaughtUp(env);
     expect(await storedCount(env.MONGODB_URI)).toBe(READINGS.length);
   }, 120_000);
 
@@ -171,13 +173,14 @@ describe('pipeline end to end, role "all" (one process)', () => {
         }
       }
     },
+    60_000,
   );
 
   it('keeps minute rollups of exactly the stored readings', async () => {
     const totals = await rollupTotals(env.MONGODB_URI);
     expect(totals.n).toBe(READINGS.length);
     expect(totals.docs).toBeGreaterThan(0);
-  });
+  }, 30_000);
 
   it.each(['minute', 'hour', '15m', 'day'])(
     'aggregates per %s over a minute-aligned range (rollups only) equal an independent calculation',
@@ -195,6 +198,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
         }
       }
     },
+    60_000,
   );
 
   it('aggregates over ranges with partial minutes at one edge, or inside one minute, equal an independent calculation', async () => {
@@ -217,7 +221,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
       const expected = expectedBuckets(READINGS, { sensorId, metric, from, to, binMs: parseWindowForTest(window) });
       expectBucketsToMatch(res.json.buckets, expected);
     }
-  });
+  }, 30_000);
 
   it('rejects a batch with invalid readings with 400 listing every problem, and stores none of it', async () => {
     const ghost = 'ghost-sensor';
@@ -237,11 +241,11 @@ describe('pipeline end to end, role "all" (one process)', () => {
     // A later valid request is stored; by then the rejected one would have been too, had it reached Kafka.
     const marker = { sensorId: 'marker', metric: 'm', value: 1 };
     expect((await postJson(`${funnel.url}/v1/points`, marker)).status).toBe(202);
-    await eventually(
+    await pollUntil(
       'marker stored',
       async () => (await storedCount(env.MONGODB_URI, { 'meta.sensorId': 'marker' })) === 1,
     );
-    await sleep(1000);
+    await workerCaughtUp(env);
     expect(await storedCount(env.MONGODB_URI, { 'meta.sensorId': ghost })).toBe(0);
   }, 60_000);
 
@@ -253,7 +257,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
     const text = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     expect(text.status).toBe(415);
     const huge = JSON.stringify([{ sensorId: 's', metric: 'm', value: 1, tags: { pad: 'x'.repeat(200) } }]).padEnd(
-      6 * 1024 * 1024,
+      settingDefault('MAX_BODY_BYTES') + 1024 * 1024,
       ' ',
     );
     // The app answers 413 and closes while the body is still being written: read that answer off a socket.
@@ -264,7 +268,11 @@ describe('pipeline end to end, role "all" (one process)', () => {
       body: Buffer.from(huge),
     });
     expect({ status: oversized.status, error: oversized.error }).toEqual({ status: 413, error: undefined });
-    const tooMany = Array.from({ length: 10_001 }, () => ({ sensorId: 's', metric: 'm', value: 1 }));
+    const tooMany = Array.from({ length: settingDefault('MAX_POINTS_PER_REQUEST') + 1 }, () => ({
+      sensorId: 's',
+      metric: 'm',
+      value: 1,
+    }));
     const many = await postJson(url, tooMany);
     expect(many.status).toBe(413);
     expect(many.json.message).toContain('MAX_POINTS_PER_REQUEST');
@@ -285,7 +293,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
     expect(tooMany.json.message).toContain('MAX_BUCKETS');
     const badDate = await aggregates(funnel.url, { ...base, from: 'yesterday' });
     expect(badDate.status).toBe(400);
-  });
+  }, 30_000);
 
   it('serves liveness, readiness with every dependency, Swagger UI and the OpenAPI document', async () => {
     expect((await fetch(`${funnel.url}/health/live`)).status).toBe(200);
@@ -303,7 +311,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
       expect.arrayContaining(['/v1/points', '/v1/aggregates', '/health/ready']),
     );
     expect(openapi.components.schemas.PointDto.properties.sensorId.example).toBe('boiler-7');
-  });
+  }, 30_000);
 });
 
 describe('pipeline end to end, api and worker as separate processes', () => {
@@ -329,11 +337,11 @@ describe('pipeline end to end, api and worker as separate processes', () => {
     expect(Object.keys(apiReady.info).sort()).toEqual(['kafkaProducer', 'mongodb']);
     // The worker serves probes only: no ingestion there.
     expect((await fetch(`${worker.url}/v1/points`, { method: 'POST' })).status).toBe(404);
-  });
+  }, 30_000);
 
   it('gives the same aggregates as the single-process role, value for value', async () => {
     await ingestAll(api.url, READINGS);
-    await eventually('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
+    await pollUntil('all readings stored, and rolled up', async () => allWritten(env.MONGODB_URI, READINGS.length));
     expect(allRoleAnswers.size).toBe(SENSORS.length * METRICS.length * Object.keys(WINDOWS).length);
     for (const [key, expected] of allRoleAnswers) {
       const [sensorId, metric, window] = key.split('/');
@@ -344,11 +352,7 @@ describe('pipeline end to end, api and worker as separate processes', () => {
   }, 120_000);
 
   it('the api never joins a consumer group: only the worker group exists for this topic', async () => {
-    const admin = new Kafka({
-      clientId: 'e2e-admin',
-      brokers: infra().brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).admin();
+    const admin = testKafka('e2e-admin').admin();
     await admin.connect();
     try {
       const { groups } = await admin.listGroups();
@@ -359,5 +363,5 @@ describe('pipeline end to end, api and worker as separate processes', () => {
     } finally {
       await admin.disconnect();
     }
-  });
+  }, 30_000);
 });

@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
+import { pollUntil } from '@funnel/dev-infra';
+
 import { isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess } from './support/funnel-process.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
 
 const READINGS = Array.from({ length: 30 }, (_, i) => ({ sensorId: `stall-${i % 3}`, metric: 'm', value: i }));
 
@@ -43,14 +45,14 @@ describe('worker readiness and a stalled consumer', () => {
 
   afterAll(async () => {
     await Promise.all(started.map((p) => p.stop()));
-  });
+  }, 40_000);
 
   it('is not ready while its partitions have lag and it makes no progress for CONSUMER_STALL_MS, and ready again once it moves', async () => {
     const api = await start({ FUNNEL_ROLE: 'api' }, 'PORT');
     // A first worker writes (and so announces a write on every partition), then leaves the group.
     const first = await start({ FUNNEL_ROLE: 'worker' }, 'WORKER_PORT');
     for (let i = 0; i < 6; i++) await ingest(api);
-    await eventually('the first batch stored', async () => (await stored(env.MONGODB_URI)) === 6 * READINGS.length);
+    await pollUntil('the first batch stored', async () => (await stored(env.MONGODB_URI)) === 6 * READINGS.length);
     await first.stop();
 
     // The next owner waits DEDUP_SETTLE_MS after the first one's last write before touching those
@@ -63,26 +65,26 @@ describe('worker readiness and a stalled consumer', () => {
     for (let i = 0; i < 6; i++) await ingest(api);
 
     let stalled: { status: number; consumer: any } | undefined;
-    await eventually(
+    await pollUntil(
       'readiness to report the stalled consumer',
       async () => {
         const now = await readiness(second);
         if (now.status === 503) stalled = now;
         return now.status === 503;
       },
-      15_000,
+      { timeoutMs: 15_000 },
     );
     expect(stalled?.consumer).toMatchObject({ status: 'down', state: 'joined', stalled: true });
     expect(stalled?.consumer.lag).toBeGreaterThan(0);
     expect(stalled?.consumer.idleMs).toBeGreaterThanOrEqual(1000);
 
     // Once the pause is over it writes everything and commits: lag 0, ready again.
-    await eventually(
-      'every reading stored',
-      async () => (await stored(env.MONGODB_URI)) === 12 * READINGS.length,
-      60_000,
-    );
-    await eventually('readiness back to 200', async () => (await readiness(second)).status === 200, 30_000);
+    await pollUntil('every reading stored', async () => (await stored(env.MONGODB_URI)) === 12 * READINGS.length, {
+      timeoutMs: 60_000,
+    });
+    await pollUntil('readiness back to 200', async () => (await readiness(second)).status === 200, {
+      timeoutMs: 30_000,
+    });
     expect((await readiness(second)).consumer).toMatchObject({ status: 'up', lag: 0 });
   }, 150_000);
 });

@@ -5,9 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
+import { pollUntil } from '@funnel/dev-infra';
+
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv } from './support/env.js';
-import { eventually, freePort, FunnelProcess, sleep } from './support/funnel-process.js';
+import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { workerCaughtUp } from './support/kafka.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -33,10 +36,6 @@ async function post(url: string, body: unknown, key: string): Promise<number> {
   });
   await res.text();
   return res.status;
-}
-
-function kill(p: FunnelProcess): void {
-  (p as unknown as { child: { kill(signal: string): void } }).child.kill('SIGKILL');
 }
 
 describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-stream)', () => {
@@ -76,7 +75,7 @@ describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-
     };
     const half = Math.floor(batches.length / 2);
     await sendRange(0, half);
-    kill(workers[0]); // whatever it wrote and did not commit is replayed to the next worker
+    workers[0].kill('SIGKILL'); // whatever it wrote and did not commit is replayed to the next worker
     const sending = sendRange(half, batches.length);
     await startWorker();
     await sending;
@@ -84,8 +83,10 @@ describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-
     for (let i = 0; i < half; i += 5) expect(await post(api.url, batches[i], `batch-${i}`)).toBe(202);
 
     const points = mongo.db().collection('points');
-    await eventually('all readings stored', async () => (await points.countDocuments()) >= READINGS.length, 90_000);
-    await sleep(2000); // the retries' records after the last new reading
+    await pollUntil('all readings stored', async () => (await points.countDocuments()) >= READINGS.length, {
+      timeoutMs: 90_000,
+    });
+    await workerCaughtUp(env, 90_000); // the retries' records, after the last new reading, written or dropped too
     expect(await points.countDocuments()).toBe(READINGS.length);
     const rollups = await mongo.db().collection('points_rollups').find({}).toArray();
     expect(rollups.reduce((n, d) => n + Number(d.n), 0)).toBe(READINGS.length);

@@ -6,7 +6,7 @@
 // Prints one JSON line: { docsPerSec: number[], oneStreamDocsPerSec: number[] } (one entry per rep).
 import { MongoClient } from 'mongodb';
 
-import { evenChunks, MIN_WRITE_CHUNK } from '../../libs/storage/src/chunks.js';
+import { evenChunks, MIN_WRITE_CHUNK } from '@funnel/storage';
 
 const [uri, batchArg, totalArg, repsArg, streamsArg] = process.argv.slice(2);
 const batch = Number(batchArg);

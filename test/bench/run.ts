@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --json FILE] [-- --no-pin] [-- --profile]
+// npm run bench [-- --quick | --smoke] [-- --json FILE] [-- --no-pin] [-- --profile]
 // Measures Funnel stage by stage beside the ceiling of the component under each stage, in one run on this
 // machine, and prints a table of figures and of the issue's targets (PASS/MISS). See test/bench/README.md.
 import { spawnSync } from 'node:child_process';
@@ -10,65 +10,101 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-import { ensureInfra, runKafkaTool, startMongo } from '../../docker/local/infra.mjs';
-import { bucketsPipeline, rollupBucketsPipeline } from '../../libs/storage/src/aggregation-pipeline.js';
-import { FunnelNode } from '../faults/funnel-node.js';
-import { freePort } from '../support/funnel-process.js';
+import {
+  ensureInfra,
+  freePort,
+  pollUntil,
+  runKafkaTool,
+  Scrape,
+  sleep,
+  startMongo,
+  startProcess,
+} from '@funnel/dev-infra';
+import { bucketsPipeline, rollupBucketsPipeline } from '@funnel/storage';
+
+import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
 import { evaluateTargets, formatTable, type BenchFigures } from './targets.js';
-import { loadtest, median, REGISTER, run, sleep } from './tools.js';
+import { loadtest, median, REGISTER } from './tools.js';
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
     json: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
   },
 });
-const quick = flags.quick!;
+/** --smoke runs every stage's code at toy sizes (npm test: the bench must not rot); its figures mean nothing. */
+const smoke = flags.smoke!;
+const quick = flags.quick! || smoke;
 
-/** How much of everything: quick fits in under 3 minutes, full repeats more and runs the issue's sizes. */
-const PLAN = quick
+/** How much of everything: full repeats more and runs the issue's sizes; quick is short; smoke is tiny. */
+const PLAN = smoke
   ? {
       reps: 1,
-      warmS: 6,
-      loadS: 4,
-      halfWarmS: 2,
-      halfS: 6,
-      batchedS: 6,
+      warmS: 1,
+      loadS: 1,
+      halfWarmS: 1,
+      halfS: 1,
+      batchedS: 2,
+      batchedRate: 5_000,
       settleS: 30,
-      backlog: 200_000,
-      aggReps: 3,
-      mongoTotal: 100_000,
+      backlog: 5_000,
+      aggReps: 1,
+      mongoTotal: 20_000,
       mongoReps: 1,
-      kafkaRecords: 2_000,
+      kafkaRecords: 500,
     }
-  : {
-      reps: 3,
-      warmS: 20,
-      loadS: 8,
-      halfWarmS: 3,
-      halfS: 20,
-      batchedS: 60,
-      settleS: 120,
-      backlog: 1_000_000,
-      aggReps: 5,
-      mongoTotal: 300_000,
-      mongoReps: 3,
-      kafkaRecords: 8_000,
-    };
-/** Funnel's defaults that the ceilings are matched to. */
-const FUNNEL = { flushIntervalMs: 2000, flushMaxPoints: 20000, writeStreams: 4, pointsPerRecord: 500, partitions: 3 };
+  : quick
+    ? {
+        reps: 1,
+        warmS: 6,
+        loadS: 4,
+        halfWarmS: 2,
+        halfS: 6,
+        batchedS: 6,
+        batchedRate: 50_000,
+        settleS: 30,
+        backlog: 200_000,
+        aggReps: 3,
+        mongoTotal: 100_000,
+        mongoReps: 1,
+        kafkaRecords: 2_000,
+      }
+    : {
+        reps: 3,
+        warmS: 20,
+        loadS: 8,
+        halfWarmS: 3,
+        halfS: 20,
+        batchedS: 60,
+        batchedRate: 50_000,
+        settleS: 120,
+        backlog: 1_000_000,
+        aggReps: 5,
+        mongoTotal: 300_000,
+        mongoReps: 3,
+        kafkaRecords: 8_000,
+      };
+/** Funnel's defaults that the ceilings are matched to, as the config lib declares them. */
+const FUNNEL = {
+  flushIntervalMs: settingDefault('FLUSH_INTERVAL_MS'),
+  flushMaxPoints: settingDefault('FLUSH_MAX_POINTS'),
+  writeStreams: settingDefault('FLUSH_WRITE_STREAMS'),
+  pointsPerRecord: settingDefault('KAFKA_POINTS_PER_RECORD'),
+  partitions: settingDefault('KAFKA_TOPIC_PARTITIONS'),
+};
 const SINGLE_CONNECTIONS = 64;
 const BATCH = 1000;
 const BATCHED_CONNECTIONS = 8;
 /**
- * Offered rate of the batched stage: the issue's sustained target. Offered at the target rather than flat
- * out, so that lag and freshness say whether this rate is sustained; when it is not, what the worker
- * stored per second is the pipeline's end-to-end capacity.
+ * Offered rate of the batched stage: the issue's sustained target (PLAN.batchedRate; smoke offers less).
+ * Offered at the target rather than flat out, so that lag and freshness say whether this rate is sustained;
+ * when it is not, what the worker stored per second is the pipeline's end-to-end capacity.
  */
-const BATCHED_RATE = 50_000;
+const BATCHED_RATE = PLAN.batchedRate;
 const BACKLOG_BODY = 5000;
 /** Committed-offset lag (records) that still counts as flat: a flush interval's worth at the target rate. */
 const FLAT_LAG_RECORDS = Math.ceil((50_000 * (FUNNEL.flushIntervalMs / 1000)) / FUNNEL.pointsPerRecord);
@@ -88,7 +124,12 @@ const brokers = infra.kafka.brokers;
 // A MongoDB server of the bench's own (the stand-in keeps everything in its heap: a million readings must
 // not crowd a server that other test runs share). The full run at 50,000/s offered leaves ~3 million
 // readings in it: with a 6 GB heap its GC thrashed once until the driver gave the server up (12 GB: no).
-const mongoServer = await startMongo({ port: await freePort(), heapMb: quick ? 2048 : 12_288, uri: null, log: false });
+const mongoServer = await startMongo({
+  port: await freePort(),
+  heapMb: smoke ? 1024 : quick ? 2048 : 12_288,
+  uri: null,
+  log: false,
+});
 const mongoUri = (db: string) => `mongodb://127.0.0.1:${mongoServer.port}/${db}`;
 const funnelDb = `bench_${rid}`;
 // The backlog and aggregation stage runs on a topic, group and database of its own: what the batched run
@@ -174,53 +215,12 @@ async function lag({ topic, groupId }: Stage): Promise<{ end: number; committed:
   };
 }
 
-/** A process's Prometheus text from GET /metrics. */
-async function scrape(url: string): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text();
-}
+/** A process's metrics from GET /metrics. */
+const scrape = (url: string): Promise<Scrape> => Scrape.of(`${url}/metrics`);
 
-/** Sum of a metric's samples over all its label sets. */
-function sumOf(text: string, name: string): number {
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].reduce(
-    (sum, m) => sum + Number(m[1]),
-    0,
-  );
-}
-
-/**
- * Upper bound of quantile `q` of a histogram over the observations made between two scrapes: the
- * smallest bucket bound holding that share of them (null when nothing was observed).
- */
-function histogramQuantile(before: string, after: string, name: string, q: number): number | null {
-  const buckets = (text: string) =>
-    new Map(
-      [...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} ([\\d.e+-]+)$`, 'gm'))].map((m) => [
-        m[1]!,
-        Number(m[2]),
-      ]),
-    );
-  const b0 = buckets(before);
-  const rows = [...buckets(after)]
-    .map(([le, n]) => ({ le: le === '+Inf' ? Infinity : Number(le), n: n - (b0.get(le) ?? 0) }))
-    .sort((a, b) => a.le - b.le);
-  const total = rows.at(-1)?.n ?? 0;
-  if (total <= 0) return null;
-  return rows.find((r) => r.n >= q * total)!.le;
-}
-
-async function waitHttp(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await sleep(100);
-  }
-  throw new Error(`${url} never answered`);
-}
+/** Resolves once `url` answers 2xx. */
+const waitHttp = (url: string) =>
+  pollUntil(`${url} to answer`, async () => (await fetch(url)).ok, { timeoutMs: 20_000, intervalMs: 100 });
 
 const single = (target: string, durationS: number, extra: string[] = []) => [
   `--target=${target}`,
@@ -251,7 +251,7 @@ async function batchedStage(name: string, stage: Stage, rate: number, durationS:
   const freshnessFrom = setTimeout(
     () =>
       void scrape(worker.url).then(
-        (text) => (e2eBefore = text),
+        (metrics) => (e2eBefore = metrics),
         () => undefined,
       ),
     Math.min(5000, (durationS * 1000) / 4),
@@ -303,7 +303,7 @@ async function batchedStage(name: string, stage: Stage, rate: number, durationS:
   const cpuUsed = cpuOf([api.pid!, worker.pid!]) - cpuBefore;
   const cpuAllUsed = cpuOf(pipelinePids) - cpuAllBefore;
   const e2eAfter = await scrape(worker.url);
-  const freshnessP99 = histogramQuantile(e2eBefore, e2eAfter, 'funnel_end_to_end_latency_seconds', 0.99);
+  const freshnessP99 = e2eAfter.quantileSince(e2eBefore, 'funnel_end_to_end_latency_seconds', 0.99);
   const stored = await mongo.db(stage.db).collection('points').countDocuments({});
   const during = lagSamples.filter((s) => s.t <= durationS);
   const third = Math.max(1, Math.floor(during.length / 3));
@@ -392,22 +392,25 @@ try {
   log(`L_kafka ${kafkaRates.join(', ')} MB/s of ${recordBytes} B records`);
 
   // ---- L_mongo: raw driver insertMany at Funnel's batch size, on the service CPU.
-  const ceiling = run(pin.prefix('service'), process.execPath, [
-    '--import',
-    REGISTER,
-    'test/bench/mongo-ceiling.ts',
-    mongoUri(`${funnelDb}_ceiling`),
-    String(FUNNEL.flushMaxPoints),
-    String(PLAN.mongoTotal),
-    // One more repetition than measured: the first warms the store (a fresh JVM) and is not counted.
-    String(PLAN.mongoReps + 1),
-    String(FUNNEL.writeStreams),
-  ]);
+  const ceiling = startProcess(process.execPath, {
+    prefix: pin.prefix('service'),
+    args: [
+      '--import',
+      REGISTER,
+      'test/bench/mongo-ceiling.ts',
+      mongoUri(`${funnelDb}_ceiling`),
+      String(FUNNEL.flushMaxPoints),
+      String(PLAN.mongoTotal),
+      // One more repetition than measured: the first warms the store (a fresh JVM) and is not counted.
+      String(PLAN.mongoReps + 1),
+      String(FUNNEL.writeStreams),
+    ],
+  });
   // As for the worker it is measured against (startNode): once node has started its helper threads,
   // during the warm-up repetition.
   await sleep(500);
-  pin.freeHelpers(ceiling.pid);
-  if ((await ceiling.code) !== 0) throw new Error(`mongo-ceiling failed:\n${ceiling.output()}`);
+  pin.freeHelpers(ceiling.pid!);
+  if ((await ceiling.exited).code !== 0) throw new Error(`mongo-ceiling failed:\n${ceiling.output()}`);
   const ceilingRates = JSON.parse(ceiling.output().trim().split('\n').at(-1)!) as {
     docsPerSec: number[];
     oneStreamDocsPerSec: number[];
@@ -426,16 +429,16 @@ try {
   log(`pinning: ${pin.description}`);
   const ceilingServer = async (script: string) => {
     const port = await freePort();
-    const server = run(pin.prefix('service'), process.execPath, ['--import', REGISTER, script, String(port)]);
+    const server = startProcess(process.execPath, {
+      prefix: pin.prefix('service'),
+      args: ['--import', REGISTER, script, String(port)],
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitHttp(`${url}/health/live`);
     pin.freeHelpers(server.pid!);
     return {
       url,
-      stop: async () => {
-        server.kill();
-        await server.code;
-      },
+      stop: () => server.stop(),
     };
   };
   const bareHttp = await ceilingServer('test/bench/bare-http.ts');
@@ -494,7 +497,6 @@ try {
   const sustainedRate = Math.min(BATCHED_RATE, Math.max(1000, Math.round((0.5 * atTarget.batchedRate) / 1000) * 1000));
   const sustained = await batchedStage('sustained', STAGES.sustained, sustainedRate, Math.ceil(PLAN.batchedS / 2));
   const { batched, batchedRate, lagSamples } = atTarget;
-  let worker: FunnelNode;
 
   // ---- Backlog: worker stopped, the api takes PLAN.backlog readings of one sensor; a fresh worker drains them.
   const backlogApi = await startNode(funnelNode('api-backlog', 'api', await freePort(), STAGES.backlog));
@@ -526,7 +528,7 @@ try {
   await Promise.all([poster(), poster(), poster(), poster()]);
   const backlogStart = await lag(STAGES.backlog);
   log(`backlog of ${PLAN.backlog} readings in Kafka (${backlogStart.end - backlogStart.committed} records)`);
-  worker = funnelNode('worker-drain', 'worker', await freePort(), STAGES.backlog);
+  const worker = funnelNode('worker-drain', 'worker', await freePort(), STAGES.backlog);
   await startNode(worker);
   let firstProgress: { t: number; committed: number } | undefined;
   let last = backlogStart;
@@ -546,7 +548,7 @@ try {
   const workerPeak = memoryOf(worker.pid!)?.peakMb ?? worker.peakMb;
   const drainMetrics = await scrape(worker.url);
   const flushRate =
-    sumOf(drainMetrics, 'funnel_readings_written_total') / sumOf(drainMetrics, 'funnel_flush_duration_seconds_sum');
+    drainMetrics.sum('funnel_readings_written_total') / drainMetrics.sum('funnel_flush_duration_seconds_sum');
   log(
     `drain ${Math.round(drainRate)} docs/s wall, ${Math.round(flushRate)} docs/s in flushes, worker peak ${Math.round(workerPeak)} MB`,
   );
@@ -640,7 +642,7 @@ try {
   };
   const targets = evaluateTargets(figures, quick);
   const header = [
-    `Funnel bench ${quick ? '--quick' : '(full)'} ${new Date(started).toISOString()} run ${rid}, ${Math.round((Date.now() - started) / 1000)} s`,
+    `Funnel bench ${smoke ? '--smoke' : quick ? '--quick' : '(full)'} ${new Date(started).toISOString()} run ${rid}, ${Math.round((Date.now() - started) / 1000)} s`,
     `machine: ${os.cpus().length} CPUs, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
       .loadavg()
       .map((l) => l.toFixed(2))
@@ -651,7 +653,7 @@ try {
   if (flags.json) {
     await writeFile(
       flags.json,
-      `${JSON.stringify({ run: rid, quick, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
+      `${JSON.stringify({ run: rid, quick, smoke, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
     );
   }
   if (flags.profile) log(`CPU profiles in ${profDir}`);

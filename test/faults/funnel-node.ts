@@ -1,19 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+// One Funnel process of a fault scenario or bench stage: start, restart, kill, readiness, memory and its log.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { sleep } from '../support/funnel-process.js';
+import { listSettings } from '@funnel/config';
+import { pollUntil, startProcess, type RunningProcess } from '@funnel/dev-infra';
 
 /** The built app; FUNNEL_MAIN points the suite at another build (e.g. a worktree of a given commit). */
 export const FUNNEL_MAIN = path.resolve(process.env.FUNNEL_MAIN ?? 'dist/apps/funnel/src/main.js');
 
-/** Settings of Funnel that must come from the scenario only, never from the shell that runs the suite. */
-const FUNNEL_SETTING =
-  /^(FUNNEL_ROLE|HOST|PORT|WORKER_PORT|KAFKA_.*|MONGODB_.*|TS_GRANULARITY|FLUSH_.*|BUFFER_HIGH_WATER|DEDUP_.*|MAX_.*|SHUTDOWN_.*|LOG_LEVEL)$/;
+/** Settings of Funnel (as the config lib declares them): from the scenario only, never from the shell. */
+const FUNNEL_SETTINGS = new Set(listSettings().map((s) => s.name));
+const isFunnelSetting = (name: string) => FUNNEL_SETTINGS.has(name);
 
-const live = new Set<ChildProcess>();
-let exitHook = false;
+/** The declared default of a numeric Funnel setting. */
+export function settingDefault(name: string): number {
+  const value = Number(listSettings().find((s) => s.name === name)?.default);
+  if (!Number.isFinite(value)) throw new Error(`${name} is not a Funnel setting with a numeric default`);
+  return value;
+}
 
 /** Memory of a process from /proc/<pid>/status, in MiB: current RSS and its high-water mark. */
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } | undefined {
@@ -49,11 +54,10 @@ export interface ExitInfo {
  * log file (kept as evidence) rather than only to memory. Emits `exit` with an ExitInfo.
  */
 export class FunnelNode extends EventEmitter {
-  private child?: ChildProcess;
+  private child?: RunningProcess;
   private exited?: Promise<ExitInfo>;
   private expectingExit = false;
   private starts = 0;
-  private readonly recent: string[] = [];
   readonly exits: ExitInfo[] = [];
   /** Highest VmHWM seen (MiB), read just before each exit the suite causes and by sampleMemory(). */
   peakMb = 0;
@@ -79,14 +83,14 @@ export class FunnelNode extends EventEmitter {
   }
 
   get running(): boolean {
-    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+    return !!this.child?.running;
   }
 
   /** Starts the process (again), optionally with changed settings. */
   start(envChanges: Record<string, string> = {}): this {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.env = { ...this.env, ...envChanges };
-    const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !FUNNEL_SETTING.test(k)));
+    const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !isFunnelSetting(k)));
     const env = {
       ...baseEnv,
       HOST: '127.0.0.1',
@@ -100,39 +104,27 @@ export class FunnelNode extends EventEmitter {
     fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
     this.starts++;
     const settings = Object.entries(env)
-      .filter(([k]) => FUNNEL_SETTING.test(k))
+      .filter(([k]) => isFunnelSetting(k))
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
     fs.appendFileSync(
       this.logFile,
       `\n===== ${new Date().toISOString()} start #${this.starts} of ${this.name}: ${settings}\n`,
     );
-    const child = spawn(process.execPath, [...this.nodeArgs, FUNNEL_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = startProcess(process.execPath, { args: [...this.nodeArgs, FUNNEL_MAIN], env, logFile: this.logFile });
     this.child = child;
     this.expectingExit = false;
-    live.add(child);
-    installExitHook();
-    const out = fs.createWriteStream(this.logFile, { flags: 'a' });
-    const keep = (chunk: Buffer) => {
-      out.write(chunk);
-      this.recent.push(...chunk.toString().split('\n').filter(Boolean));
-      if (this.recent.length > 400) this.recent.splice(0, this.recent.length - 200);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    // 'close' comes after 'exit' once the output pipes are drained: the log is complete when this resolves.
-    this.exited = new Promise((resolve) =>
-      child.once('close', (code, signal) => {
-        live.delete(child);
-        const info: ExitInfo = { code, signal, expected: this.expectingExit, at: Date.now() };
-        this.exits.push(info);
-        out.end(
-          `===== ${new Date().toISOString()} exit ${signal ?? `code ${code}`}${info.expected ? '' : ' (unexpected)'}\n`,
-        );
-        resolve(info);
-        this.emit('exit', info);
-      }),
-    );
+    // Resolves once its output is complete in the log.
+    this.exited = child.exited.then(({ code, signal }) => {
+      const info: ExitInfo = { code, signal, expected: this.expectingExit, at: Date.now() };
+      this.exits.push(info);
+      fs.appendFileSync(
+        this.logFile,
+        `===== ${new Date().toISOString()} exit ${signal ?? `code ${code}`}${info.expected ? '' : ' (unexpected)'}\n`,
+      );
+      this.emit('exit', info);
+      return info;
+    });
     return this;
   }
 
@@ -150,12 +142,15 @@ export class FunnelNode extends EventEmitter {
   /** Resolves once /health/ready answers 200; throws with the log tail if it exits or times out. */
   async waitReady(timeoutMs = 90_000): Promise<number> {
     const started = Date.now();
-    while (Date.now() - started < timeoutMs) {
-      if (!this.running) throw new Error(`${this.name} exited before it was ready:\n${this.tail(30)}`);
-      if ((await this.readyStatus()) === 200) return Date.now() - started;
-      await sleep(200);
+    try {
+      await pollUntil(`${this.name} to be ready`, async () => (await this.readyStatus()) === 200, {
+        timeoutMs,
+        abortIf: () => !this.running && 'it exited',
+      });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}:\n${this.tail(30)}`, { cause: error });
     }
-    throw new Error(`${this.name} not ready after ${timeoutMs} ms:\n${this.tail(30)}`);
+    return Date.now() - started;
   }
 
   /** Records the high-water mark of its memory now (the kernel keeps the true peak in VmHWM). */
@@ -171,7 +166,7 @@ export class FunnelNode extends EventEmitter {
     this.sampleMemory();
     this.expectingExit = true;
     this.child!.kill('SIGKILL');
-    return this.exited;
+    return this.exited!;
   }
 
   /** SIGTERM; SIGKILL after `timeoutMs`. Resolves with the exit and how long the process took to go. */
@@ -179,26 +174,18 @@ export class FunnelNode extends EventEmitter {
     if (!this.running) return undefined;
     this.sampleMemory();
     this.expectingExit = true;
-    const started = Date.now();
-    this.child!.kill('SIGTERM');
-    let forced = false;
-    const timer = setTimeout(() => {
-      forced = true;
-      this.child?.kill('SIGKILL');
-    }, timeoutMs);
-    const info = await this.exited!;
-    clearTimeout(timer);
-    return { ...info, ms: Date.now() - started, forced };
+    const { ms, forced } = await this.child!.stop(timeoutMs);
+    return { ...(await this.exited!), ms, forced };
   }
 
   /** The last lines it printed. */
   tail(lines = 40): string {
-    return this.recent.slice(-lines).join('\n');
+    return this.child?.tail(lines) ?? '';
   }
 
   /** Lines of its whole log (all starts) matching `pattern`. */
   grep(pattern: RegExp, max = 20): string[] {
-    let text = '';
+    let text: string;
     try {
       text = fs.readFileSync(this.logFile, 'utf8');
     } catch {
@@ -209,13 +196,4 @@ export class FunnelNode extends EventEmitter {
       .filter((line) => pattern.test(line))
       .slice(0, max);
   }
-}
-
-/** Funnel processes must not outlive the suite, even when it is interrupted or crashes. */
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
 }

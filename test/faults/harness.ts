@@ -1,6 +1,7 @@
 import path from 'node:path';
 
-import { freePort, sleep } from '../support/funnel-process.js';
+import { freePort, sleep } from '@funnel/dev-infra';
+
 import { FunnelNode, graceful } from './funnel-node.js';
 import type { FaultInfra, Offsets } from './infra.js';
 import { Dataset, Ledger, LoadGenerator, type LoadOptions } from './load.js';

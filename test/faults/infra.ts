@@ -1,11 +1,11 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-import { startKafka, startMongo, type KafkaHandle, type MongoHandle } from '../../docker/local/infra.mjs';
+import { startKafka, startMongo, type KafkaHandle, type MongoHandle } from '@funnel/dev-infra';
 
 /**
  * Ports of the suite's own broker and MongoDB server, away from 9092/27017 (other test runs) and from the
- * ranges docker/local/smoke.mjs uses (19092-19196, 28017-28020). Kafka takes four consecutive ports:
+ * ports other runs use. Kafka takes four consecutive ports:
  * client listener, controller, a second client listener for the gate, and the gate proxy itself.
  */
 export interface FaultPorts {
@@ -27,7 +27,7 @@ export interface Offsets {
 }
 
 /**
- * Kafka and MongoDB started by the suite itself, through docker/local/infra.mjs.
+ * Kafka and MongoDB started by the suite itself, through @funnel/dev-infra.
  *
  * Kafka gets a second client listener, GATED, whose advertised address is a proxy port: a client
  * bootstrapped through the proxy learns the proxy's address from the metadata (Kafka answers with the

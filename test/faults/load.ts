@@ -1,5 +1,6 @@
+import { sleep } from '@funnel/dev-infra';
+
 import { prng } from '../support/dataset.js';
-import { sleep } from '../support/funnel-process.js';
 
 /** One reading the suite sends. `id` is set when the client chooses it; otherwise the api derives one. */
 export interface SentReading {

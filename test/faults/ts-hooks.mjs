@@ -28,6 +28,9 @@ export async function load(url, context, nextLoad) {
   const filename = fileURLToPath(url);
   const { code } = await swc.transform(await readFile(filename, 'utf8'), {
     filename,
+    // .swcrc is the build's: its path rewriting would turn aliases into directory imports here, where
+    // resolve() above maps them instead.
+    swcrc: false,
     sourceMaps: 'inline',
     jsc: {
       target: 'es2022',

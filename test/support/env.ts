@@ -1,4 +1,9 @@
+/** Where the e2e tests find the broker and MongoDB, the settings each test process gets, and their defaults. */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { listSettings } from '@funnel/config';
 
 /** Broker and MongoDB server the global setup found or started. */
 export function infra(): { brokers: string; mongoUri: string } {
@@ -29,3 +34,16 @@ export function isolatedEnv(tag: string): Record<string, string> {
     FLUSH_MAX_POINTS: '1000',
   };
 }
+
+/** The documented default of a numeric setting, as the config lib declares it (never a copy in a test). */
+export function settingDefault(name: string): number {
+  const setting = listSettings().find((s) => s.name === name);
+  const value = Number(setting?.default);
+  if (!setting || !Number.isFinite(value)) throw new Error(`no numeric default declared for setting ${name}`);
+  return value;
+}
+
+/** The version package.json gives Funnel (what funnel_build_info reports). */
+export const FUNNEL_VERSION: string = (
+  JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')) as { version: string }
+).version;

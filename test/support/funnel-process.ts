@@ -1,6 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+/** A built Funnel process (dist/) under test: started with its own environment, awaited until ready, stopped. */
 import { createServer } from 'node:net';
 import path from 'node:path';
+
+import { listSettings } from '@funnel/config';
+import { pollUntil, startProcess, type RunningProcess } from '@funnel/dev-infra';
 
 const MAIN = path.resolve('dist/apps/funnel/src/main.js');
 
@@ -19,75 +22,69 @@ export async function freePort(): Promise<number> {
 
 /** A Funnel process (built app from dist/) started with its own environment. */
 export class FunnelProcess {
-  readonly output: string[] = [];
-  private child?: ChildProcess;
-  private exited?: Promise<number | null>;
+  private process?: RunningProcess;
 
+  /** `env` holds Funnel settings only: a misspelt or renamed one would otherwise leave its default in force. */
   constructor(
     readonly env: Record<string, string>,
     readonly port: number,
-  ) {}
+  ) {
+    const declared = new Set(listSettings().map((s) => s.name));
+    const unknown = Object.keys(env).filter((name) => !declared.has(name));
+    if (unknown.length > 0) throw new Error(`not Funnel settings (see listSettings()): ${unknown.join(', ')}`);
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
   start(): this {
-    this.child = spawn(process.execPath, [MAIN], {
+    this.process = startProcess(process.execPath, {
+      args: [MAIN],
       env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (chunk: Buffer) => {
-      this.output.push(chunk.toString());
-      if (this.output.length > 2000) this.output.splice(0, 1000);
-    };
-    this.child.stdout?.on('data', keep);
-    this.child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => this.child?.on('exit', (code) => resolve(code)));
     return this;
   }
 
-  /** Resolves once GET /health/ready answers 200; rejects with the process output after `timeoutMs`. */
+  /** Everything it printed, stdout and stderr. */
+  output(): string {
+    return this.process?.output() ?? '';
+  }
+
+  /** True from start() until it has exited. */
+  get running(): boolean {
+    return this.process?.running ?? false;
+  }
+
+  /** Resolves once GET /health/ready answers 200; rejects with the process output if it exits or times out. */
   async waitReady(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
-        throw new Error(`funnel exited with ${this.child.exitCode}:\n${this.output.join('')}`);
-      }
-      try {
-        const res = await fetch(`${this.url}/health/ready`);
-        last = `${res.status} ${await res.text()}`;
-        if (res.status === 200) return;
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      await sleep(250);
+    try {
+      await pollUntil(
+        `${this.url}/health/ready to answer 200`,
+        async () => {
+          const res = await fetch(`${this.url}/health/ready`);
+          const text = await res.text();
+          if (res.status !== 200) throw new Error(`${res.status} ${text}`);
+          return true;
+        },
+        { timeoutMs, intervalMs: 250, abortIf: () => !this.running && 'funnel exited' },
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}:\n${this.process?.tail(60) ?? ''}`);
     }
-    throw new Error(`funnel not ready after ${timeoutMs} ms (last: ${last}):\n${this.output.join('').slice(-4000)}`);
   }
 
-  /** SIGTERM and wait for exit (SIGKILL after `timeoutMs`). */
+  /** Sends `signal` without waiting, e.g. SIGKILL for a crash in the middle of work. */
+  kill(signal: NodeJS.Signals): void {
+    this.process?.kill(signal);
+  }
+
+  /** SIGTERM and wait for exit (SIGKILL after `timeoutMs`); the exit code. */
   async stop(timeoutMs = 30_000): Promise<number | null> {
-    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code ?? null;
+    if (!this.process) return null;
+    return (await this.process.stop(timeoutMs)).code;
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `probe` until it returns true; throws naming `what` after `timeoutMs`. */
-export async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
+/** Transitional: the fault suite on main still takes sleep from here; it now lives in @funnel/dev-infra only. */
+export { sleep } from '@funnel/dev-infra';

@@ -1,3 +1,4 @@
+// Starts one Funnel process: reads the settings, builds the role's modules, serves HTTP (and consumes Kafka).
 import 'reflect-metadata';
 
 import v8 from 'node:v8';
@@ -7,25 +8,26 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funnel/config';
-import { KafkaConsumerHost } from '@funnel/pipeline';
 
 import { DependencyUnavailableFilter } from './dependency-unavailable.filter.js';
 import { FunnelModule } from './funnel.module.js';
 import { globalPipes, httpAdapter, setupSwagger } from './http.js';
 import { createLogger, PinoNestLogger } from './logging.js';
+import { ROLE_PLANS } from './roles.js';
+import { packageVersion } from './version.js';
 
-const VERSION = '0.1.0';
+const VERSION = packageVersion();
 
 async function bootstrap(config: FunnelConfig): Promise<void> {
-  const role = config.FUNNEL_ROLE;
-  const logger = new Logger(`funnel:${role}`);
-  if (role !== 'worker' && config.API_HEAP_GROWTH_PERCENT > 0) {
+  const plan = ROLE_PLANS[config.FUNNEL_ROLE];
+  const logger = new Logger(`funnel:${config.FUNNEL_ROLE}`);
+  if (plan.servesApi && config.API_HEAP_GROWTH_PERCENT > 0) {
     // Read by V8 each time it sets the next full collection's threshold, so it holds from the first one on.
     v8.setFlagsFromString(`--heap-growing-percent=${config.API_HEAP_GROWTH_PERCENT}`);
   }
   const pinoLogger = createLogger(config, VERSION);
   const app = await NestFactory.create<NestFastifyApplication>(
-    FunnelModule.forRole(config, VERSION),
+    FunnelModule.forRole(config, plan, VERSION),
     httpAdapter(config, pinoLogger),
     // Nest's own boot lines wait for the JSON logger instead of going to the console.
     { bodyParser: false, bufferLogs: true },
@@ -44,24 +46,24 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
       }, config.SHUTDOWN_TIMEOUT_MS).unref();
     });
   }
-  if (role !== 'api') {
-    app.connectMicroservice({ strategy: app.get(KafkaConsumerHost).server }, { inheritAppConfig: true });
+  if (plan.consumer) {
+    app.connectMicroservice({ strategy: app.get(plan.consumer).server }, { inheritAppConfig: true });
   }
-  if (role !== 'worker') {
+  if (plan.servesApi) {
     setupSwagger(app, VERSION);
   }
   await app.init();
-  if (role !== 'api') {
+  if (plan.consumer) {
     // Not awaited: the consumer keeps retrying while the broker is away, and readiness says so.
     app
       .startAllMicroservices()
       .catch((error: Error) => logger.error(`Kafka consumer failed to start: ${error.message}`));
   }
-  const port = role === 'worker' ? config.WORKER_PORT : config.PORT;
+  const port = config[plan.port];
   await app.listen(port, config.HOST);
   const base = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   logger.log(
-    `listening on ${base} (health: ${base}/health/live, ${base}/health/ready${role !== 'worker' ? `, docs: ${base}/docs` : ''})`,
+    `listening on ${base} (health: ${base}/health/live, ${base}/health/ready${plan.servesApi ? `, docs: ${base}/docs` : ''})`,
   );
 }
 

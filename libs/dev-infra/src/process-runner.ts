@@ -21,15 +21,19 @@ export interface ProcessOptions {
   cwd?: string;
   /** Words put before the command, e.g. a `taskset -c 0` pinning. */
   prefix?: string[];
-  /** Appends stdout and stderr to this file (its directory is created). */
+  /** Sends stdout and stderr straight to the end of this file (its directory is created), not through Node. */
   logFile?: string;
-  /** How much of the output to keep in memory for output() and tail() (default 1 MB). */
+  /** How much of the output output() and tail() give (default 1 MB). */
   keepChars?: number;
   /**
    * 'pipe' gives the child a stdin it never gets data on: it sees EOF when this process dies, even by
    * SIGKILL, which is how the Java launchers know to exit. Default 'ignore'.
    */
   stdin?: 'ignore' | 'pipe';
+  /** Shares this process's stdout and stderr (output() is then empty), e.g. for a foreground service. */
+  inherit?: boolean;
+  /** Its own process group, so that signalGroup() reaches it and its children as a terminal's Ctrl-C does. */
+  detached?: boolean;
   /** Lets this process exit while the child runs (the exit hook still signals it). Default false. */
   unref?: boolean;
   /** Signal sent to a still-running child when this process exits (default SIGKILL). */
@@ -62,6 +66,10 @@ export class RunningProcess {
   /** Resolves once the OS started it; rejects when it could not (e.g. no such command). */
   readonly spawned: Promise<void>;
   private readonly child: ChildProcess;
+  /** The file its output goes to, when ProcessOptions.logFile was given. */
+  readonly logFile?: string;
+  private readonly logStart: number = 0;
+  private readonly keepChars: number;
   private out = '';
   private done?: ExitInfo;
 
@@ -69,21 +77,31 @@ export class RunningProcess {
     readonly command: string,
     options: ProcessOptions = {},
   ) {
-    const { args = [], env = process.env, cwd, prefix = [], logFile, keepChars = 1 << 20, stdin = 'ignore' } = options;
+    const { args = [], env = process.env, cwd, prefix = [], logFile, stdin = 'ignore' } = options;
     const [bin, ...rest] = [...prefix, command, ...args];
-    let log: fs.WriteStream | undefined;
+    this.keepChars = options.keepChars ?? 1 << 20;
     if (logFile) {
+      // Straight into the file: a busy or blocked event loop here never stalls the child on a full pipe.
       fs.mkdirSync(path.dirname(logFile), { recursive: true });
-      log = fs.createWriteStream(logFile, { flags: 'a' });
+      const fd = fs.openSync(logFile, 'a');
+      this.logFile = logFile;
+      this.logStart = fs.fstatSync(fd).size;
+      try {
+        this.child = spawn(bin!, rest, { env, cwd, detached: options.detached, stdio: [stdin, fd, fd] });
+      } finally {
+        fs.closeSync(fd);
+      }
+    } else if (options.inherit) {
+      this.child = spawn(bin!, rest, { env, cwd, detached: options.detached, stdio: [stdin, 'inherit', 'inherit'] });
+    } else {
+      this.child = spawn(bin!, rest, { env, cwd, detached: options.detached, stdio: [stdin, 'pipe', 'pipe'] });
+      const keep = (chunk: Buffer) => {
+        this.out += chunk.toString();
+        if (this.out.length > this.keepChars) this.out = this.out.slice(-Math.floor(this.keepChars / 2));
+      };
+      this.child.stdout?.on('data', keep);
+      this.child.stderr?.on('data', keep);
     }
-    this.child = spawn(bin!, rest, { env, cwd, stdio: [stdin, 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      log?.write(chunk);
-      this.out += chunk.toString();
-      if (this.out.length > keepChars) this.out = this.out.slice(-Math.floor(keepChars / 2));
-    };
-    this.child.stdout?.on('data', keep);
-    this.child.stderr?.on('data', keep);
     this.child.stdin?.on('error', () => {});
     if (options.unref) {
       this.child.unref();
@@ -97,13 +115,13 @@ export class RunningProcess {
       this.child.once('spawn', () => resolve());
       this.child.once('error', reject);
     });
+    this.spawned.catch(() => {});
     // 'close' comes after 'exit' once the output pipes are drained: output() is complete when this resolves.
     this.exited = new Promise((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.done) return;
         live.delete(this.child);
         this.done = { code, signal };
-        log?.end();
         resolve(this.done);
       };
       this.child.once('close', finish);
@@ -123,17 +141,28 @@ export class RunningProcess {
 
   /** Everything it printed (the most recent part, when it printed more than keepChars). */
   output(): string {
-    return this.out;
+    if (!this.logFile) return this.out;
+    try {
+      const bytes = fs.readFileSync(this.logFile);
+      return bytes.subarray(Math.max(this.logStart, bytes.length - this.keepChars)).toString();
+    } catch {
+      return '';
+    }
   }
 
   /** The last `lines` lines it printed. */
   tail(lines = 40): string {
-    return this.out.trimEnd().split('\n').slice(-lines).join('\n');
+    return this.output().trimEnd().split('\n').slice(-lines).join('\n');
   }
 
   /** Sends `signal` (default SIGTERM) without waiting. */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     if (this.running) this.child.kill(signal);
+  }
+
+  /** Sends `signal` to its whole process group (started with `detached`). */
+  signalGroup(signal: NodeJS.Signals): void {
+    if (this.running && this.child.pid) process.kill(-this.child.pid, signal);
   }
 
   /** SIGTERM (or `signal`), SIGKILL after `timeoutMs`; resolves once it has exited. */

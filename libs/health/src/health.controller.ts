@@ -1,18 +1,32 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+// Serves /health/live (no dependencies) and /health/ready (every readiness check the role's modules brought).
+import { Controller, Get, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 
-import type { ReadinessProbe } from './probes.js';
-
-export const READINESS_PROBES = Symbol('READINESS_PROBES');
+import { ReadinessCheck } from './readiness-check.js';
 
 @ApiTags('health')
 @Controller('health')
-export class HealthController {
+export class HealthController implements OnModuleInit {
+  private checks: ReadinessCheck[] = [];
+
   constructor(
     private readonly health: HealthCheckService,
-    @Inject(READINESS_PROBES) private readonly probes: ReadinessProbe[],
+    private readonly indicators: HealthIndicatorService,
+    private readonly discovery: DiscoveryService,
   ) {}
+
+  /**
+   * Collects the checks once every provider exists, in the order their modules were imported (the role
+   * lists storage first). Asking discovery by metadata key would give them in an order of Nest's making.
+   */
+  onModuleInit(): void {
+    this.checks = this.discovery
+      .getProviders()
+      .filter((wrapper) => this.discovery.getMetadataByDecorator(ReadinessCheck, wrapper) !== undefined)
+      .map((wrapper) => wrapper.instance as ReadinessCheck);
+  }
 
   @Get('live')
   @HealthCheck()
@@ -25,6 +39,12 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: every dependency this role needs answers' })
   ready() {
-    return this.health.check(this.probes.map((probe) => () => probe.check()));
+    return this.health.check(
+      this.checks.map((readiness) => async () => {
+        const { up, details } = await readiness.check();
+        const indicator = this.indicators.check(readiness.name);
+        return up ? indicator.up(details) : indicator.down(details);
+      }),
+    );
   }
 }

@@ -1,36 +1,17 @@
-import { DynamicModule, Module, type Type } from '@nestjs/common';
+// /health/live and /health/ready, built on Terminus; the checks come from the feature modules.
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 
-import type { FunnelRole } from '@funnel/config';
-import { IngestionModule } from '@funnel/ingestion';
-import { PipelineModule } from '@funnel/pipeline';
-import { StorageModule } from '@funnel/storage';
+import { HealthController } from './health.controller.js';
 
-import { HealthController, READINESS_PROBES } from './health.controller.js';
-import { ConsumerProbe, MongoProbe, ProducerProbe, type ReadinessProbe } from './probes.js';
-
-/** /health/live and /health/ready; readiness checks what the role depends on. */
-@Module({})
-export class HealthModule {
-  static forRole(role: FunnelRole): DynamicModule {
-    const probes: Type<ReadinessProbe>[] = [MongoProbe];
-    const imports: DynamicModule['imports'] = [TerminusModule.forRoot({ logger: false }), StorageModule];
-    if (role !== 'worker') {
-      probes.push(ProducerProbe);
-      imports.push(IngestionModule);
-    }
-    if (role !== 'api') {
-      probes.push(ConsumerProbe);
-      imports.push(PipelineModule);
-    }
-    return {
-      module: HealthModule,
-      imports,
-      controllers: [HealthController],
-      providers: [
-        ...probes,
-        { provide: READINESS_PROBES, inject: probes, useFactory: (...instances: ReadinessProbe[]) => instances },
-      ],
-    };
-  }
-}
+/**
+ * Readiness checks what the role depends on without knowing the features: each feature module lists its
+ * `@ReadinessCheck()` providers, and the controller discovers them. Nest has no multi-providers; discovery
+ * keeps a check beside the state it reads, with no registration module per feature.
+ */
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false }), DiscoveryModule],
+  controllers: [HealthController],
+})
+export class HealthModule {}

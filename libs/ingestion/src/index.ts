@@ -1,2 +1,3 @@
+export { IngestionMetrics } from './ingestion.metrics.js';
 export { IngestionModule } from './ingestion.module.js';
 export { BrokerUnavailable, PointsPublisher } from './points.publisher.js';

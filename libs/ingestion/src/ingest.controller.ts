@@ -35,9 +35,9 @@ import {
   validatePoints,
   type PointRejection,
 } from '@funnel/contracts';
-import { FunnelMetrics } from '@funnel/metrics';
 
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
+import { IngestionMetrics } from './ingestion.metrics.js';
 import { PointsPublisher } from './points.publisher.js';
 
 const IDEMPOTENCY_KEY_RULE = `must be 1-${MAX_HEADER_ID_LENGTH} printable ASCII characters`;
@@ -71,7 +71,7 @@ export class IngestController {
   constructor(
     private readonly publisher: PointsPublisher,
     private readonly config: FunnelConfig,
-    private readonly metrics: FunnelMetrics,
+    private readonly metrics: IngestionMetrics,
   ) {}
 
   @Post()

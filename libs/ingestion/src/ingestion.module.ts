@@ -8,6 +8,8 @@ import { StorageModule } from '@funnel/storage';
 
 import { DeadLettersController } from './dead-letters.controller.js';
 import { IngestController } from './ingest.controller.js';
+import { KafkaProducerCheck } from './ingestion.health.js';
+import { IngestionMetrics } from './ingestion.metrics.js';
 import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
 
 /** The api's side of the pipeline: validate, publish, answer after the broker's ack. Producer only. */
@@ -32,7 +34,7 @@ import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
     ]),
   ],
   controllers: [IngestController, DeadLettersController],
-  providers: [PointsPublisher],
+  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck],
   exports: [PointsPublisher],
 })
 export class IngestionModule {}

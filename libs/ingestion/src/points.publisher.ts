@@ -5,7 +5,8 @@ import { ClientKafka } from '@nestjs/microservices';
 import { FunnelConfig } from '@funnel/config';
 import { DependencyUnavailable, type PointsRecord, type WirePoint } from '@funnel/contracts';
 import { ensureTopic } from '@funnel/kafka';
-import { FunnelMetrics } from '@funnel/metrics';
+
+import { IngestionMetrics } from './ingestion.metrics.js';
 
 export const KAFKA_PRODUCER = Symbol('KAFKA_PRODUCER');
 
@@ -62,7 +63,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(KAFKA_PRODUCER) private readonly client: ClientKafka,
     private readonly config: FunnelConfig,
-    private readonly metrics: FunnelMetrics,
+    private readonly metrics: IngestionMetrics,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -1,3 +1,4 @@
+// The worker's Kafka transport: configured topics, manual commits, retried start, visible state.
 import { ServerKafka, type KafkaOptions } from '@nestjs/microservices';
 import type { Consumer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 

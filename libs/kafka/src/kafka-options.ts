@@ -1,3 +1,4 @@
+// The kafkajs client settings shared by every Funnel producer, consumer and admin.
 import { Logger } from '@nestjs/common';
 import { logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
 

@@ -1,8 +1,10 @@
+// Creates the readings topic and its dead-letter topic when they are missing.
 import { Logger } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 
 import type { FunnelConfig } from '@funnel/config';
 
+import { deadLetterTopic } from './dead-letter-topic.js';
 import { kafkaClientConfig } from './kafka-options.js';
 
 /**
@@ -17,7 +19,7 @@ export async function ensureTopic(config: FunnelConfig, logger: Logger): Promise
     // The dead-letter topic gets one partition: it is small, and one partition keeps it in arrival order.
     const wanted = [
       { topic: config.KAFKA_TOPIC, numPartitions: config.KAFKA_TOPIC_PARTITIONS },
-      { topic: `${config.KAFKA_TOPIC}.dlq`, numPartitions: 1 },
+      { topic: deadLetterTopic(config.KAFKA_TOPIC), numPartitions: 1 },
     ].filter((t) => !existing.includes(t.topic));
     if (wanted.length > 0) {
       // false (not an error) when another process created them in the meantime

@@ -1,8 +1,10 @@
+// Counts and times every HTTP response; every role serves HTTP, so every role exports these.
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram } from 'prom-client';
 
-import { FunnelMetrics } from './funnel-metrics.js';
+import { FAST_BUCKETS, MetricsRegistry } from './metrics.registry.js';
 
 /**
  * Counts and times every HTTP response by method, route pattern and status. The route is Fastify's
@@ -10,9 +12,27 @@ import { FunnelMetrics } from './funnel-metrics.js';
  */
 @Injectable()
 export class HttpMetrics implements OnModuleInit {
+  readonly httpRequests = this.registry.register(
+    new Counter({
+      name: 'funnel_http_requests_total',
+      help: 'HTTP requests answered, by method, route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [],
+    }),
+  );
+  readonly httpDuration = this.registry.register(
+    new Histogram({
+      name: 'funnel_http_request_duration_seconds',
+      help: 'HTTP request latency in seconds, by method, route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: FAST_BUCKETS,
+      registers: [],
+    }),
+  );
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly metrics: FunnelMetrics,
+    private readonly registry: MetricsRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -26,8 +46,8 @@ export class HttpMetrics implements OnModuleInit {
         route: request.routeOptions?.url ?? 'unmatched',
         status: String(reply.statusCode),
       };
-      this.metrics.httpRequests.inc(labels);
-      this.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+      this.httpRequests.inc(labels);
+      this.httpDuration.observe(labels, reply.elapsedTime / 1000);
       done();
     });
   }

@@ -1,3 +1,4 @@
-export { FunnelMetrics, type PartitionLag } from './funnel-metrics.js';
-export { MetricsModule } from './metrics.module.js';
+// The public API of @funnel/metrics: the registry, its module and the weighted histogram.
+export { MetricsModule, type BuildInfo } from './metrics.module.js';
+export { FAST_BUCKETS, MetricsRegistry } from './metrics.registry.js';
 export { WeightedHistogram } from './weighted-histogram.js';

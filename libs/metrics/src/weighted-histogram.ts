@@ -1,4 +1,4 @@
-import type { Metric, Registry } from 'prom-client';
+// A Prometheus histogram whose observations carry a weight, for latencies shared by a record's readings.
 
 interface Sample {
   metricName: string;
@@ -23,11 +23,6 @@ export class WeightedHistogram {
     private readonly upperBounds: number[],
   ) {
     this.counts = upperBounds.map(() => 0);
-  }
-
-  /** Registers this histogram in `registry` (it is exported like any prom-client metric). */
-  registerIn(registry: Registry): void {
-    registry.registerMetric(this as unknown as Metric);
   }
 
   observe(value: number, weight = 1): void {

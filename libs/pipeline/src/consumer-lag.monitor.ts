@@ -1,13 +1,14 @@
+// Measures the consumer lag of this worker's partitions and whether the consumer is stalled.
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kafka, type Admin } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
 import { kafkaClientConfig } from '@funnel/kafka';
-import { FunnelMetrics, type PartitionLag } from '@funnel/metrics';
 
 import { isStalled } from './consumer-stall.js';
-import { FlushScheduler } from './flush.scheduler.js';
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
+import { PipelineMetrics, type PartitionLag } from './pipeline.metrics.js';
+import { ProgressClock } from './progress.clock.js';
 
 /** A scrape and a readiness probe close together share one sample. */
 const SAMPLE_TTL_MS = 1000;
@@ -33,9 +34,9 @@ export class ConsumerLagMonitor implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly host: KafkaConsumerHost,
-    private readonly flush: FlushScheduler,
+    private readonly progressClock: ProgressClock,
     private readonly config: FunnelConfig,
-    private readonly metrics: FunnelMetrics,
+    private readonly metrics: PipelineMetrics,
   ) {
     this.kafka = new Kafka(kafkaClientConfig(config, 'worker-lag'));
   }
@@ -63,7 +64,7 @@ export class ConsumerLagMonitor implements OnModuleInit, OnApplicationShutdown {
     const lags = await this.lags();
     const lag = lags?.reduce((sum, p) => sum + p.lag, 0);
     const now = Date.now();
-    const { lastProgressAt } = this.flush;
+    const { lastProgressAt } = this.progressClock;
     return {
       lag,
       idleMs: now - lastProgressAt,

@@ -1,3 +1,4 @@
+// The stall decision: work waiting and no progress for CONSUMER_STALL_MS.
 /** What the stall decision looks at. */
 export interface StallInput {
   /** Records of this worker's partitions not committed yet; undefined when it could not be measured. */

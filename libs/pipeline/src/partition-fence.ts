@@ -1,5 +1,6 @@
-import { hostname } from 'node:os';
+// Claims partitions and announces writes under the claim's epoch, so a replay is stored once and an old owner is fenced.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 
 import { Injectable, Logger } from '@nestjs/common';
 
@@ -15,13 +16,26 @@ export interface OwnedPartition {
   settleUntil: number;
 }
 
+/** Announces a batch's writes under a partition's claim (what the batch writer needs of the fence). */
+export interface WriteFence {
+  announce(topic: string, partition: number, epoch: number, through: bigint): Promise<boolean>;
+}
+
+/**
+ * Longest a batch's writes may take after its announcement: well inside DEDUP_SETTLE_MS, so that a new owner
+ * of the partition, which waits that long after our announcement before checking replayed ids, never races one.
+ */
+export function writeBudgetMs(config: Pick<FunnelConfig, 'DEDUP_SETTLE_MS'>): number {
+  return Math.max(1000, Math.floor(config.DEDUP_SETTLE_MS * 0.8));
+}
+
 /**
  * Claims partitions in MongoDB when the worker gets them (see PartitionProgressRepository), so that a
  * replay after a crash or rebalance is checked against what is stored, and an old owner cannot write
  * once a new one has claimed.
  */
 @Injectable()
-export class PartitionFence {
+export class PartitionFence implements WriteFence {
   private readonly logger = new Logger('Fence');
   /** Identifies this process in the progress collection. */
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;

@@ -1,7 +1,6 @@
+import { describe, expect, it } from '@jest/globals';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-
-import { describe, expect, it } from '@jest/globals';
 
 import type { WirePoint } from '@funnel/contracts';
 

@@ -1,3 +1,4 @@
+// The in-memory buffer of consumed records between the consumer and the flush, in arrival order.
 import type { WirePoint } from '@funnel/contracts';
 import type { DeadLetter } from '@funnel/storage';
 

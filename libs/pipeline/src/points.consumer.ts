@@ -1,15 +1,16 @@
+// Takes readings records off Kafka: claims the partition, decodes, dead-letters what is unusable, buffers.
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
 
 import { RecordRejected, decodePointsRecord, type PointsRecord } from '@funnel/contracts';
-import { FunnelMetrics } from '@funnel/metrics';
+import { deadLetterTopic, sendToDeadLetterTopic } from '@funnel/kafka';
 import type { DeadLetter } from '@funnel/storage';
 
 import { AssignmentTracker } from './assignment.tracker.js';
-import { FlushScheduler } from './flush.scheduler.js';
+import { BufferIntake } from './buffer.intake.js';
 import { POINTS_PATTERN } from './kafka-consumer.host.js';
 import { PartitionFence, type OwnedPartition } from './partition-fence.js';
-import { PointsBuffer } from './points-buffer.js';
+import { PipelineMetrics } from './pipeline.metrics.js';
 
 const CLAIM_RETRY_MS = 1000;
 
@@ -17,15 +18,12 @@ const CLAIM_RETRY_MS = 1000;
 @Controller()
 export class PointsConsumer {
   private readonly logger = new Logger('Consumer');
-  consumed = 0;
-  deadLettered = 0;
 
   constructor(
-    private readonly buffer: PointsBuffer,
-    private readonly flush: FlushScheduler,
+    private readonly intake: BufferIntake,
     private readonly fence: PartitionFence,
     private readonly assignment: AssignmentTracker,
-    private readonly metrics: FunnelMetrics,
+    private readonly metrics: PipelineMetrics,
   ) {}
 
   @EventPattern(POINTS_PATTERN)
@@ -48,7 +46,7 @@ export class PointsConsumer {
       deadLetter = await this.sendToDeadLetters(context, value, error.reason);
     }
     const offset = BigInt(message.offset);
-    const added = this.buffer.add({
+    const added = this.intake.take({
       topic,
       partition,
       offset: message.offset,
@@ -60,10 +58,8 @@ export class PointsConsumer {
       deadLetter,
     });
     if (added) {
-      this.consumed += record?.points.length ?? 0;
       this.metrics.recordsConsumed.inc();
       this.metrics.readingsConsumed.inc(record?.points.length ?? 0);
-      this.flush.afterAdd();
     }
   }
 
@@ -93,8 +89,8 @@ export class PointsConsumer {
   }
 
   /**
-   * Sends an unusable record to `<topic>.dlq` (awaiting the broker's ack, before its offset can be
-   * committed) with headers saying why and where it came from. The partition moves on.
+   * Sends an unusable record to its topic's dead-letter topic (awaiting the broker's ack, before its offset
+   * can be committed); the copy kept for MongoDB goes with the batch. The partition moves on.
    */
   private async sendToDeadLetters(context: KafkaContext, value: unknown, reason: string): Promise<DeadLetter> {
     const message = context.getMessage();
@@ -102,26 +98,14 @@ export class PointsConsumer {
     const partition = context.getPartition();
     const raw = typeof value === 'string' ? value : JSON.stringify(value ?? null);
     const key = message.key === null || message.key === undefined ? null : String(message.key);
-    await context.getProducer().send({
-      topic: `${topic}.dlq`,
-      acks: -1,
-      messages: [
-        {
-          key,
-          value: raw,
-          headers: {
-            'funnel-dlq-reason': reason,
-            'funnel-dlq-source-topic': topic,
-            'funnel-dlq-source-partition': String(partition),
-            'funnel-dlq-source-offset': String(message.offset),
-            'funnel-dlq-at': new Date().toISOString(),
-          },
-        },
-      ],
-    });
-    this.deadLettered++;
+    await sendToDeadLetterTopic(
+      context.getProducer(),
+      { topic, partition, offset: String(message.offset), key },
+      raw,
+      reason,
+    );
     this.metrics.deadLetters.inc();
-    this.logger.warn(`record ${topic}/${partition}@${message.offset} sent to ${topic}.dlq: ${reason}`);
+    this.logger.warn(`record ${topic}/${partition}@${message.offset} sent to ${deadLetterTopic(topic)}: ${reason}`);
     return {
       _id: `${topic}:${partition}:${message.offset}`,
       sourceTopic: topic,

@@ -1,3 +1,4 @@
+// The aggregation pipelines of a bucket query, over raw readings and over minute rollups (portable to the stand-in).
 /** One series over [from, to) in fixed epoch-aligned buckets of binMs (epoch ms throughout). */
 export interface BucketQuery {
   sensorId: string;

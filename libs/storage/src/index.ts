@@ -1,25 +1,14 @@
+// The storage lib's public surface: its module, repositories, stored shapes and query pipelines.
 export { bucketsPipeline, rollupBucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
-export { DeadLettersRepository, type DeadLetter } from './dead-letters.repository.js';
-export { PartitionProgressRepository, type PartitionClaim } from './partition-progress.repository.js';
-export { StoredPoint } from './point.schema.js';
-export {
-  PointsRepository,
-  StorageUnavailable,
-  isConnectionError,
-  type RawBucket,
-  type StorageCapabilities,
-} from './points.repository.js';
-export {
-  MINUTE_MS,
-  planWrite,
-  pointsToCheck,
-  sourceOf,
-  type PlannedRecord,
-  type RollupDoc,
-  type SourcedPoint,
-  type StoredCopy,
-  type WritePlan,
-} from './rollups.js';
-export { RollupsRepository, type RollupBucket } from './rollups.repository.js';
+export { type DeadLetter } from './dead-letters/dead-letter.schema.js';
+export { DeadLettersRepository } from './dead-letters/dead-letters.repository.js';
+export { type PartitionClaim } from './partition-progress/partition-progress.schema.js';
+export { PartitionProgressRepository } from './partition-progress/partition-progress.repository.js';
+export { evenChunks, MIN_WRITE_CHUNK } from './readings/chunks.js';
+export { PointsRepository, type RawBucket, type StorageCapabilities } from './readings/points.repository.js';
+export { readingsTimeSeries, type SourcedPoint, type StoredCopy } from './readings/reading.schema.js';
+export { MINUTE_MS, type RollupDoc } from './rollups/rollup.schema.js';
+export { RollupsRepository, type RollupBucket } from './rollups/rollups.repository.js';
+export { StorageUnavailable } from './storage-errors.js';
 export { StorageLifecycle } from './storage.lifecycle.js';
 export { StorageModule } from './storage.module.js';

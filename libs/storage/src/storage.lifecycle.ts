@@ -1,11 +1,12 @@
+// Connects to MongoDB in the background and prepares the collections once it answers.
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
-import { PointsRepository, type StorageCapabilities } from './points.repository.js';
-import { RollupsRepository } from './rollups.repository.js';
+import { PointsRepository, type StorageCapabilities } from './readings/points.repository.js';
+import { RollupsRepository } from './rollups/rollups.repository.js';
 
 const RETRY_MS = 2000;
 

@@ -1,19 +1,21 @@
+// Wires the MongoDB connection and the repositories of Funnel's four collections.
 import { Logger, Module } from '@nestjs/common';
-import { MongooseModule, SchemaFactory } from '@nestjs/mongoose';
+import { MongooseModule } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
-import { DeadLettersRepository } from './dead-letters.repository.js';
-import { PartitionProgressRepository } from './partition-progress.repository.js';
-import { StoredPoint } from './point.schema.js';
-import { PointsRepository } from './points.repository.js';
-import { RollupsRepository } from './rollups.repository.js';
+import { DeadLettersRepository } from './dead-letters/dead-letters.repository.js';
+import { PartitionProgressRepository } from './partition-progress/partition-progress.repository.js';
+import { PointsRepository } from './readings/points.repository.js';
+import { readingSchema, StoredPoint } from './readings/reading.schema.js';
+import { RollupsRepository } from './rollups/rollups.repository.js';
+import { MongoCheck } from './storage.health.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 
 const logger = new Logger('MongoDB');
 
-/** Mongoose connection, the readings collection and its repository. */
+/** The Mongoose connection and one repository per collection (readings, rollups, partition progress, dead letters). */
 @Module({
   imports: [
     MongooseModule.forRootAsync({
@@ -37,12 +39,7 @@ const logger = new Logger('MongoDB');
       {
         name: StoredPoint.name,
         inject: [FunnelConfig],
-        useFactory: (config: FunnelConfig) => {
-          const schema = SchemaFactory.createForClass(StoredPoint);
-          schema.set('collection', config.MONGODB_COLLECTION);
-          schema.set('timeseries', { timeField: 'ts', metaField: 'meta', granularity: config.TS_GRANULARITY });
-          return schema;
-        },
+        useFactory: (config: FunnelConfig) => readingSchema(config),
       },
     ]),
   ],
@@ -52,6 +49,7 @@ const logger = new Logger('MongoDB');
     StorageLifecycle,
     PartitionProgressRepository,
     DeadLettersRepository,
+    MongoCheck,
   ],
   exports: [PointsRepository, RollupsRepository, StorageLifecycle, PartitionProgressRepository, DeadLettersRepository],
 })

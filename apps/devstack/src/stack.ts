@@ -1,0 +1,75 @@
+// `devstack stack` (npm run stack): Kafka, MongoDB and Funnel from dist/, the URLs printed, all stopped on Ctrl-C.
+import path from 'node:path';
+
+import { pollUntil, REPO_ROOT, startProcess, type RunningProcess } from '@funnel/dev-infra';
+
+import { startInForeground } from './up.js';
+
+const MAIN = path.join(REPO_ROOT, 'dist/apps/funnel/src/main.js');
+
+export async function stack({ split }: { split: boolean }): Promise<number> {
+  const log = (line: string) => console.log(`[stack] ${line}`);
+  const port = Number(process.env.PORT ?? 3000);
+  const workerPort = Number(process.env.WORKER_PORT ?? 3001);
+  const children: RunningProcess[] = [];
+  const { infra, foreground } = await startInForeground({ log }, async () => {
+    log('stopping Funnel, then Kafka and MongoDB…');
+    await Promise.all(children.map((child) => child.stop(30_000)));
+  });
+  if (!infra) return foreground.done;
+
+  const env = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers, MONGODB_URI: infra.mongo.uri };
+  for (const role of split ? ['worker', 'api'] : ['all']) {
+    // The worker's old-space cap (docs/operations.md, worker memory); the api and the one-process role keep V8's default.
+    const heap =
+      role === 'worker' ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`.trim() } : {};
+    const child = startProcess(process.execPath, {
+      args: [MAIN],
+      env: { ...env, ...heap, FUNNEL_ROLE: role },
+      stdin: 'ignore',
+      inherit: true,
+    });
+    void child.exited.then(({ code, signal }) => {
+      if (foreground.shuttingDown) return;
+      log(`funnel ${role} exited (${signal ?? code}); stopping the stack`);
+      void foreground.shutdown(`funnel ${role} exited`, 1);
+    });
+    children.push(child);
+  }
+
+  const api = `http://127.0.0.1:${port}`;
+  const ready = await pollUntil(
+    'the api to be ready',
+    async () => (await fetch(`${api}/health/ready`)).status === 200,
+    {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      abortIf: () => foreground.shuttingDown && 'stopping',
+    },
+  ).then(
+    () => true,
+    () => false,
+  );
+  if (foreground.shuttingDown) return foreground.done;
+  console.log(
+    [
+      '',
+      `Funnel is ${ready ? 'up' : 'started but not ready yet (see the log above)'}:`,
+      `  API            ${api}/v1/points (POST)   ${api}/v1/aggregates (GET)`,
+      `  Swagger UI     ${api}/docs   (OpenAPI JSON: ${api}/docs-json)`,
+      `  Health         ${api}/health/live   ${api}/health/ready`,
+      ...(split
+        ? [`  Worker health  http://127.0.0.1:${workerPort}/health/live   http://127.0.0.1:${workerPort}/health/ready`]
+        : []),
+      `  Kafka          ${infra.kafka.brokers}`,
+      `  MongoDB        ${infra.mongo.uri}  (${infra.mongo.kind})`,
+      '',
+      'Try:',
+      `  curl -s -XPOST ${api}/v1/points -H 'content-type: application/json' -d '{"sensorId":"boiler-7","metric":"temperature","value":21.5}'`,
+      `  curl -s '${api}/v1/aggregates?sensorId=boiler-7&metric=temperature&from=2026-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&window=day'`,
+      '',
+      'Ctrl-C stops everything.',
+    ].join('\n'),
+  );
+  return foreground.done;
+}

@@ -1,0 +1,262 @@
+// Specs of BatchWriter: fencing, id checks, dead letters, minute rollups and the write budget.
+import { describe, expect, it, jest } from '@jest/globals';
+
+import type { WirePoint } from '@funnel/contracts';
+import type { DeadLetter } from '@funnel/storage';
+
+import { TOPIC, committedSoFar, expectedCommits, setup, useWritePathHooks } from './testing/write-path.harness.js';
+
+useWritePathHooks();
+
+describe('BatchWriter fencing, id checks and dead letters', () => {
+  it("announces each partition's highest offset with its claim epoch before writing", async () => {
+    const t = setup({});
+    t.add(0, 1, { epoch: 3 });
+    t.add(1, 1, { epoch: 5 });
+    t.add(0, 2, { epoch: 3 });
+    await t.scheduler.flush();
+    const announced = t.fence.announce.mock.calls.map(([topic, partition, epoch, through]) => [
+      topic,
+      partition,
+      epoch,
+      String(through),
+    ]);
+    expect(announced.sort()).toEqual([
+      [TOPIC, 0, 3, '1'],
+      [TOPIC, 1, 5, '0'],
+    ]);
+    expect(t.log.findIndex((l) => l.startsWith('write'))).toBeGreaterThan(
+      t.log.findLastIndex((l) => l.startsWith('announce')),
+    );
+  });
+
+  it('leaves the records of a partition claimed by another worker unwritten and uncommitted', async () => {
+    const t = setup({});
+    t.fence.claimedElsewhere.add(1);
+    const mine = [t.add(0, 2), t.add(0, 1)];
+    t.add(1, 3);
+    t.add(1, 1);
+    await t.scheduler.flush();
+    expect(t.repository.written).toEqual(mine.flatMap((r) => r.points));
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(mine));
+    expect(t.buffer.pendingRecords).toBe(0); // left to the new owner, not retried here
+    expect(t.flusher.stats.fenced).toBe(2);
+  });
+
+  it('after a failed write, puts back only the records of partitions it still owns', async () => {
+    const t = setup({});
+    t.fence.claimedElsewhere.add(1);
+    const mine = t.add(0, 2);
+    t.add(1, 3);
+    t.repository.behaviour = async () => {
+      throw new Error('down');
+    };
+    await t.scheduler.flush();
+    expect(t.buffer.size).toBe(2);
+    expect(t.buffer.take(1000)!.records.map((r) => [r.partition, r.offset])).toEqual([[0, mine.offset]]);
+  });
+
+  it('commits nothing when every record of the batch was fenced', async () => {
+    const t = setup({});
+    t.fence.claimedElsewhere.add(0);
+    t.add(0, 2);
+    await t.scheduler.flush();
+    expect(t.repository.written).toEqual([]);
+    expect(t.consumer.commit).not.toHaveBeenCalled();
+  });
+
+  it('skips readings already stored in records marked for an id check, and still commits their offsets', async () => {
+    const t = setup({});
+    const plain = t.add(0, 2);
+    const checked = t.add(1, 3, { checkIds: true });
+    t.repository.stored.add(checked.points[1].id);
+    t.repository.stored.add(plain.points[0].id); // not looked up: its record is not marked
+    await t.scheduler.flush();
+    expect(t.repository.checked).toEqual([checked.points.map((p) => p.id)]);
+    expect(t.repository.written).toEqual([...plain.points, checked.points[0], checked.points[2]]);
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
+    expect(t.flusher.stats).toMatchObject({ written: 4, duplicatesDropped: 1 });
+  });
+
+  it('does not look ids up when no record of the batch is marked', async () => {
+    const t = setup({});
+    t.add(0, 3);
+    await t.scheduler.flush();
+    expect(t.repository.checked).toEqual([]);
+  });
+
+  it('writes a reading whose id repeats inside one batch only once', async () => {
+    const t = setup({});
+    const point = (id: string, value: number): WirePoint => ({ id, sensorId: 's', metric: 'm', value, ts: 0 });
+    t.add(0, 0, { points: [point('a', 1), point('b', 2)] });
+    t.add(1, 0, { points: [point('a', 3), point('c', 4)] });
+    await t.scheduler.flush();
+    expect(t.repository.written.map((p) => p.id)).toEqual(['a', 'b', 'c']);
+    expect(t.flusher.stats.duplicatesDropped).toBe(1);
+  });
+
+  it('records dead letters with the batch and commits their offsets afterwards', async () => {
+    const t = setup({});
+    const letter = { _id: `${TOPIC}:0:1`, reason: 'value is not JSON' } as DeadLetter;
+    t.add(0, 2);
+    t.add(0, 0, { deadLetter: letter });
+    await t.scheduler.flush();
+    expect(t.deadLetters.record).toHaveBeenCalledWith([letter]);
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
+    expect(t.log.indexOf(`dead letters ${letter._id}`)).toBeLessThan(t.log.findIndex((l) => l.startsWith('commit')));
+  });
+
+  it('after a failed write, checks the ids of the retried readings so a partial insert is not stored twice', async () => {
+    let clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const t = setup({ FLUSH_INTERVAL_MS: 100 });
+    const record = t.add(0, 3);
+    t.repository.behaviour = async (call) => {
+      if (call === 0) {
+        t.repository.stored.add(record.points[0].id); // the unordered insert stored one, then failed
+        throw new Error('write concern timeout');
+      }
+    };
+    await t.scheduler.flush();
+    clock += 100;
+    await t.scheduler.flush();
+    expect(t.repository.checked).toEqual([record.points.map((p) => p.id)]);
+    expect(t.repository.calls[1]).toEqual(record.points.slice(1));
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits([record]));
+  });
+
+  it('a failing dead-letter write fails the batch: nothing committed, retried later without duplicates', async () => {
+    let clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const t = setup({ FLUSH_INTERVAL_MS: 100 });
+    const record = t.add(0, 2);
+    t.add(0, 0, { deadLetter: { _id: `${TOPIC}:0:1` } as DeadLetter });
+    t.deadLetters.record.mockImplementationOnce(async () => {
+      for (const p of record.points) t.repository.stored.add(p.id); // the readings did land
+      throw new Error('dead letters unavailable');
+    });
+    await t.scheduler.flush();
+    expect(t.consumer.commit).not.toHaveBeenCalled();
+    clock += 100;
+    await t.scheduler.flush();
+    expect(t.repository.calls).toEqual([record.points, []]);
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
+  });
+});
+
+describe('BatchWriter minute rollups', () => {
+  const MINUTE = 60_000;
+  const point = (id: string, value: number, ts: number, sensorId = 's'): WirePoint => ({
+    id,
+    sensorId,
+    metric: 'm',
+    value,
+    ts,
+  });
+
+  it("writes each slice's rollups, keyed by its first offset, after the readings and before the commit", async () => {
+    const t = setup({});
+    t.add(0, 0, { points: [point('a', 1, 5), point('b', 4, MINUTE - 1), point('c', -2, MINUTE)] });
+    t.add(1, 0, { points: [point('d', 7, 10, 'other')] });
+    t.add(0, 0, { points: [point('e', 3, 30)] });
+    await t.scheduler.flush();
+    const docs = [...t.rollups.docs.values()].sort((x, y) => x._id.localeCompare(y._id));
+    expect(
+      docs.map(({ _id, o, s, ts, n, sum, min, max }) => ({ _id, o, s, ts: ts.getTime(), n, sum, min, max })),
+    ).toEqual([
+      { _id: `${TOPIC}:0:0:s:m:0`, o: 0, s: 's', ts: 0, n: 3, sum: 8, min: 1, max: 4 },
+      { _id: `${TOPIC}:0:0:s:m:60000`, o: 0, s: 's', ts: MINUTE, n: 1, sum: -2, min: -2, max: -2 },
+      { _id: `${TOPIC}:1:0:other:m:0`, o: 0, s: 'other', ts: 0, n: 1, sum: 7, min: 7, max: 7 },
+    ]);
+    const at = (prefix: string) => t.log.findIndex((l) => l.startsWith(prefix));
+    expect(at('written')).toBeLessThan(at('rollups'));
+    expect(at('rollups')).toBeLessThan(at('commit'));
+  });
+
+  it("deletes a partition's rollups from the first offset of its first batch under each claim epoch, before writing", async () => {
+    const t = setup({ FLUSH_MAX_POINTS: 1 });
+    t.add(0, 1);
+    t.add(0, 1);
+    await t.scheduler.flush();
+    // Two batches under epoch 1: only the first resets, from its first offset.
+    expect(t.rollups.deletes).toEqual([{ partition: 0, offset: 0 }]);
+    expect(t.log.indexOf('reset rollups 0@0')).toBeLessThan(t.log.findIndex((l) => l.startsWith('rollups')));
+    t.add(0, 1, { epoch: 2 }); // claimed again (a rebalance kept the partition here)
+    await t.scheduler.flush();
+    expect(t.rollups.deletes).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 0, offset: 2 },
+    ]);
+    expect(t.rollups.total().n).toBe(3);
+  });
+
+  it('counts a replayed reading stored by its own record, not one stored by another record', async () => {
+    const t = setup({});
+    const mine = point('mine', 5, 0);
+    const theirs = point('theirs', 100, 0);
+    t.repository.stored.add('mine');
+    t.repository.srcs.set('mine', '0:0'); // this record's write landed before a crash
+    t.repository.stored.add('theirs');
+    t.repository.srcs.set('theirs', '0:77'); // a retry of a request already stored from another record
+    t.add(0, 0, { points: [mine, theirs, point('new', 1, 0)], checkIds: true });
+    await t.scheduler.flush();
+    expect(t.repository.written.map((p) => p.id)).toEqual(['new']);
+    expect(t.rollups.total()).toEqual({ n: 2, sum: 6 });
+  });
+
+  it('after a failed rollup write, the retry counts the readings its first attempt stored, once', async () => {
+    let clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const t = setup({ FLUSH_INTERVAL_MS: 100 });
+    const first = t.add(0, 3);
+    t.rollups.fail = new Error('rollups unavailable');
+    const storeAll = t.repository.behaviour;
+    t.repository.behaviour = async (call) => {
+      for (const p of t.repository.calls[call]) t.repository.stored.add(p.id); // the insert landed
+      await storeAll(call);
+    };
+    await t.scheduler.flush();
+    expect(t.consumer.commit).not.toHaveBeenCalled();
+    t.rollups.fail = undefined;
+    const second = t.add(0, 2); // the retried batch covers one more record under the same key
+    clock += 100;
+    await t.scheduler.flush();
+    expect(t.repository.calls).toEqual([first.points, second.points]);
+    const sum = [...first.points, ...second.points].reduce((s, p) => s + p.value, 0);
+    expect(t.rollups.total()).toEqual({ n: 5, sum });
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
+  });
+
+  it('writes no rollups and deletes none for a partition claimed by another worker', async () => {
+    const t = setup({});
+    t.fence.claimedElsewhere.add(1);
+    t.add(0, 1);
+    t.add(1, 2);
+    await t.scheduler.flush();
+    expect(t.rollups.deletes).toEqual([{ partition: 0, offset: 0 }]);
+    expect([...t.rollups.docs.values()].map((d) => d.p)).toEqual([0]);
+  });
+
+  it('gives every write only the budget left since the announcement, and fails the batch once it is spent', async () => {
+    let clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const t = setup({ FLUSH_INTERVAL_MS: 100, DEDUP_SETTLE_MS: 1250 }); // a write budget of 1000 ms
+    t.fence.announce.mockImplementationOnce(async () => {
+      clock += 400; // a slow announcement eats into the budget
+      return true;
+    });
+    t.add(0, 1);
+    await t.scheduler.flush();
+    expect(t.repository.timeouts).toEqual([600]);
+    t.fence.announce.mockImplementationOnce(async () => {
+      clock += 1000;
+      return true;
+    });
+    t.add(0, 1);
+    clock += 100;
+    await t.scheduler.flush();
+    expect(t.repository.calls).toHaveLength(1); // not attempted: nothing left of the budget
+    expect(t.consumer.commit).toHaveBeenCalledTimes(1);
+    expect(t.buffer.pendingRecords).toBe(1);
+  });
+});

@@ -1,0 +1,199 @@
+// Writes one batch: id check, announcement, insert (with rollup resets), rollups, dead letters.
+import { Inject, Injectable, Logger } from '@nestjs/common';
+
+import { FunnelConfig } from '@funnel/config';
+import type { WirePoint } from '@funnel/contracts';
+import { PipelineMetrics } from './pipeline.metrics.js';
+import {
+  DeadLettersRepository,
+  PointsRepository,
+  RollupsRepository,
+  type DeadLetter,
+  type RollupDoc,
+  type SourcedPoint,
+  type StoredCopy,
+} from '@funnel/storage';
+
+import { PartitionFence, writeBudgetMs, type WriteFence } from './partition-fence.js';
+import type { Batch, BufferedRecord, PartitionSlice } from './points-buffer.js';
+import { planWrite, pointsToCheck, type WritePlan } from './write-plan.js';
+
+/** What the writer needs of the readings collection. */
+export interface ReadingsStore {
+  existingIds(points: readonly WirePoint[], lookbackMs: number): Promise<Map<string, StoredCopy>>;
+  insertMany(points: readonly SourcedPoint[], timeoutMS: number): Promise<number>;
+}
+
+/** What the writer needs of the rollups collection. */
+export interface RollupsStore {
+  write(docs: readonly RollupDoc[], timeoutMS: number): Promise<void>;
+  deleteFrom(topic: string, partition: number, offset: number, timeoutMS: number): Promise<number>;
+}
+
+/** What the writer needs of the dead-letters collection. */
+export interface DeadLetterStore {
+  record(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+/** Where a batch's time went (ms), for its debug line. */
+export interface WritePhases {
+  check: number;
+  announce: number;
+  insert: number;
+  rollups: number;
+}
+
+/** A batch written: the records whose offsets may now be committed, and what was stored. */
+export interface BatchWritten {
+  /** The batch's records less those of partitions claimed by another worker. */
+  records: BufferedRecord[];
+  /** Readings inserted. */
+  written: WirePoint[];
+  /** Copies not inserted: repeats inside the batch and ids already stored. */
+  duplicates: number;
+  /** Records dropped because another worker claimed their partition. */
+  fenced: number;
+  phases: WritePhases;
+}
+
+/** A batch's write failed; nothing may be committed, and `kept` goes back to the buffer for a retry. */
+export class BatchWriteFailed extends Error {
+  constructor(
+    override readonly cause: Error,
+    /** The records still owned (those of fenced partitions are left to their new owner). */
+    readonly kept: BufferedRecord[],
+    /** Records dropped as fenced before the failure. */
+    readonly fenced: number,
+  ) {
+    super(cause.message);
+    this.name = 'BatchWriteFailed';
+  }
+}
+
+/**
+ * Writes a batch so that each reading is stored once and an old owner of a partition never writes after a
+ * new one claimed it: look up the ids that may already be stored (only records that may be replays or carry
+ * client ids) → announce the offsets per partition (fenced by the claim's epoch) → within the write budget
+ * from the announcement: insertMany of the readings not stored yet (and, on a partition's first batch since
+ * its claim, delete its rollups from there on), then replace the batch's minute rollups → record dead letters.
+ */
+@Injectable()
+export class BatchWriter {
+  private readonly logger = new Logger('Flush');
+  /**
+   * Per topic-partition, the claim epoch under which its rollups from the restart offset on were deleted.
+   * The first batch of an epoch starts at the first record delivered after the assignment (where the
+   * replay starts): rollups of slices from there on are uncommitted and recomputed by the replay.
+   */
+  private readonly rollupsReset = new Map<string, number>();
+
+  constructor(
+    @Inject(PointsRepository) private readonly readings: ReadingsStore,
+    @Inject(RollupsRepository) private readonly rollups: RollupsStore,
+    @Inject(DeadLettersRepository) private readonly deadLetters: DeadLetterStore,
+    @Inject(PartitionFence) private readonly fence: WriteFence,
+    private readonly config: FunnelConfig,
+    private readonly metrics: PipelineMetrics,
+  ) {}
+
+  /** Partitions were reassigned: every claim starts anew. */
+  forgetClaims(): void {
+    this.rollupsReset.clear();
+  }
+
+  /** Writes the batch; rejects with BatchWriteFailed when any step fails. */
+  async write(batch: Batch): Promise<BatchWritten> {
+    const started = Date.now();
+    const phases: WritePhases = { check: 0, announce: 0, insert: 0, rollups: 0 };
+    let kept = { records: batch.records, slices: batch.partitions, fenced: 0 };
+    try {
+      const stored = await this.storedCopies(batch.records);
+      const announcedAt = Date.now();
+      phases.check = announcedAt - started;
+      kept = await this.dropFenced(batch);
+      phases.announce = Date.now() - announcedAt;
+      const plan = planWrite(kept.records, stored);
+      const resets = kept.slices.filter((s) => this.rollupsReset.get(`${s.topic}:${s.partition}`) !== s.epoch);
+      await this.writePlan(plan, resets, announcedAt + writeBudgetMs(this.config), phases);
+      await this.deadLetters.record(kept.records.flatMap((r) => (r.deadLetter ? [r.deadLetter] : [])));
+      for (const s of resets) this.rollupsReset.set(`${s.topic}:${s.partition}`, s.epoch);
+      return {
+        records: kept.records,
+        written: plan.insert.map((p) => p.point),
+        duplicates: plan.duplicates,
+        fenced: kept.fenced,
+        phases,
+      };
+    } catch (error) {
+      throw new BatchWriteFailed(error as Error, kept.records, kept.fenced);
+    }
+  }
+
+  /** Announces the batch per partition; records of partitions claimed by another owner since are dropped. */
+  private async dropFenced(
+    batch: Batch,
+  ): Promise<{ records: BufferedRecord[]; slices: PartitionSlice[]; fenced: number }> {
+    const verdicts = await Promise.all(
+      batch.partitions.map(
+        async (p) =>
+          [`${p.topic}:${p.partition}`, await this.fence.announce(p.topic, p.partition, p.epoch, p.through)] as const,
+      ),
+    );
+    const fenced = new Set(verdicts.filter(([, ok]) => !ok).map(([key]) => key));
+    if (fenced.size === 0) {
+      return { records: batch.records, slices: batch.partitions, fenced: 0 };
+    }
+    const records = batch.records.filter((r) => !fenced.has(`${r.topic}:${r.partition}`));
+    this.metrics.fencedRecords.inc(batch.records.length - records.length);
+    this.logger.warn(
+      `partitions ${[...fenced].join(', ')} were claimed by another worker: their records are left to it`,
+    );
+    return {
+      records,
+      slices: batch.partitions.filter((p) => !fenced.has(`${p.topic}:${p.partition}`)),
+      fenced: batch.records.length - records.length,
+    };
+  }
+
+  /** What is stored under the ids of records marked for a check (replays, client-chosen ids, retried writes). */
+  private async storedCopies(records: BufferedRecord[]): Promise<Map<string, StoredCopy>> {
+    const toCheck = pointsToCheck(records);
+    if (toCheck.length === 0) {
+      return new Map();
+    }
+    const lookbackMs = records.some((r) => r.idem) ? this.config.IDEMPOTENCY_WINDOW_MS : 0;
+    return this.readings.existingIds(toCheck, lookbackMs);
+  }
+
+  /**
+   * The batch's writes, all ending by `deadline` (each operation is given the time left), so that a new
+   * owner of a partition, which waits DEDUP_SETTLE_MS after our announcement, never races one of them:
+   * rollups of the partitions in `resets` from their slice's first offset on are deleted and the readings
+   * inserted, then the batch's rollups are written (only once the readings are).
+   */
+  private async writePlan(
+    plan: WritePlan,
+    resets: PartitionSlice[],
+    deadline: number,
+    phases: WritePhases,
+  ): Promise<void> {
+    const started = Date.now();
+    await Promise.all([
+      ...resets.map(async (s) => this.rollups.deleteFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline))),
+      this.readings.insertMany(plan.insert, timeLeft(deadline)),
+    ]);
+    const inserted = Date.now();
+    phases.insert = inserted - started;
+    await this.rollups.write(plan.rollups, timeLeft(deadline));
+    phases.rollups = Date.now() - inserted;
+  }
+}
+
+/** Ms left before `deadline`; throws (failing the batch, which is retried) when none is. */
+function timeLeft(deadline: number): number {
+  const left = deadline - Date.now();
+  if (left < 1) {
+    throw new Error('write budget since the announcement exhausted (bounded by DEDUP_SETTLE_MS)');
+  }
+  return left;
+}

@@ -1,0 +1,160 @@
+import { describe, expect, it } from '@jest/globals';
+
+import type { WirePoint } from '@funnel/contracts';
+import type { StoredCopy } from '@funnel/storage';
+
+import { planWrite, pointsToCheck, sourceOf, type PlannedRecord } from './write-plan.js';
+
+const T = 'funnel.points';
+const MINUTE = 60_000;
+
+function pt(id: string, value: number, ts: number, sensorId = 's', metric = 'm'): WirePoint {
+  return { id, sensorId, metric, value, ts };
+}
+
+function rec(partition: number, offset: number, points: WirePoint[], checkIds = false): PlannedRecord {
+  return { topic: T, partition, offset: String(offset), points, checkIds };
+}
+
+function stored(point: WirePoint, src?: string): [string, StoredCopy] {
+  return [point.id, { src, sensorId: point.sensorId, metric: point.metric, ts: point.ts, value: point.value }];
+}
+
+/** Rollups as plain comparable rows, sorted by key. */
+function rows(records: PlannedRecord[], found: [string, StoredCopy][] = []) {
+  return planWrite(records, new Map(found))
+    .rollups.map((d) => ({ id: d._id, o: d.o, ts: d.ts.getTime(), n: d.n, sum: d.sum, min: d.min, max: d.max }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+describe('planWrite: what a batch inserts and what its rollups count', () => {
+  it('inserts every fresh reading with its record as source, and rolls them up per slice, series and minute', () => {
+    const records = [
+      rec(0, 10, [pt('a', 1.5, 0), pt('b', -3, MINUTE - 1), pt('c', 8, MINUTE)]),
+      rec(1, 4, [pt('d', 2, 5), pt('e', 6, 7, 's', 'other')]),
+      rec(0, 11, [pt('f', 4, 30_000)]),
+    ];
+    const plan = planWrite(records, new Map());
+    expect(plan.insert.map((p) => [p.point.id, p.src])).toEqual([
+      ['a', '0:10'],
+      ['b', '0:10'],
+      ['c', '0:10'],
+      ['d', '1:4'],
+      ['e', '1:4'],
+      ['f', '0:11'],
+    ]);
+    expect(plan.duplicates).toBe(0);
+    expect(rows(records)).toEqual([
+      { id: `${T}:0:10:s:m:0`, o: 10, ts: 0, n: 3, sum: 2.5, min: -3, max: 4 },
+      { id: `${T}:0:10:s:m:60000`, o: 10, ts: MINUTE, n: 1, sum: 8, min: 8, max: 8 },
+      { id: `${T}:1:4:s:m:0`, o: 4, ts: 0, n: 1, sum: 2, min: 2, max: 2 },
+      { id: `${T}:1:4:s:other:0`, o: 4, ts: 0, n: 1, sum: 6, min: 6, max: 6 },
+    ]);
+  });
+
+  it('keys a slice by its lowest offset whatever the order of its records', () => {
+    const records = [rec(0, 12, [pt('a', 1, 0)]), rec(0, 9, [pt('b', 1, 0)])];
+    expect(rows(records).map((r) => r.id)).toEqual([`${T}:0:9:s:m:0`]);
+  });
+
+  it('counts a reading already stored by its own record (a replay of a write that landed)', () => {
+    const a = pt('a', 5, 0);
+    const records = [rec(0, 3, [a, pt('b', 1, 0)], true)];
+    const plan = planWrite(records, new Map([stored(a, sourceOf(0, '3'))]));
+    expect(plan.insert.map((p) => p.point.id)).toEqual(['b']);
+    expect(plan.duplicates).toBe(1);
+    expect(rows(records, [stored(a, '0:3')])).toEqual([
+      { id: `${T}:0:3:s:m:0`, o: 3, ts: 0, n: 2, sum: 6, min: 1, max: 5 },
+    ]);
+  });
+
+  it('does not count a reading stored by another record (a client retry), nor one stored without a source', () => {
+    const a = pt('a', 5, 0);
+    const b = pt('b', 7, 0);
+    const records = [rec(0, 3, [a, b, pt('c', 1, 0)], true)];
+    const found = [stored(a, '0:2'), stored(b, undefined)];
+    expect(planWrite(records, new Map(found)).insert.map((p) => p.point.id)).toEqual(['c']);
+    expect(rows(records, found)).toEqual([{ id: `${T}:0:3:s:m:0`, o: 3, ts: 0, n: 1, sum: 1, min: 1, max: 1 }]);
+    // Same offset on another partition is another record.
+    expect(rows(records, [stored(a, '1:3')]).map((r) => r.n)).toEqual([2]);
+  });
+
+  it('counts an in-batch repeat once, under the first record, and under no later copy', () => {
+    const records = [rec(0, 1, [pt('a', 1, 0), pt('a', 1, 0)]), rec(1, 1, [pt('a', 9, 0), pt('x', 2, 0)])];
+    const plan = planWrite(records, new Map());
+    expect(plan.insert.map((p) => [p.point.id, p.src])).toEqual([
+      ['a', '0:1'],
+      ['x', '1:1'],
+    ]);
+    expect(plan.duplicates).toBe(2);
+    expect(rows(records).map((r) => [r.id, r.n, r.sum])).toEqual([
+      [`${T}:0:1:s:m:0`, 1, 1],
+      [`${T}:1:1:s:m:0`, 1, 2],
+    ]);
+  });
+
+  it('counts a stored repeat under the record it was stored from, even when a copy of another record comes first', () => {
+    // Replay order differs from the original: the copy stored first (from 0:5) now arrives after 1:2's.
+    const stale = pt('a', 9, 0);
+    const original = pt('a', 4, MINUTE);
+    const records = [rec(1, 2, [stale], true), rec(0, 5, [original], true)];
+    const found = [stored(original, '0:5')];
+    expect(planWrite(records, new Map(found)).insert).toEqual([]);
+    expect(rows(records, found)).toEqual([
+      { id: `${T}:0:5:s:m:60000`, o: 5, ts: MINUTE, n: 1, sum: 4, min: 4, max: 4 },
+    ]);
+  });
+
+  it('rolls up the stored copy (its series, time and value), which is what the raw collection holds', () => {
+    const replayed = pt('a', 1, 0); // a retry whose default timestamp is later than the stored copy's
+    const copy: [string, StoredCopy] = ['a', { src: '0:8', sensorId: 's', metric: 'm', ts: 3 * MINUTE + 1, value: 2 }];
+    expect(rows([rec(0, 8, [replayed], true)], [copy])).toEqual([
+      { id: `${T}:0:8:s:m:180000`, o: 8, ts: 3 * MINUTE, n: 1, sum: 2, min: 2, max: 2 },
+    ]);
+  });
+
+  it('writes nothing for records without readings (dead letters), and their offsets still open the slice', () => {
+    const records = [rec(0, 4, []), rec(0, 5, [pt('a', 1, 0)])];
+    expect(rows(records).map((r) => r.o)).toEqual([4]);
+    expect(planWrite([rec(0, 4, [])], new Map())).toEqual({ insert: [], rollups: [], duplicates: 0 });
+  });
+});
+
+describe('pointsToCheck', () => {
+  it('looks up each id once, when some copy of it is in a record marked for a check', () => {
+    const a = pt('a', 1, 0);
+    const records = [rec(0, 1, [a, pt('b', 1, 0)]), rec(0, 2, [pt('a', 2, 0), pt('c', 1, 0)], true)];
+    expect(pointsToCheck(records)).toEqual([a, pt('c', 1, 0)]);
+    expect(pointsToCheck([rec(0, 1, [a])])).toEqual([]);
+  });
+});
+
+describe('planWrite with nothing stored (the fresh-traffic path)', () => {
+  // A stored copy of an id no record carries sends planWrite down its general path: both must agree.
+  const unrelated = stored(pt('not-in-any-record', 0, 0), '9:9');
+
+  it('plans exactly what the general path plans, on seeded random batches with repeats and 3 partitions', () => {
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let batch = 0; batch < 200; batch++) {
+      const offsets = [0, 0, 0].map(() => 100 + next(50));
+      const records = Array.from({ length: 1 + next(12) }, () => {
+        const partition = next(3);
+        const offset = offsets[partition]!++;
+        // Ids drawn from a small pool, so the same id recurs within and across records.
+        const points = Array.from({ length: 1 + next(20) }, () =>
+          pt(`id${next(60)}`, next(1000) / 10 - 50, next(5 * MINUTE), `s${next(4)}`, `m${next(2)}`),
+        );
+        return rec(partition, offset, points);
+      });
+      const fresh = planWrite(records, new Map());
+      const general = planWrite(records, new Map([unrelated]));
+      expect(fresh.insert).toEqual(general.insert);
+      expect(fresh.duplicates).toBe(general.duplicates);
+      expect(rows(records)).toEqual(rows(records, [unrelated]));
+    }
+  });
+});
