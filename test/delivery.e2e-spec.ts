@@ -62,8 +62,8 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     for (let i = 0; i < 3; i++) {
       expect((await post(`${funnel.url}/v1/points`, readings)).status).toBe(202);
     }
-    // Two copies of the same id inside one request are one reading too.
-    expect((await post(`${funnel.url}/v1/points`, [readings[0], readings[0]])).status).toBe(202);
+    // Two copies of the same id, sensor and metric inside one request are refused (issue 13), storing nothing.
+    expect((await post(`${funnel.url}/v1/points`, [readings[0], readings[0]])).status).toBe(400);
     await pollUntil('client ids stored', async () => (await stored({ 'meta.sensorId': 'client-ids' })) >= 50);
     await workerCaughtUp(env);
     expect(await stored({ 'meta.sensorId': 'client-ids' })).toBe(50);

@@ -239,3 +239,13 @@ describe('loadConfig ConfigError', () => {
     expect(problems.some((p) => p.startsWith('MONGODB_URI="http://x": '))).toBe(true);
   });
 });
+
+describe('loadConfig HOST default', () => {
+  it('binds to loopback unless HOST is set, so a local run is not reachable from the network', () => {
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+  });
+
+  it('takes 0.0.0.0 when set, as the containers do', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+  });
+});

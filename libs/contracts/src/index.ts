@@ -16,6 +16,8 @@ export {
   ID_PATTERN,
   MAX_HEADER_ID_LENGTH,
   MAX_ID_LENGTH,
+  MAX_INSTANT_MS,
+  MAX_LISTED_ERRORS,
   MAX_METRIC_LENGTH,
   MAX_SENSOR_ID_LENGTH,
   MAX_TAGS,
@@ -24,7 +26,9 @@ export {
   NAME_CHARACTERS,
   NAME_PATTERN,
   POINT_FIELDS,
+  isInstantMs,
   isName,
+  listedErrors,
   parseTimestamp,
   tagsProblem,
 } from './reading-rules.js';
