@@ -146,24 +146,17 @@ describe('holes found by the review (issue 13)', () => {
       ]);
     });
 
-    // KNOWN HOLE in the worker's dedup (libs/pipeline / libs/storage, not this change): it keys client ids
-    // by id alone, so the second metric's reading is dropped although the api answered accepted: 2. Remove
-    // `.failing` once the store dedups by (sensorId, metric, id).
-    test.failing(
-      'stores both readings with one id on two metrics',
-      async () => {
-        const both = [
-          { id: 'shared-1', sensorId: 'holes-two-metrics', metric: 'temperature', value: 1 },
-          { id: 'shared-1', sensorId: 'holes-two-metrics', metric: 'pressure', value: 2 },
-        ];
-        const reply = await post(both);
-        expect(reply.status).toBe(202);
-        expect(reply.json).toEqual({ accepted: 2 });
-        await workerCaughtUp(env);
-        expect(await stored('holes-two-metrics')).toBe(2);
-      },
-      30_000,
-    );
+    test('stores both readings with one id on two metrics (ids are unique per sensorId and metric)', async () => {
+      const both = [
+        { id: 'shared-1', sensorId: 'holes-two-metrics', metric: 'temperature', value: 1 },
+        { id: 'shared-1', sensorId: 'holes-two-metrics', metric: 'pressure', value: 2 },
+      ];
+      const reply = await post(both);
+      expect(reply.status).toBe(202);
+      expect(reply.json).toEqual({ accepted: 2 });
+      await workerCaughtUp(env);
+      expect(await stored('holes-two-metrics')).toBe(2);
+    }, 30_000);
   });
 });
 

@@ -30,5 +30,6 @@ export {
   isName,
   listedErrors,
   parseTimestamp,
+  readingKey,
   tagsProblem,
 } from './reading-rules.js';

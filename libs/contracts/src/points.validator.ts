@@ -10,6 +10,7 @@ import {
   POINT_FIELDS,
   isName,
   parseTimestamp,
+  readingKey,
   tagsProblem,
 } from './reading-rules.js';
 
@@ -72,8 +73,7 @@ function repeatsAnId(
   firstIndexOf: Map<string, number>,
   errors: PointRejection[],
 ): boolean {
-  // Names never contain a space, so the joined key is unambiguous.
-  const key = `${point.id} ${point.sensorId} ${point.metric}`;
+  const key = readingKey(point);
   const first = firstIndexOf.get(key);
   if (first === undefined) {
     firstIndexOf.set(key, index);

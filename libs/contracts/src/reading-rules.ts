@@ -34,6 +34,14 @@ export function listedErrors<T>(errors: readonly T[]): { errors: T[]; moreErrors
 }
 
 /** Property names a reading may carry; anything else is rejected. */
+/**
+ * A reading's identity: ids are unique per (sensorId, metric), so one id may name a reading of each metric.
+ * Names never contain a space, so the joined key is unambiguous.
+ */
+export function readingKey(point: { id: string; sensorId: string; metric: string }): string {
+  return `${point.id} ${point.sensorId} ${point.metric}`;
+}
+
 export const POINT_FIELDS: ReadonlySet<string> = new Set(['id', 'sensorId', 'metric', 'value', 'ts', 'tags']);
 
 /** Keys that would reach Object.prototype if a consumer ever merged tags into an object. */

@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 
 import type { FunnelConfig } from '@funnel/config';
-import type { WirePoint } from '@funnel/contracts';
+import { readingKey, type WirePoint } from '@funnel/contracts';
 import type { ConsumptionSwitch, GroupMembership, NextOffset, OffsetCommitter } from '@funnel/kafka';
 import { MetricsRegistry } from '@funnel/metrics';
 import { PipelineMetrics } from '../pipeline.metrics.js';
@@ -99,7 +99,7 @@ export class FakeReadings implements ReadingsStore {
       points
         .filter((p) => this.stored.has(p.id))
         .map((p) => [
-          p.id,
+          readingKey(p),
           { src: this.srcs.get(p.id), sensorId: p.sensorId, metric: p.metric, ts: p.ts, value: p.value },
         ]),
     );
