@@ -9,9 +9,9 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { buildCorpus, GHOST_PREFIX, OK_PREFIX, type BadCase } from './support/bad-inputs/index.js';
 import { isolatedEnv, settingDefault } from './support/env.js';
-import { send, type Answer } from './support/raw-http.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
 import { workerCaughtUp } from './support/kafka.js';
+import { send, type Answer } from './support/raw-http.js';
 
 /**
  * Bad-input corpus: thousands of generated malformed, hostile or edge-case requests (see support/bad-inputs/),

@@ -3,11 +3,11 @@ import { MongoClient } from 'mongodb';
 
 import { pollUntil } from '@funnel/dev-infra';
 
-import { send } from './support/raw-http.js';
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv, settingDefault } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
+import { send } from './support/raw-http.js';
 
 const HOUR = 3_600_000;
 // Whole-minute windows are answered from the minute rollups (raw readings for the partial minutes at the
