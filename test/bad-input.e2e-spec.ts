@@ -31,8 +31,6 @@ const LIMITS = {
   maxFutureSkewMs: settingDefault('MAX_FUTURE_SKEW_MS'),
 };
 const CONCURRENCY = 16;
-/** Mismatches shown in full per failing group. */
-const SHOWN = 25;
 
 const NOW = Date.now();
 const CORPUS = buildCorpus({ seed: SEED, now: NOW, ...LIMITS });

@@ -4,32 +4,12 @@ import { Scrape } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { postJson } from './support/http.js';
+import { jsonLines } from './support/log-lines.js';
 
-type LogLine = Record<string, any>;
-
-/** Every non-empty line the process wrote (stdout and stderr), each parsed as JSON (throws naming a line that is not). */
-function jsonLines(process: FunnelProcess): LogLine[] {
-  return process
-    .output()
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as LogLine;
-      } catch {
-        throw new Error(`log line is not JSON: ${line}`);
-      }
-    });
-}
-
-async function post(url: string, body: unknown, requestId: string) {
-  const res = await fetch(`${url}/v1/points`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
-    body: JSON.stringify(body),
-  });
-  await res.text();
-  return res;
+/** POSTs readings to the ingest route under the given request id. */
+function post(url: string, body: unknown, requestId: string) {
+  return postJson(`${url}/v1/points`, body, { 'x-request-id': requestId });
 }
 
 const READINGS = [
@@ -90,7 +70,7 @@ describe('structured logs', () => {
   it("routes Nest's Logger through the JSON logger (context kept)", () => {
     const lines = jsonLines(worker);
     expect(lines.some((line) => line.context === 'NestApplication' && line.level === 30)).toBe(true);
-    expect(lines.some((line) => line.context === 'funnel:worker' && /^listening on /.test(line.msg))).toBe(true);
+    expect(lines.some((line) => line.context === 'funnel:worker' && /^listening on /.test(line.msg ?? ''))).toBe(true);
   });
 
   it('logs each HTTP request once with the caller-supplied request id', () => {

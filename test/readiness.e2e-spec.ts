@@ -5,6 +5,7 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { getJson, type HealthDetail, type ReadinessAnswer } from './support/http.js';
 
 const READINGS = Array.from({ length: 30 }, (_, i) => ({ sensorId: `stall-${i % 3}`, metric: 'm', value: i }));
 
@@ -17,10 +18,14 @@ async function ingest(api: FunnelProcess): Promise<void> {
   expect(res.status).toBe(202);
 }
 
-async function readiness(worker: FunnelProcess): Promise<{ status: number; consumer: any }> {
-  const res = await fetch(`${worker.url}/health/ready`);
-  const body = (await res.json()) as { details?: { kafkaConsumer?: unknown } };
-  return { status: res.status, consumer: body.details?.kafkaConsumer };
+interface ConsumerReadiness {
+  status: number;
+  consumer?: HealthDetail;
+}
+
+async function readiness(worker: FunnelProcess): Promise<ConsumerReadiness> {
+  const res = await getJson<ReadinessAnswer>(`${worker.url}/health/ready`);
+  return { status: res.status, consumer: res.json.details?.kafkaConsumer };
 }
 
 async function stored(mongoUri: string): Promise<number> {
@@ -64,7 +69,7 @@ describe('worker readiness and a stalled consumer', () => {
     expect((await readiness(second)).status).toBe(200);
     for (let i = 0; i < 6; i++) await ingest(api);
 
-    let stalled: { status: number; consumer: any } | undefined;
+    let stalled: ConsumerReadiness | undefined;
     await pollUntil(
       'readiness to report the stalled consumer',
       async () => {
@@ -75,8 +80,8 @@ describe('worker readiness and a stalled consumer', () => {
       { timeoutMs: 15_000 },
     );
     expect(stalled?.consumer).toMatchObject({ status: 'down', state: 'joined', stalled: true });
-    expect(stalled?.consumer.lag).toBeGreaterThan(0);
-    expect(stalled?.consumer.idleMs).toBeGreaterThanOrEqual(1000);
+    expect(stalled?.consumer?.lag).toBeGreaterThan(0);
+    expect(stalled?.consumer?.idleMs).toBeGreaterThanOrEqual(1000);
 
     // Once the pause is over it writes everything and commits: lag 0, ready again.
     await pollUntil('every reading stored', async () => (await stored(env.MONGODB_URI)) === 12 * READINGS.length, {

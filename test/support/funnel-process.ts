@@ -70,7 +70,7 @@ export class FunnelProcess {
         { timeoutMs, intervalMs: 250, abortIf: () => !this.running && 'funnel exited' },
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}:\n${this.process?.tail(60) ?? ''}`);
+      throw new Error(`${(error as Error).message}:\n${this.process?.tail(60) ?? ''}`, { cause: error });
     }
   }
 
