@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MongoClient } from 'mongodb';
 
 import { pollUntil } from '@funnel/dev-infra';
 
@@ -8,6 +7,7 @@ import { isolatedEnv, settingDefault } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer, type Bucket, type ReadinessAnswer } from './support/http.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
+import { storedCount, withMongo } from './support/mongo.js';
 import { send } from './support/raw-http.js';
 
 const HOUR = 3_600_000;
@@ -47,24 +47,10 @@ async function ingestAll(api: string, readings: Reading[]): Promise<void> {
   }
 }
 
-async function storedCount(mongoUri: string, filter: Record<string, unknown> = {}): Promise<number> {
-  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
-  try {
-    return await client.db().collection('points').countDocuments(filter);
-  } finally {
-    await client.close();
-  }
-}
-
 /** Readings counted by the minute rollups, and how many rollup documents there are. */
 async function rollupTotals(mongoUri: string): Promise<{ docs: number; n: number }> {
-  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
-  try {
-    const docs = await client.db().collection('points_rollups').find({}).toArray();
-    return { docs: docs.length, n: docs.reduce((s, d) => s + Number(d.n), 0) };
-  } finally {
-    await client.close();
-  }
+  const docs = await withMongo(mongoUri, (db) => db.collection('points_rollups').find({}).toArray());
+  return { docs: docs.length, n: docs.reduce((s, d) => s + Number(d.n), 0) };
 }
 
 /**

@@ -1,21 +1,16 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { MongoClient } from 'mongodb';
 
 import { pollUntil } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
 import { freePort, FunnelProcess } from './support/funnel-process.js';
-import { getJson, type HealthDetail, type ReadinessAnswer } from './support/http.js';
+import { getJson, postJson, type HealthDetail, type ReadinessAnswer } from './support/http.js';
+import { storedCount } from './support/mongo.js';
 
 const READINGS = Array.from({ length: 30 }, (_, i) => ({ sensorId: `stall-${i % 3}`, metric: 'm', value: i }));
 
 async function ingest(api: FunnelProcess): Promise<void> {
-  const res = await fetch(`${api.url}/v1/points`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(READINGS),
-  });
-  expect(res.status).toBe(202);
+  expect((await postJson(`${api.url}/v1/points`, READINGS)).status).toBe(202);
 }
 
 interface ConsumerReadiness {
@@ -26,15 +21,6 @@ interface ConsumerReadiness {
 async function readiness(worker: FunnelProcess): Promise<ConsumerReadiness> {
   const res = await getJson<ReadinessAnswer>(`${worker.url}/health/ready`);
   return { status: res.status, consumer: res.json.details?.kafkaConsumer };
-}
-
-async function stored(mongoUri: string): Promise<number> {
-  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
-  try {
-    return await client.db().collection('points').countDocuments();
-  } finally {
-    await client.close();
-  }
 }
 
 describe('worker readiness and a stalled consumer', () => {
@@ -57,7 +43,7 @@ describe('worker readiness and a stalled consumer', () => {
     // A first worker writes (and so announces a write on every partition), then leaves the group.
     const first = await start({ FUNNEL_ROLE: 'worker' }, 'WORKER_PORT');
     for (let i = 0; i < 6; i++) await ingest(api);
-    await pollUntil('the first batch stored', async () => (await stored(env.MONGODB_URI)) === 6 * READINGS.length);
+    await pollUntil('the first batch stored', async () => (await storedCount(env.MONGODB_URI)) === 6 * READINGS.length);
     await first.stop();
 
     // The next owner waits DEDUP_SETTLE_MS after the first one's last write before touching those
@@ -84,7 +70,7 @@ describe('worker readiness and a stalled consumer', () => {
     expect(stalled?.consumer?.idleMs).toBeGreaterThanOrEqual(1000);
 
     // Once the pause is over it writes everything and commits: lag 0, ready again.
-    await pollUntil('every reading stored', async () => (await stored(env.MONGODB_URI)) === 12 * READINGS.length, {
+    await pollUntil('every reading stored', async () => (await storedCount(env.MONGODB_URI)) === 12 * READINGS.length, {
       timeoutMs: 60_000,
     });
     await pollUntil('readiness back to 200', async () => (await readiness(second)).status === 200, {
