@@ -9,7 +9,7 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { buildCorpus, GHOST_PREFIX, OK_PREFIX, type BadCase } from './support/bad-inputs/index.js';
 import { isolatedEnv, settingDefault } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
 import { workerCaughtUp } from './support/kafka.js';
 import { send, type Answer } from './support/raw-http.js';
 
@@ -157,8 +157,7 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
   const groupMs = new Map<string, number>();
 
   beforeAll(async () => {
-    const port = await freePort();
-    funnel = new FunnelProcess({ ...env, FUNNEL_ROLE: 'all', PORT: String(port), LOG_LEVEL: 'warn' }, port).start();
+    funnel = (await FunnelProcess.onFreePort('all', { ...env, LOG_LEVEL: 'warn' })).start();
     await funnel.waitReady();
   }, 90_000);
 

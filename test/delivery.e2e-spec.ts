@@ -4,7 +4,7 @@ import { MongoClient } from 'mongodb';
 import { pollUntil } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type DeadLetter } from './support/http.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
 
@@ -16,8 +16,7 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
   const stored = (filter: Record<string, unknown>) => mongo.db().collection('points').countDocuments(filter);
 
   beforeAll(async () => {
-    const port = await freePort();
-    funnel = new FunnelProcess({ ...env, FUNNEL_ROLE: 'all', PORT: String(port) }, port).start();
+    funnel = (await FunnelProcess.onFreePort('all', env)).start();
     mongo = new MongoClient(env.MONGODB_URI);
     await funnel.waitReady();
   }, 90_000);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Scrape } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
 import { postJson } from './support/http.js';
 import { jsonLines } from './support/log-lines.js';
 
@@ -24,18 +24,11 @@ describe('structured logs', () => {
   let quiet: FunnelProcess;
 
   beforeAll(async () => {
-    const [workerPort, apiPort, quietPort] = [await freePort(), await freePort(), await freePort()];
-    worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(workerPort) }, workerPort).start();
+    worker = (await FunnelProcess.onFreePort('worker', env)).start();
     // MAX_INFLIGHT_POINTS=1: any request of two readings is refused for backpressure (503), which the
     // exception filter logs through Nest's Logger while the request is being handled.
-    api = new FunnelProcess(
-      { ...env, FUNNEL_ROLE: 'api', PORT: String(apiPort), MAX_INFLIGHT_POINTS: '1' },
-      apiPort,
-    ).start();
-    quiet = new FunnelProcess(
-      { ...env, FUNNEL_ROLE: 'api', PORT: String(quietPort), LOG_LEVEL: 'warn' },
-      quietPort,
-    ).start();
+    api = (await FunnelProcess.onFreePort('api', { ...env, MAX_INFLIGHT_POINTS: '1' })).start();
+    quiet = (await FunnelProcess.onFreePort('api', { ...env, LOG_LEVEL: 'warn' })).start();
     await Promise.all([worker.waitReady(), api.waitReady(), quiet.waitReady()]);
 
     expect((await post(api.url, READINGS, 'logs-e2e-refused')).status).toBe(503);
@@ -106,8 +99,7 @@ describe('structured logs', () => {
 describe('backpressure refusals are counted', () => {
   it('counts the refused request and its readings', async () => {
     const env = isolatedEnv('backpressure');
-    const port = await freePort();
-    const api = new FunnelProcess({ ...env, FUNNEL_ROLE: 'api', PORT: String(port), MAX_INFLIGHT_POINTS: '1' }, port);
+    const api = await FunnelProcess.onFreePort('api', { ...env, MAX_INFLIGHT_POINTS: '1' });
     try {
       await api.start().waitReady();
       expect((await post(api.url, READINGS, 'bp-1')).status).toBe(503);

@@ -4,7 +4,7 @@ import { MongoClient } from 'mongodb';
 import { pollUntil, Scrape } from '@funnel/dev-infra';
 
 import { FUNNEL_VERSION, isolatedEnv, settingDefault } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
 import { postJson } from './support/http.js';
 import { testKafka } from './support/kafka.js';
 import { jsonLines } from './support/log-lines.js';
@@ -40,12 +40,10 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
   let generatedRequestId: string | null;
 
   beforeAll(async () => {
-    const [apiPort, workerPort] = [await freePort(), await freePort()];
-    api = new FunnelProcess(
-      { ...env, FUNNEL_ROLE: 'api', PORT: String(apiPort), MAX_POINTS_PER_REQUEST: String(MAX_POINTS_PER_REQUEST) },
-      apiPort,
+    api = (
+      await FunnelProcess.onFreePort('api', { ...env, MAX_POINTS_PER_REQUEST: String(MAX_POINTS_PER_REQUEST) })
     ).start();
-    worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(workerPort) }, workerPort).start();
+    worker = (await FunnelProcess.onFreePort('worker', env)).start();
     await Promise.all([api.waitReady(), worker.waitReady()]);
 
     for (const [i, size] of ACCEPTED_BATCHES.entries()) {

@@ -4,7 +4,7 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv, settingDefault } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer, type Bucket, type ReadinessAnswer } from './support/http.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
 import { storedCount, withMongo } from './support/mongo.js';
@@ -96,8 +96,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
   let funnel: FunnelProcess;
 
   beforeAll(async () => {
-    const port = await freePort();
-    funnel = new FunnelProcess({ ...env, FUNNEL_ROLE: 'all', PORT: String(port) }, port).start();
+    funnel = (await FunnelProcess.onFreePort('all', env)).start();
     await funnel.waitReady();
   }, 90_000);
 
@@ -287,9 +286,8 @@ describe('pipeline end to end, api and worker as separate processes', () => {
   let worker: FunnelProcess;
 
   beforeAll(async () => {
-    const [apiPort, workerPort] = [await freePort(), await freePort()];
-    worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(workerPort) }, workerPort).start();
-    api = new FunnelProcess({ ...env, FUNNEL_ROLE: 'api', PORT: String(apiPort) }, apiPort).start();
+    worker = (await FunnelProcess.onFreePort('worker', env)).start();
+    api = (await FunnelProcess.onFreePort('api', env)).start();
     await Promise.all([worker.waitReady(), api.waitReady()]);
   }, 90_000);
 

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { pollUntil } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess, type FunnelRole } from './support/funnel-process.js';
 import { getJson, postJson, type HealthDetail, type ReadinessAnswer } from './support/http.js';
 import { storedCount } from './support/mongo.js';
 
@@ -26,9 +26,8 @@ async function readiness(worker: FunnelProcess): Promise<ConsumerReadiness> {
 describe('worker readiness and a stalled consumer', () => {
   const env = isolatedEnv('stall');
   const started: FunnelProcess[] = [];
-  const start = async (extra: Record<string, string>, portKey: 'PORT' | 'WORKER_PORT') => {
-    const port = await freePort();
-    const process = new FunnelProcess({ ...env, ...extra, [portKey]: String(port) }, port).start();
+  const start = async (role: FunnelRole, extra: Record<string, string> = {}) => {
+    const process = (await FunnelProcess.onFreePort(role, { ...env, ...extra })).start();
     started.push(process);
     await process.waitReady();
     return process;
@@ -39,19 +38,16 @@ describe('worker readiness and a stalled consumer', () => {
   }, 40_000);
 
   it('is not ready while its partitions have lag and it makes no progress for CONSUMER_STALL_MS, and ready again once it moves', async () => {
-    const api = await start({ FUNNEL_ROLE: 'api' }, 'PORT');
+    const api = await start('api');
     // A first worker writes (and so announces a write on every partition), then leaves the group.
-    const first = await start({ FUNNEL_ROLE: 'worker' }, 'WORKER_PORT');
+    const first = await start('worker');
     for (let i = 0; i < 6; i++) await ingest(api);
     await pollUntil('the first batch stored', async () => (await storedCount(env.MONGODB_URI)) === 6 * READINGS.length);
     await first.stop();
 
     // The next owner waits DEDUP_SETTLE_MS after the first one's last write before touching those
     // partitions: a real, bounded pause in which it takes nothing in while records wait.
-    const second = await start(
-      { FUNNEL_ROLE: 'worker', DEDUP_SETTLE_MS: '20000', CONSUMER_STALL_MS: '1000' },
-      'WORKER_PORT',
-    );
+    const second = await start('worker', { DEDUP_SETTLE_MS: '20000', CONSUMER_STALL_MS: '1000' });
     expect((await readiness(second)).status).toBe(200);
     for (let i = 0; i < 6; i++) await ingest(api);
 

@@ -9,7 +9,7 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer } from './support/http.js';
 import { workerCaughtUp } from './support/kafka.js';
 
@@ -41,16 +41,14 @@ describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-
   let mongo: MongoClient;
 
   const startWorker = async () => {
-    const port = await freePort();
-    const worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(port) }, port).start();
+    const worker = (await FunnelProcess.onFreePort('worker', env)).start();
     workers.push(worker);
     await worker.waitReady();
     return worker;
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    api = new FunnelProcess({ ...env, FUNNEL_ROLE: 'api', PORT: String(port) }, port).start();
+    api = (await FunnelProcess.onFreePort('api', env)).start();
     mongo = new MongoClient(env.MONGODB_URI);
     await Promise.all([api.waitReady(), startWorker()]);
   }, 90_000);
