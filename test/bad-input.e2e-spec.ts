@@ -9,9 +9,9 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { buildCorpus, GHOST_PREFIX, OK_PREFIX, type BadCase } from './support/bad-inputs/index.js';
 import { isolatedEnv, settingDefault } from './support/env.js';
-import { send, type Answer } from './support/raw-http.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
 import { workerCaughtUp } from './support/kafka.js';
+import { send, type Answer } from './support/raw-http.js';
 
 /**
  * Bad-input corpus: thousands of generated malformed, hostile or edge-case requests (see support/bad-inputs/),
@@ -31,8 +31,6 @@ const LIMITS = {
   maxFutureSkewMs: settingDefault('MAX_FUTURE_SKEW_MS'),
 };
 const CONCURRENCY = 16;
-/** Mismatches shown in full per failing group. */
-const SHOWN = 25;
 
 const NOW = Date.now();
 const CORPUS = buildCorpus({ seed: SEED, now: NOW, ...LIMITS });
@@ -167,8 +165,7 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
   const groupMs = new Map<string, number>();
 
   beforeAll(async () => {
-    const port = await freePort();
-    funnel = new FunnelProcess({ ...env, FUNNEL_ROLE: 'all', PORT: String(port), LOG_LEVEL: 'warn' }, port).start();
+    funnel = (await FunnelProcess.onFreePort('all', { ...env, LOG_LEVEL: 'warn' })).start();
     await funnel.waitReady();
   }, 90_000);
 

@@ -4,8 +4,10 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, test } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
+import { freePort } from '@funnel/dev-infra';
+
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
 import { workerCaughtUp } from './support/kafka.js';
 
 interface Reply {

@@ -97,10 +97,11 @@ export function parseJsonBody(body: string): unknown {
   } catch (error) {
     const message = (error as Error).message;
     if (error instanceof SyntaxError && !/prototype/i.test(message)) {
-      throw new Error(`Body is not valid JSON: ${message.slice(0, 200)}`);
+      throw new Error(`Body is not valid JSON: ${message.slice(0, 200)}`, { cause: error });
     }
     throw new Error(
       'Body contains a forbidden key ("__proto__", or "constructor" holding "prototype"): it is not allowed in any object',
+      { cause: error },
     );
   }
 }

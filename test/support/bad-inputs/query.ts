@@ -1,8 +1,8 @@
 // Attack family "query parameters" of GET /v1/aggregates: missing, repeated, malformed, unknown, too many buckets.
-import { fuzzName } from './names.js';
-import { MAX_METRIC, MAX_SENSOR_ID } from './rules.js';
-import { DAY, HOUR, J, MINUTE, NAMES_BUCKETS } from './raw-json.js';
 import type { CorpusKit } from './kit.js';
+import { fuzzName } from './names.js';
+import { DAY, HOUR, J, MINUTE, NAMES_BUCKETS } from './raw-json.js';
+import { MAX_METRIC, MAX_SENSOR_ID } from './rules.js';
 import type { Expected } from './types.js';
 
 /** `window` values that are no window. */

@@ -7,7 +7,6 @@ import type { FunnelConfig } from '@funnel/config';
 import { readingKey, type WirePoint } from '@funnel/contracts';
 import type { ConsumptionSwitch, GroupMembership, NextOffset, OffsetCommitter } from '@funnel/kafka';
 import { MetricsRegistry } from '@funnel/metrics';
-import { PipelineMetrics } from '../pipeline.metrics.js';
 import type { DeadLetter, RollupDoc, SourcedPoint, StoredCopy } from '@funnel/storage';
 
 import { AssignmentTracker } from '../assignment.tracker.js';
@@ -17,6 +16,7 @@ import { BatchWriter, type DeadLetterStore, type ReadingsStore, type RollupsStor
 import { BufferIntake } from '../buffer.intake.js';
 import { FlushScheduler } from '../flush.scheduler.js';
 import type { WriteFence } from '../partition-fence.js';
+import { PipelineMetrics } from '../pipeline.metrics.js';
 import { PointsBuffer, type BufferedRecord } from '../points-buffer.js';
 import { ProgressClock } from '../progress.clock.js';
 
