@@ -1,3 +1,4 @@
+// The fault scenarios: each injects one fault under load and states what must hold.
 import { randomBytes } from 'node:crypto';
 
 import { Kafka, logLevel } from 'kafkajs';

@@ -1,3 +1,4 @@
+// The api's HTTP server: Fastify with body limits, request ids and the lingering close for refused bodies.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';

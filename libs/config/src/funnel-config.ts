@@ -1,3 +1,4 @@
+// Every setting Funnel reads, with its type, default, range and documentation, validated at boot.
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 

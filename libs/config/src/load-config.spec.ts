@@ -1,3 +1,4 @@
+// Unit tests of loading settings: defaults, ranges, enums and the error that names every bad setting.
 import { describe, expect, it } from '@jest/globals';
 
 import { ConfigError, loadConfig } from './load-config.js';

@@ -1,3 +1,4 @@
+// Unit tests of the write plan: what a batch inserts, which ids it checks and what its rollups count.
 import { describe, expect, it } from '@jest/globals';
 
 import { readingKey, type WirePoint } from '@funnel/contracts';
