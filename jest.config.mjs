@@ -1,18 +1,8 @@
-// jest 30 runs the ESM build through @swc/jest (same decorator settings as .swcrc) under --experimental-vm-modules.
+// jest 30 runs the ESM build through @swc/jest (the compile options of .swcrc) under --experimental-vm-modules.
 import { jestModuleNameMapper } from './libs/dev-infra/aliases.mjs';
+import { swcCompileOptions } from './libs/dev-infra/swc-options.mjs';
 
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-    },
-    module: { type: 'es6' },
-  },
-];
+const swc = ['@swc/jest', swcCompileOptions()];
 
 const common = {
   testEnvironment: 'node',

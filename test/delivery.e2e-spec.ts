@@ -4,17 +4,9 @@ import { MongoClient } from 'mongodb';
 import { pollUntil } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
+import { getJson, postJson, type DeadLetter } from './support/http.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
 
 describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
   const env = isolatedEnv('delivery');
@@ -24,8 +16,7 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
   const stored = (filter: Record<string, unknown>) => mongo.db().collection('points').countDocuments(filter);
 
   beforeAll(async () => {
-    const port = await freePort();
-    funnel = new FunnelProcess({ ...env, FUNNEL_ROLE: 'all', PORT: String(port) }, port).start();
+    funnel = (await FunnelProcess.onFreePort('all', env)).start();
     mongo = new MongoClient(env.MONGODB_URI);
     await funnel.waitReady();
   }, 90_000);
@@ -38,12 +29,12 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
   it('stores a request retried with the same Idempotency-Key once, and a new key again', async () => {
     const batch = [1, 2, 3].map((value) => ({ sensorId: 'idem', metric: 'm', value }));
     for (let i = 0; i < 3; i++) {
-      expect(await post(`${funnel.url}/v1/points`, batch, { 'Idempotency-Key': 'order-42' })).toMatchObject({
+      expect(await postJson(`${funnel.url}/v1/points`, batch, { 'Idempotency-Key': 'order-42' })).toMatchObject({
         status: 202,
       });
     }
     await pollUntil('first copy stored', async () => (await stored({ 'meta.sensorId': 'idem' })) >= 3);
-    expect(await post(`${funnel.url}/v1/points`, batch, { 'Idempotency-Key': 'order-43' })).toMatchObject({
+    expect(await postJson(`${funnel.url}/v1/points`, batch, { 'Idempotency-Key': 'order-43' })).toMatchObject({
       status: 202,
     });
     await pollUntil('second key stored', async () => (await stored({ 'meta.sensorId': 'idem' })) >= 6);
@@ -60,10 +51,10 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
       value: i,
     }));
     for (let i = 0; i < 3; i++) {
-      expect((await post(`${funnel.url}/v1/points`, readings)).status).toBe(202);
+      expect((await postJson(`${funnel.url}/v1/points`, readings)).status).toBe(202);
     }
-    // Two copies of the same id inside one request are one reading too.
-    expect((await post(`${funnel.url}/v1/points`, [readings[0], readings[0]])).status).toBe(202);
+    // Two copies of the same id, sensor and metric inside one request are refused (issue 13), storing nothing.
+    expect((await postJson(`${funnel.url}/v1/points`, [readings[0], readings[0]])).status).toBe(400);
     await pollUntil('client ids stored', async () => (await stored({ 'meta.sensorId': 'client-ids' })) >= 50);
     await workerCaughtUp(env);
     expect(await stored({ 'meta.sensorId': 'client-ids' })).toBe(50);
@@ -72,7 +63,7 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
   }, 60_000);
 
   it('rejects an Idempotency-Key that is not 1-128 printable ASCII characters', async () => {
-    const res = await post(
+    const res = await postJson(
       `${funnel.url}/v1/points`,
       { sensorId: 's', metric: 'm', value: 1 },
       { 'Idempotency-Key': 'x'.repeat(129) },
@@ -106,12 +97,12 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     }
     // Good readings sent after the poison on every partition still arrive.
     const good = Array.from({ length: 30 }, (_, i) => ({ sensorId: 'after-poison', metric: 'm', value: i }));
-    expect((await post(`${funnel.url}/v1/points`, good)).status).toBe(202);
+    expect((await postJson(`${funnel.url}/v1/points`, good)).status).toBe(202);
     await pollUntil('good readings stored', async () => (await stored({ 'meta.sensorId': 'after-poison' })) === 30);
 
-    let letters: any[] = [];
+    let letters: DeadLetter[] = [];
     await pollUntil('dead letters listed', async () => {
-      letters = (await (await fetch(`${funnel.url}/v1/dlq?limit=100`)).json()) as any[];
+      letters = (await getJson<DeadLetter[]>(`${funnel.url}/v1/dlq?limit=100`)).json;
       return letters.length === 6;
     });
     expect(letters.map((l) => l.reason).sort()).toEqual([
@@ -138,12 +129,12 @@ describe('delivery guarantees: ids, idempotent retries, dead letters', () => {
     );
 
     // Replay sends them back to the main topic; still broken, they come back as dead letters of the replay.
-    const replay = await post(`${funnel.url}/v1/dlq/replay`, { ids: [letters[0].id] });
+    const replay = await postJson(`${funnel.url}/v1/dlq/replay`, { ids: [letters[0].id] });
     expect(replay).toMatchObject({ status: 202, json: { replayed: 1 } });
     await pollUntil('replayed record dead-lettered again', async () => {
-      const now = (await (await fetch(`${funnel.url}/v1/dlq?limit=100`)).json()) as any[];
+      const now = (await getJson<DeadLetter[]>(`${funnel.url}/v1/dlq?limit=100`)).json;
       return now.length === 7 && now.some((l) => l.id === letters[0].id && l.replayedAt);
     });
-    expect((await post(`${funnel.url}/v1/dlq/replay`, { ids: ['nope:0:1'] })).status).toBe(404);
+    expect((await postJson(`${funnel.url}/v1/dlq/replay`, { ids: ['nope:0:1'] })).status).toBe(404);
   }, 90_000);
 });

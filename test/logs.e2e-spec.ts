@@ -3,33 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Scrape } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
+import { postJson } from './support/http.js';
+import { jsonLines } from './support/log-lines.js';
 
-type LogLine = Record<string, any>;
-
-/** Every non-empty line the process wrote (stdout and stderr), each parsed as JSON (throws naming a line that is not). */
-function jsonLines(process: FunnelProcess): LogLine[] {
-  return process
-    .output()
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as LogLine;
-      } catch {
-        throw new Error(`log line is not JSON: ${line}`);
-      }
-    });
-}
-
-async function post(url: string, body: unknown, requestId: string) {
-  const res = await fetch(`${url}/v1/points`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
-    body: JSON.stringify(body),
-  });
-  await res.text();
-  return res;
+/** POSTs readings to the ingest route under the given request id. */
+function post(url: string, body: unknown, requestId: string) {
+  return postJson(`${url}/v1/points`, body, { 'x-request-id': requestId });
 }
 
 const READINGS = [
@@ -44,18 +24,11 @@ describe('structured logs', () => {
   let quiet: FunnelProcess;
 
   beforeAll(async () => {
-    const [workerPort, apiPort, quietPort] = [await freePort(), await freePort(), await freePort()];
-    worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(workerPort) }, workerPort).start();
+    worker = (await FunnelProcess.onFreePort('worker', env)).start();
     // MAX_INFLIGHT_POINTS=1: any request of two readings is refused for backpressure (503), which the
     // exception filter logs through Nest's Logger while the request is being handled.
-    api = new FunnelProcess(
-      { ...env, FUNNEL_ROLE: 'api', PORT: String(apiPort), MAX_INFLIGHT_POINTS: '1' },
-      apiPort,
-    ).start();
-    quiet = new FunnelProcess(
-      { ...env, FUNNEL_ROLE: 'api', PORT: String(quietPort), LOG_LEVEL: 'warn' },
-      quietPort,
-    ).start();
+    api = (await FunnelProcess.onFreePort('api', { ...env, MAX_INFLIGHT_POINTS: '1' })).start();
+    quiet = (await FunnelProcess.onFreePort('api', { ...env, LOG_LEVEL: 'warn' })).start();
     await Promise.all([worker.waitReady(), api.waitReady(), quiet.waitReady()]);
 
     expect((await post(api.url, READINGS, 'logs-e2e-refused')).status).toBe(503);
@@ -90,7 +63,7 @@ describe('structured logs', () => {
   it("routes Nest's Logger through the JSON logger (context kept)", () => {
     const lines = jsonLines(worker);
     expect(lines.some((line) => line.context === 'NestApplication' && line.level === 30)).toBe(true);
-    expect(lines.some((line) => line.context === 'funnel:worker' && /^listening on /.test(line.msg))).toBe(true);
+    expect(lines.some((line) => line.context === 'funnel:worker' && /^listening on /.test(line.msg ?? ''))).toBe(true);
   });
 
   it('logs each HTTP request once with the caller-supplied request id', () => {
@@ -126,8 +99,7 @@ describe('structured logs', () => {
 describe('backpressure refusals are counted', () => {
   it('counts the refused request and its readings', async () => {
     const env = isolatedEnv('backpressure');
-    const port = await freePort();
-    const api = new FunnelProcess({ ...env, FUNNEL_ROLE: 'api', PORT: String(port), MAX_INFLIGHT_POINTS: '1' }, port);
+    const api = await FunnelProcess.onFreePort('api', { ...env, MAX_INFLIGHT_POINTS: '1' });
     try {
       await api.start().waitReady();
       expect((await post(api.url, READINGS, 'bp-1')).status).toBe(503);

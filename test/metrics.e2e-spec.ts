@@ -4,8 +4,10 @@ import { MongoClient } from 'mongodb';
 import { pollUntil, Scrape } from '@funnel/dev-infra';
 
 import { FUNNEL_VERSION, isolatedEnv, settingDefault } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
+import { postJson } from './support/http.js';
 import { testKafka } from './support/kafka.js';
+import { jsonLines } from './support/log-lines.js';
 
 // What the run does, counted here independently of the app: requests of exactly one record, of several, and of
 // a part of one (the api packs at most KAFKA_POINTS_PER_RECORD readings into one record).
@@ -23,13 +25,9 @@ function readings(n: number, sensorId: string): unknown[] {
   return Array.from({ length: n }, (_, i) => ({ sensorId, metric: 'temperature', value: i, ts: now - 60_000 - i }));
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${url}/v1/points`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as { accepted?: number }, headers: res.headers };
+/** POSTs readings to the api's ingest route. */
+function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return postJson(`${url}/v1/points`, body, headers);
 }
 
 describe('GET /metrics on the api and the worker agree with what a run did', () => {
@@ -42,12 +40,10 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
   let generatedRequestId: string | null;
 
   beforeAll(async () => {
-    const [apiPort, workerPort] = [await freePort(), await freePort()];
-    api = new FunnelProcess(
-      { ...env, FUNNEL_ROLE: 'api', PORT: String(apiPort), MAX_POINTS_PER_REQUEST: String(MAX_POINTS_PER_REQUEST) },
-      apiPort,
+    api = (
+      await FunnelProcess.onFreePort('api', { ...env, MAX_POINTS_PER_REQUEST: String(MAX_POINTS_PER_REQUEST) })
     ).start();
-    worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(workerPort) }, workerPort).start();
+    worker = (await FunnelProcess.onFreePort('worker', env)).start();
     await Promise.all([api.waitReady(), worker.waitReady()]);
 
     for (const [i, size] of ACCEPTED_BATCHES.entries()) {
@@ -216,11 +212,7 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
   });
 
   it('logs one JSON line per ingest request with its request id and role', () => {
-    const lines = api
-      .output()
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as Record<string, any>);
+    const lines = jsonLines(api);
     expect(lines.every((line) => line.role === 'api')).toBe(true);
     const completed = (id: string | null) =>
       lines.filter((line) => line.msg === 'request completed' && line.req?.id === id && line.reqId === id);

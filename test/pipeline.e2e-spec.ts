@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MongoClient } from 'mongodb';
 
 import { pollUntil } from '@funnel/dev-infra';
 
-import { send } from './support/raw-http.js';
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv, settingDefault } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
+import { getJson, postJson, type AggregatesAnswer, type Bucket, type ReadinessAnswer } from './support/http.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
+import { storedCount, withMongo } from './support/mongo.js';
+import { send } from './support/raw-http.js';
 
 const HOUR = 3_600_000;
 // Whole-minute windows are answered from the minute rollups (raw readings for the partial minutes at the
@@ -30,29 +31,10 @@ const READINGS = makeReadings({
 const FROM = START + 17 * 60_000 + 123;
 const TO = END - 2 * HOUR + 7_000;
 
-interface Bucket {
-  start: string;
-  count: number;
-  avg: number;
-  min: number;
-  max: number;
-  sum: number;
-}
-
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
+/** The parts of the OpenAPI document this test reads. */
+interface OpenApiDoc {
+  paths: Record<string, unknown>;
+  components: { schemas: Record<string, { properties: Record<string, { example?: unknown }> }> };
 }
 
 /** POSTs every reading in shuffled batches; each must be acknowledged with its exact count. */
@@ -65,24 +47,10 @@ async function ingestAll(api: string, readings: Reading[]): Promise<void> {
   }
 }
 
-async function storedCount(mongoUri: string, filter: Record<string, unknown> = {}): Promise<number> {
-  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
-  try {
-    return await client.db().collection('points').countDocuments(filter);
-  } finally {
-    await client.close();
-  }
-}
-
 /** Readings counted by the minute rollups, and how many rollup documents there are. */
 async function rollupTotals(mongoUri: string): Promise<{ docs: number; n: number }> {
-  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
-  try {
-    const docs = await client.db().collection('points_rollups').find({}).toArray();
-    return { docs: docs.length, n: docs.reduce((s, d) => s + Number(d.n), 0) };
-  } finally {
-    await client.close();
-  }
+  const docs = await withMongo(mongoUri, (db) => db.collection('points_rollups').find({}).toArray());
+  return { docs: docs.length, n: docs.reduce((s, d) => s + Number(d.n), 0) };
 }
 
 /**
@@ -95,8 +63,7 @@ async function allWritten(mongoUri: string, readings: number): Promise<boolean> 
 
 async function aggregates(api: string, q: Record<string, string | number>) {
   const qs = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)] as [string, string]));
-  const res = await fetch(`${api}/v1/aggregates?${qs}`);
-  return { status: res.status, json: (await res.json()) as any };
+  return getJson<AggregatesAnswer>(`${api}/v1/aggregates?${qs}`);
 }
 
 function expectBucketsToMatch(actual: Bucket[], expected: ReturnType<typeof expectedBuckets>) {
@@ -129,8 +96,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
   let funnel: FunnelProcess;
 
   beforeAll(async () => {
-    const port = await freePort();
-    funnel = new FunnelProcess({ ...env, FUNNEL_ROLE: 'all', PORT: String(port) }, port).start();
+    funnel = (await FunnelProcess.onFreePort('all', env)).start();
     await funnel.waitReady();
   }, 90_000);
 
@@ -235,7 +201,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
     const res = await postJson(`${funnel.url}/v1/points`, batch);
     expect(res.status).toBe(400);
     expect(res.json.message).toContain('3 of 5 readings are invalid');
-    const problems = (res.json.errors as { index: number; field: string }[]).map((e) => `${e.index}:${e.field}`).sort();
+    const problems = res.json.errors!.map((e) => `${e.index}:${e.field}`).sort();
     expect(problems).toEqual(['1:value', '3:extra', '3:sensorId', '4:ts']);
 
     // A later valid request is stored; by then the rejected one would have been too, had it reached Kafka.
@@ -252,7 +218,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
   it('answers malformed, oversized and non-JSON requests with the documented 4xx', async () => {
     const url = `${funnel.url}/v1/points`;
     expect((await postJson(url, '{"sensorId": "a", ')).status).toBe(400);
-    expect((await postJson(url, [])).json.errors[0]).toMatchObject({ index: -1 });
+    expect((await postJson(url, [])).json.errors?.[0]).toMatchObject({ index: -1 });
     expect((await postJson(url, [])).status).toBe(400);
     const text = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     expect(text.status).toBe(415);
@@ -306,7 +272,7 @@ describe('pipeline end to end, role "all" (one process)', () => {
     const docs = await fetch(`${funnel.url}/docs`);
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toContain('text/html');
-    const openapi = (await (await fetch(`${funnel.url}/docs-json`)).json()) as any;
+    const openapi = (await getJson<OpenApiDoc>(`${funnel.url}/docs-json`)).json;
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining(['/v1/points', '/v1/aggregates', '/health/ready']),
     );
@@ -320,9 +286,8 @@ describe('pipeline end to end, api and worker as separate processes', () => {
   let worker: FunnelProcess;
 
   beforeAll(async () => {
-    const [apiPort, workerPort] = [await freePort(), await freePort()];
-    worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(workerPort) }, workerPort).start();
-    api = new FunnelProcess({ ...env, FUNNEL_ROLE: 'api', PORT: String(apiPort) }, apiPort).start();
+    worker = (await FunnelProcess.onFreePort('worker', env)).start();
+    api = (await FunnelProcess.onFreePort('api', env)).start();
     await Promise.all([worker.waitReady(), api.waitReady()]);
   }, 90_000);
 
@@ -331,10 +296,10 @@ describe('pipeline end to end, api and worker as separate processes', () => {
   }, 40_000);
 
   it('each role reports ready on its own port with the dependencies it needs', async () => {
-    const workerReady = (await (await fetch(`${worker.url}/health/ready`)).json()) as any;
-    expect(Object.keys(workerReady.info).sort()).toEqual(['kafkaConsumer', 'mongodb']);
-    const apiReady = (await (await fetch(`${api.url}/health/ready`)).json()) as any;
-    expect(Object.keys(apiReady.info).sort()).toEqual(['kafkaProducer', 'mongodb']);
+    const workerReady = (await getJson<ReadinessAnswer>(`${worker.url}/health/ready`)).json;
+    expect(Object.keys(workerReady.info ?? {}).sort()).toEqual(['kafkaConsumer', 'mongodb']);
+    const apiReady = (await getJson<ReadinessAnswer>(`${api.url}/health/ready`)).json;
+    expect(Object.keys(apiReady.info ?? {}).sort()).toEqual(['kafkaProducer', 'mongodb']);
     // The worker serves probes only: no ingestion there.
     expect((await fetch(`${worker.url}/v1/points`, { method: 'POST' })).status).toBe(404);
   }, 30_000);

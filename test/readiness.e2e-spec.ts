@@ -1,43 +1,33 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { MongoClient } from 'mongodb';
 
 import { pollUntil } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess, type FunnelRole } from './support/funnel-process.js';
+import { getJson, postJson, type HealthDetail, type ReadinessAnswer } from './support/http.js';
+import { storedCount } from './support/mongo.js';
 
 const READINGS = Array.from({ length: 30 }, (_, i) => ({ sensorId: `stall-${i % 3}`, metric: 'm', value: i }));
 
 async function ingest(api: FunnelProcess): Promise<void> {
-  const res = await fetch(`${api.url}/v1/points`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(READINGS),
-  });
-  expect(res.status).toBe(202);
+  expect((await postJson(`${api.url}/v1/points`, READINGS)).status).toBe(202);
 }
 
-async function readiness(worker: FunnelProcess): Promise<{ status: number; consumer: any }> {
-  const res = await fetch(`${worker.url}/health/ready`);
-  const body = (await res.json()) as { details?: { kafkaConsumer?: unknown } };
-  return { status: res.status, consumer: body.details?.kafkaConsumer };
+interface ConsumerReadiness {
+  status: number;
+  consumer?: HealthDetail;
 }
 
-async function stored(mongoUri: string): Promise<number> {
-  const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
-  try {
-    return await client.db().collection('points').countDocuments();
-  } finally {
-    await client.close();
-  }
+async function readiness(worker: FunnelProcess): Promise<ConsumerReadiness> {
+  const res = await getJson<ReadinessAnswer>(`${worker.url}/health/ready`);
+  return { status: res.status, consumer: res.json.details?.kafkaConsumer };
 }
 
 describe('worker readiness and a stalled consumer', () => {
   const env = isolatedEnv('stall');
   const started: FunnelProcess[] = [];
-  const start = async (extra: Record<string, string>, portKey: 'PORT' | 'WORKER_PORT') => {
-    const port = await freePort();
-    const process = new FunnelProcess({ ...env, ...extra, [portKey]: String(port) }, port).start();
+  const start = async (role: FunnelRole, extra: Record<string, string> = {}) => {
+    const process = (await FunnelProcess.onFreePort(role, { ...env, ...extra })).start();
     started.push(process);
     await process.waitReady();
     return process;
@@ -48,23 +38,20 @@ describe('worker readiness and a stalled consumer', () => {
   }, 40_000);
 
   it('is not ready while its partitions have lag and it makes no progress for CONSUMER_STALL_MS, and ready again once it moves', async () => {
-    const api = await start({ FUNNEL_ROLE: 'api' }, 'PORT');
+    const api = await start('api');
     // A first worker writes (and so announces a write on every partition), then leaves the group.
-    const first = await start({ FUNNEL_ROLE: 'worker' }, 'WORKER_PORT');
+    const first = await start('worker');
     for (let i = 0; i < 6; i++) await ingest(api);
-    await pollUntil('the first batch stored', async () => (await stored(env.MONGODB_URI)) === 6 * READINGS.length);
+    await pollUntil('the first batch stored', async () => (await storedCount(env.MONGODB_URI)) === 6 * READINGS.length);
     await first.stop();
 
     // The next owner waits DEDUP_SETTLE_MS after the first one's last write before touching those
     // partitions: a real, bounded pause in which it takes nothing in while records wait.
-    const second = await start(
-      { FUNNEL_ROLE: 'worker', DEDUP_SETTLE_MS: '20000', CONSUMER_STALL_MS: '1000' },
-      'WORKER_PORT',
-    );
+    const second = await start('worker', { DEDUP_SETTLE_MS: '20000', CONSUMER_STALL_MS: '1000' });
     expect((await readiness(second)).status).toBe(200);
     for (let i = 0; i < 6; i++) await ingest(api);
 
-    let stalled: { status: number; consumer: any } | undefined;
+    let stalled: ConsumerReadiness | undefined;
     await pollUntil(
       'readiness to report the stalled consumer',
       async () => {
@@ -75,11 +62,11 @@ describe('worker readiness and a stalled consumer', () => {
       { timeoutMs: 15_000 },
     );
     expect(stalled?.consumer).toMatchObject({ status: 'down', state: 'joined', stalled: true });
-    expect(stalled?.consumer.lag).toBeGreaterThan(0);
-    expect(stalled?.consumer.idleMs).toBeGreaterThanOrEqual(1000);
+    expect(stalled?.consumer?.lag).toBeGreaterThan(0);
+    expect(stalled?.consumer?.idleMs).toBeGreaterThanOrEqual(1000);
 
     // Once the pause is over it writes everything and commits: lag 0, ready again.
-    await pollUntil('every reading stored', async () => (await stored(env.MONGODB_URI)) === 12 * READINGS.length, {
+    await pollUntil('every reading stored', async () => (await storedCount(env.MONGODB_URI)) === 12 * READINGS.length, {
       timeoutMs: 60_000,
     });
     await pollUntil('readiness back to 200', async () => (await readiness(second)).status === 200, {

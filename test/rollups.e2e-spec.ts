@@ -9,7 +9,8 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess } from './support/funnel-process.js';
+import { getJson, postJson, type AggregatesAnswer } from './support/http.js';
 import { workerCaughtUp } from './support/kafka.js';
 
 const MINUTE = 60_000;
@@ -28,14 +29,9 @@ const READINGS = makeReadings({
 });
 const BATCH = 100;
 
+/** POSTs a batch under an Idempotency-Key and answers the status. */
 async function post(url: string, body: unknown, key: string): Promise<number> {
-  const res = await fetch(`${url}/v1/points`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'Idempotency-Key': key },
-    body: JSON.stringify(body),
-  });
-  await res.text();
-  return res.status;
+  return (await postJson(`${url}/v1/points`, body, { 'Idempotency-Key': key })).status;
 }
 
 describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-stream)', () => {
@@ -45,16 +41,14 @@ describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-
   let mongo: MongoClient;
 
   const startWorker = async () => {
-    const port = await freePort();
-    const worker = new FunnelProcess({ ...env, FUNNEL_ROLE: 'worker', WORKER_PORT: String(port) }, port).start();
+    const worker = (await FunnelProcess.onFreePort('worker', env)).start();
     workers.push(worker);
     await worker.waitReady();
     return worker;
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    api = new FunnelProcess({ ...env, FUNNEL_ROLE: 'api', PORT: String(port) }, port).start();
+    api = (await FunnelProcess.onFreePort('api', env)).start();
     mongo = new MongoClient(env.MONGODB_URI);
     await Promise.all([api.waitReady(), startWorker()]);
   }, 90_000);
@@ -97,11 +91,9 @@ describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-
         [START + 1234, END - 5678, '15m', 15 * MINUTE],
       ] as const) {
         const qs = new URLSearchParams({ sensorId, metric: 't', from: String(from), to: String(to), window });
-        const res = await fetch(`${api.url}/v1/aggregates?${qs}`);
+        const res = await getJson<AggregatesAnswer>(`${api.url}/v1/aggregates?${qs}`);
         expect(res.status).toBe(200);
-        const got = (
-          (await res.json()) as { buckets: { start: string; count: number; sum: number; min: number; max: number }[] }
-        ).buckets;
+        const got = res.json.buckets;
         const want = expectedBuckets(READINGS, { sensorId, metric: 't', from, to, binMs });
         expect(got.map((b) => [b.start, b.count, b.min, b.max])).toEqual(
           want.map((b) => [b.start, b.count, b.min, b.max]),

@@ -1,3 +1,4 @@
+// Reads processes' CPU time from /proc and pins processes to CPUs for the bench.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,3 +1,4 @@
+// Runs one fault scenario: its processes, load, fault steps, checks and reconciliation.
 import path from 'node:path';
 
 import { freePort, sleep } from '@funnel/dev-infra';

@@ -1,3 +1,4 @@
+// The fault suite's own Kafka broker and MongoDB server, on ports apart from other test runs.
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 

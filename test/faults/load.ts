@@ -1,3 +1,4 @@
+// The fault suite's load: readings sent at a steady rate, with a ledger of what was acknowledged.
 import { sleep } from '@funnel/dev-infra';
 
 import { prng } from '../support/dataset.js';

@@ -1,3 +1,4 @@
+// Compares what the fault suite's api acknowledged with what MongoDB stored: lost and duplicated readings.
 import type { MongoClient } from 'mongodb';
 
 import { expectedBuckets } from '../support/dataset.js';

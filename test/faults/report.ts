@@ -1,3 +1,4 @@
+// Prints the fault suite's results: a table per scenario and the details of failures.
 import type { ScenarioResult } from './harness.js';
 
 const COLUMNS: Array<[string, (r: ScenarioResult) => string]> = [

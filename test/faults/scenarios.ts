@@ -1,3 +1,4 @@
+// The fault scenarios: each injects one fault under load and states what must hold.
 import { randomBytes } from 'node:crypto';
 
 import { Kafka, logLevel } from 'kafkajs';
@@ -560,6 +561,17 @@ const poison: ScenarioDef = {
   },
 };
 
+/** The parts of an OpenAPI document read to find the replay body's array property; any of them may be missing. */
+interface OpenApiSchema {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, OpenApiSchema>;
+}
+interface OpenApiDoc {
+  paths?: Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: OpenApiSchema }> } } }>;
+  components?: { schemas?: Record<string, OpenApiSchema> };
+}
+
 /**
  * POST /v1/dlq/replay with one listed dead letter: it must be published to the topic again. The request
  * body is not in the spec; the OpenAPI document names it (an array property, e.g. `ids`), else `ids`.
@@ -577,14 +589,11 @@ async function checkReplay(
   }
   let property = 'ids';
   try {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI document walked by optional chaining
-    const doc = (await (await fetch(`${api.url}/docs-json`)).json()) as any;
+    const doc = (await (await fetch(`${api.url}/docs-json`)).json()) as OpenApiDoc;
     const op = doc.paths?.['/v1/dlq/replay']?.post;
     let schema = op?.requestBody?.content?.['application/json']?.schema;
     if (schema?.$ref) schema = doc.components?.schemas?.[String(schema.$ref).split('/').pop()!];
-    const arrayProp = Object.entries(schema?.properties ?? {}).find(
-      ([, s]) => (s as { type?: string }).type === 'array',
-    );
+    const arrayProp = Object.entries(schema?.properties ?? {}).find(([, s]) => s.type === 'array');
     if (arrayProp) property = arrayProp[0];
   } catch {
     /* keep the default */

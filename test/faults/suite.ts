@@ -1,3 +1,4 @@
+// Runs the fault scenarios one after the other against the suite's own Kafka and MongoDB.
 import fs from 'node:fs';
 import path from 'node:path';
 

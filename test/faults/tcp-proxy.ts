@@ -1,3 +1,4 @@
+// A loopback TCP proxy that injects network faults (latency, throttling, held Kafka requests) for the fault suite.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 

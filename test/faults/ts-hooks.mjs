@@ -6,6 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import swc from '@swc/core';
 
 import { resolveAlias } from '../../libs/dev-infra/aliases.mjs';
+import { swcCompileOptions } from '../../libs/dev-infra/swc-options.mjs';
+
+const compileOptions = swcCompileOptions();
 
 export async function resolve(specifier, context, nextResolve) {
   const aliased = resolveAlias(specifier);
@@ -32,13 +35,7 @@ export async function load(url, context, nextLoad) {
     // resolve() above maps them instead.
     swcrc: false,
     sourceMaps: 'inline',
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-    },
-    module: { type: 'es6' },
+    ...compileOptions,
   });
   return { format: 'module', source: code, shortCircuit: true };
 }

@@ -1,3 +1,4 @@
+// Deterministic readings and an aggregate calculation independent of Funnel's.
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 

@@ -1,28 +1,24 @@
 /** A built Funnel process (dist/) under test: started with its own environment, awaited until ready, stopped. */
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 import { listSettings } from '@funnel/config';
-import { pollUntil, startProcess, type RunningProcess } from '@funnel/dev-infra';
+import { freePort, pollUntil, startProcess, type RunningProcess } from '@funnel/dev-infra';
 
 const MAIN = path.resolve('dist/apps/funnel/src/main.js');
 
-/** A free TCP port on loopback, chosen by the OS. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The role a Funnel process runs (FUNNEL_ROLE). */
+export type FunnelRole = 'all' | 'api' | 'worker';
 
 /** A Funnel process (built app from dist/) started with its own environment. */
 export class FunnelProcess {
   private process?: RunningProcess;
+
+  /** A process of `role` on a free port (PORT, or WORKER_PORT for a worker), not started yet. */
+  static async onFreePort(role: FunnelRole, env: Record<string, string>): Promise<FunnelProcess> {
+    const port = await freePort();
+    const portKey = role === 'worker' ? 'WORKER_PORT' : 'PORT';
+    return new FunnelProcess({ ...env, FUNNEL_ROLE: role, [portKey]: String(port) }, port);
+  }
 
   /** `env` holds Funnel settings only: a misspelt or renamed one would otherwise leave its default in force. */
   constructor(
@@ -70,7 +66,7 @@ export class FunnelProcess {
         { timeoutMs, intervalMs: 250, abortIf: () => !this.running && 'funnel exited' },
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}:\n${this.process?.tail(60) ?? ''}`);
+      throw new Error(`${(error as Error).message}:\n${this.process?.tail(60) ?? ''}`, { cause: error });
     }
   }
 

@@ -1,3 +1,4 @@
+// Sends HTTP requests as raw bytes, so hostile and malformed inputs reach the server unchanged.
 import { connect } from 'node:net';
 
 /** A request as bytes: sent as written, so hostile and malformed inputs reach the server unchanged. */

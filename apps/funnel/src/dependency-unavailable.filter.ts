@@ -1,3 +1,4 @@
+// Turns "Kafka or MongoDB unavailable" errors into a 503 with Retry-After instead of a 500.
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 

@@ -1,3 +1,4 @@
+// The api's HTTP server: Fastify with body limits, request ids and the lingering close for refused bodies.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -97,10 +98,11 @@ export function parseJsonBody(body: string): unknown {
   } catch (error) {
     const message = (error as Error).message;
     if (error instanceof SyntaxError && !/prototype/i.test(message)) {
-      throw new Error(`Body is not valid JSON: ${message.slice(0, 200)}`);
+      throw new Error(`Body is not valid JSON: ${message.slice(0, 200)}`, { cause: error });
     }
     throw new Error(
       'Body contains a forbidden key ("__proto__", or "constructor" holding "prototype"): it is not allowed in any object',
+      { cause: error },
     );
   }
 }

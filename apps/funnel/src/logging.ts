@@ -1,3 +1,4 @@
+// JSON logging with pino: the process logger, Nest's logger adapter and one line per request.
 import { hostname } from 'node:os';
 
 import type { LoggerService } from '@nestjs/common';

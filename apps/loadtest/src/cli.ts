@@ -1,3 +1,4 @@
+// Parses the load tool's flags and LOADTEST_* variables into one validated options object.
 import yargs from 'yargs';
 
 /** Everything one load test run is told, from flags or LOADTEST_* environment variables. */

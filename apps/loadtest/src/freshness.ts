@@ -1,3 +1,4 @@
+// Measures end-to-end freshness: marker readings sent during the run and the time until a query sees each.
 import { Samples } from './samples.js';
 import type { Workload } from './workload.js';
 

@@ -1,3 +1,4 @@
+// The load tool's entry point: runs producers, query users and the freshness probe, then reconciles and reports.
 import { writeFile } from 'node:fs/promises';
 
 import { hideBin } from 'yargs/helpers';

@@ -1,3 +1,4 @@
+// Unit tests of the pacer: even spacing, stagger, held requests and stop, on a fake clock.
 import { describe, expect, it } from '@jest/globals';
 
 import { Pacer, type PacedClient, type PacerClock } from './pacing.js';

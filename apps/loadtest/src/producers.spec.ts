@@ -1,3 +1,4 @@
+// Tests the producers against a real HTTP server: pacing, warm-up accounting and the drain.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -1,3 +1,4 @@
+// The load tool's writers: autocannon connections POSTing reading bodies at a paced rate.
 import autocannon from 'autocannon';
 
 import { Pacer, type PacedClient } from './pacing.js';

@@ -1,3 +1,4 @@
+// The load tool's progress display on stderr: a bar on a terminal, plain lines otherwise.
 import cliProgress from 'cli-progress';
 
 /** What the progress display shows, read once per update. */

@@ -1,3 +1,4 @@
+// The load tool's readers: aggregate queries at a set rate while the producers write.
 import autocannon from 'autocannon';
 
 import { Samples } from './samples.js';

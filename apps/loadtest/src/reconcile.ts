@@ -1,3 +1,4 @@
+// Counts what a load run stored (in MongoDB or through the aggregates) to compare with what was acknowledged.
 import type { MongoClient } from 'mongodb';
 
 import type { Workload } from './workload.js';

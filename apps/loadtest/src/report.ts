@@ -1,3 +1,4 @@
+// The load tool's report: counts, rates and latencies of one run, as text and JSON.
 import type { LoadtestOptions } from './cli.js';
 import type { Percentiles } from './samples.js';
 import type { SloResult } from './slo.js';

@@ -1,3 +1,4 @@
+// Unit tests of --slo parsing and judging.
 import { describe, expect, it } from '@jest/globals';
 
 import type { LoadtestReport } from './report.js';

@@ -1,3 +1,4 @@
+// Parses --slo thresholds and judges a run's report against them.
 import type { LoadtestReport } from './report.js';
 
 /** One threshold from --slo and how the run measured up to it. */

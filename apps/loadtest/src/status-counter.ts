@@ -1,3 +1,4 @@
+// Counts load-test answers by HTTP status, timeout and error.
 import type { StatusCounts } from './report.js';
 
 /**

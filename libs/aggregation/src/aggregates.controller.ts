@@ -2,7 +2,7 @@
 import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { KnownQueryKeys } from '@funnel/contracts';
+import { KnownQueryKeys, MAX_LISTED_ERRORS } from '@funnel/contracts';
 
 import { AggregatesQueryDto } from './aggregates-query.dto.js';
 import { AggregatesResponseDto } from './aggregates-response.dto.js';
@@ -22,7 +22,11 @@ export class AggregatesController {
       'count/avg/min/max/sum per fixed window, buckets aligned to the epoch in UTC, from inclusive, to exclusive, empty buckets omitted.',
   })
   @ApiOkResponse({ type: AggregatesResponseDto })
-  @ApiBadRequestResponse({ description: 'A parameter is missing or malformed, from >= to, or too many buckets' })
+  @ApiBadRequestResponse({
+    description:
+      "A parameter is missing, unknown or malformed (an instant outside a JavaScript Date's range included), " +
+      `from >= to, or too many buckets; at most ${MAX_LISTED_ERRORS} problems are listed, \`moreErrors\` counts the rest`,
+  })
   async aggregate(@Query() query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
     try {
       return await this.aggregation.aggregate(query);

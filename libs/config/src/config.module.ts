@@ -1,3 +1,4 @@
+// Makes the validated FunnelConfig injectable in every module.
 import { DynamicModule, Global, Module } from '@nestjs/common';
 
 import { FunnelConfig } from './funnel-config.js';

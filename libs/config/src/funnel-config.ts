@@ -1,3 +1,4 @@
+// Every setting Funnel reads, with its type, default, range and documentation, validated at boot.
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 
@@ -46,7 +47,10 @@ export class FunnelConfig {
   @IsIn(ROLES)
   FUNNEL_ROLE!: FunnelRole;
 
-  @Setting({ default: '0.0.0.0', description: 'Address the HTTP servers bind to' })
+  @Setting({
+    default: '127.0.0.1',
+    description: 'Address the HTTP servers bind to: loopback unless set; containers set 0.0.0.0 to be reachable',
+  })
   @IsString()
   @Matches(/^[^\s]+$/, { message: 'must be an address or host name without spaces' })
   HOST!: string;

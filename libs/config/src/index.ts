@@ -1,3 +1,4 @@
+// The config lib's public surface: the settings class, its loader, its module and its reference docs.
 export { FunnelConfigModule } from './config.module.js';
 export {
   FunnelConfig,

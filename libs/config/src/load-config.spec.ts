@@ -1,3 +1,4 @@
+// Unit tests of loading settings: defaults, ranges, enums and the error that names every bad setting.
 import { describe, expect, it } from '@jest/globals';
 
 import { ConfigError, loadConfig } from './load-config.js';
@@ -239,5 +240,15 @@ describe('loadConfig ConfigError', () => {
     expect(problems.some((p) => p.startsWith('PORT="0": '))).toBe(true);
     expect(problems.some((p) => p.startsWith('FUNNEL_ROLE="both": '))).toBe(true);
     expect(problems.some((p) => p.startsWith('MONGODB_URI="http://x": '))).toBe(true);
+  });
+});
+
+describe('loadConfig HOST default', () => {
+  it('binds to loopback unless HOST is set, so a local run is not reachable from the network', () => {
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+  });
+
+  it('takes 0.0.0.0 when set, as the containers do', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
   });
 });

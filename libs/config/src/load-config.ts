@@ -1,3 +1,4 @@
+// Reads and validates every setting from the environment once, at boot.
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 

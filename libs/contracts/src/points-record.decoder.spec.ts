@@ -4,6 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { RecordRejected, decodePointsRecord } from './points-record.decoder.js';
 import type { PointsRecord } from './points-record.js';
 import { validatePoints } from './points.validator.js';
+import { MAX_INSTANT_MS } from './reading-rules.js';
 
 const NOW = Date.UTC(2026, 10, 28, 4, 0, 0);
 
@@ -81,7 +82,7 @@ describe('decodePointsRecord accepts what the api publishes', () => {
       point({ id: 'I'.repeat(128) }),
       point({ sensorId: 'A'.repeat(128), metric: 'B'.repeat(64) }),
       point({ ts: 0, value: 0 }),
-      point({ ts: Number.MAX_SAFE_INTEGER }),
+      point({ ts: MAX_INSTANT_MS }),
       point({ tags: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, ''])) }),
     ];
     expect(decodePointsRecord(record({ points })).points).toEqual(points);
@@ -156,6 +157,7 @@ describe('decodePointsRecord rejects a value that is not a PointsRecord, saying 
     ['a negative ts', point({ ts: -1 }), /ts/],
     ['a fractional ts', point({ ts: 1.5 }), /ts/],
     ['an unsafe ts', point({ ts: 2 ** 53 }), /ts/],
+    ['a ts past what a Date can hold', point({ ts: MAX_INSTANT_MS + 1 }), /ts/],
     ['null tags', point({ tags: null }), /tags/],
     ['array tags', point({ tags: ['a'] }), /tags/],
     ['17 tags', point({ tags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }), /tags/],

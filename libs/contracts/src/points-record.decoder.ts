@@ -1,6 +1,13 @@
 /** Checks a Kafka record value against the PointsRecord contract before the worker uses it. */
 import type { PointsRecord, WirePoint } from './points-record.js';
-import { ID_PATTERN, MAX_METRIC_LENGTH, MAX_SENSOR_ID_LENGTH, isName, tagsProblem } from './reading-rules.js';
+import {
+  ID_PATTERN,
+  MAX_METRIC_LENGTH,
+  MAX_SENSOR_ID_LENGTH,
+  isInstantMs,
+  isName,
+  tagsProblem,
+} from './reading-rules.js';
 
 /** A Kafka record that is not a valid PointsRecord: why, and which reading of it when one is at fault. */
 export class RecordRejected extends Error {
@@ -30,8 +37,9 @@ function pointProblem(p: unknown): string | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     return 'has a value that is not a finite number';
   }
-  if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) {
-    return 'has a ts that is not non-negative epoch milliseconds';
+  // Beyond a Date's range the store would turn ts into an invalid date.
+  if (typeof ts !== 'number' || !isInstantMs(ts) || ts < 0) {
+    return 'has a ts that is not non-negative epoch milliseconds a Date can hold';
   }
   const tagsInvalid = tags === undefined ? undefined : tagsProblem(tags);
   return tagsInvalid === undefined ? undefined : `has invalid tags: ${tagsInvalid}`;

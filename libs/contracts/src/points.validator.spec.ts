@@ -586,3 +586,60 @@ describe('fast path (acceptValid) against the class-validator path (validatePoin
     }
   });
 });
+
+describe('ts: only instants a JavaScript Date can hold (|ms| <= 8.64e15)', () => {
+  // A skew so large that only the Date range can refuse the far future.
+  const FAR = { ...RULES, maxFutureSkewMs: Number.MAX_SAFE_INTEGER };
+
+  it('accepts the last representable instant and rejects one ms more with the format reason', () => {
+    expect(pointsOf(reading({ ts: 8_640_000_000_000_000 }), FAR)[0].ts).toBe(8_640_000_000_000_000);
+    expect(onlyRejection(reading({ ts: 8_640_000_000_000_001 }), 'ts', FAR)).toMatch(FORMAT_REASON);
+  });
+
+  it('agrees on both paths: the fast path never takes an instant beyond a Date', () => {
+    expect(acceptValid(reading({ ts: 8_640_000_000_000_001 }), 0, FAR, NOW, IDS)).toBeUndefined();
+  });
+});
+
+describe('ids: unique per (sensorId, metric) within one request', () => {
+  it('rejects a second reading with the id, sensorId and metric of an earlier one, naming both indexes', () => {
+    const errors = errorsOf([reading({ id: 'a', value: 1 }), reading({ id: 'b' }), reading({ id: 'a', value: 2 })]);
+    expect(errors).toEqual([{ index: 2, field: 'id', reason: 'repeats the id, sensorId and metric of reading 0' }]);
+  });
+
+  it('names the first reading for every later copy', () => {
+    const errors = errorsOf([reading({ id: 'a' }), reading({ id: 'a' }), reading({ id: 'a' })]);
+    expect(errors.map((e) => [e.index, e.reason])).toEqual([
+      [1, 'repeats the id, sensorId and metric of reading 0'],
+      [2, 'repeats the id, sensorId and metric of reading 0'],
+    ]);
+  });
+
+  it('counts a copy on the class-validator path too (ISO ts, so not the fast path)', () => {
+    const errors = errorsOf([reading({ id: 'a' }), reading({ id: 'a', ts: '2026-11-28T03:00:00Z', bad: 1 })]);
+    expect(errors).toEqual([{ index: 1, field: 'bad', reason: 'is not a known field' }]);
+    const copies = errorsOf([reading({ id: 'a' }), reading({ id: 'a', ts: '2026-11-28T03:00:00Z', tags: {} })]);
+    expect(copies).toEqual([{ index: 1, field: 'id', reason: 'repeats the id, sensorId and metric of reading 0' }]);
+  });
+
+  it('takes the same id on two metrics or two sensors as distinct readings', () => {
+    const points = pointsOf([
+      reading({ id: 'a', metric: 'temperature' }),
+      reading({ id: 'a', metric: 'pressure' }),
+      reading({ id: 'a', sensorId: 'boiler-8' }),
+    ]);
+    expect(points.map((p) => [p.id, p.sensorId, p.metric])).toEqual([
+      ['a', 'boiler-7', 'temperature'],
+      ['a', 'boiler-7', 'pressure'],
+      ['a', 'boiler-8', 'temperature'],
+    ]);
+  });
+
+  it('never takes api-made ids for copies', () => {
+    expect(pointsOf([reading(), reading(), reading()]).map((p) => p.id)).toEqual([
+      'r:0123abcd:0',
+      'r:0123abcd:1',
+      'r:0123abcd:2',
+    ]);
+  });
+});

@@ -10,6 +10,7 @@ import {
   POINT_FIELDS,
   isName,
   parseTimestamp,
+  readingKey,
   tagsProblem,
 } from './reading-rules.js';
 
@@ -49,19 +50,37 @@ export function validatePoints(body: unknown, rules: PointRules, now: number, id
   }
   const errors: PointRejection[] = [];
   const points: WirePoint[] = [];
+  const firstIndexOf = new Map<string, number>();
   for (let index = 0; index < items.length; index++) {
-    const fast = acceptValid(items[index], index, rules, now, ids);
-    if (fast) {
-      points.push(fast);
-      continue;
-    }
     const before = errors.length;
-    const point = validatePoint(items[index], index, rules, now, errors, ids);
+    const point =
+      acceptValid(items[index], index, rules, now, ids) ?? validatePoint(items[index], index, rules, now, errors, ids);
     if (point && errors.length === before) {
-      points.push(point);
+      if (!repeatsAnId(point, index, firstIndexOf, errors)) points.push(point);
     }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, points };
+}
+
+/**
+ * Ids are unique per (sensorId, metric): a second reading of the same key in one request would be taken
+ * for a retry and dropped by the store while the answer counted it, so it is refused, naming both indexes.
+ * Records `point`'s key when it is the first; true (with the problem pushed) when it repeats one.
+ */
+function repeatsAnId(
+  point: WirePoint,
+  index: number,
+  firstIndexOf: Map<string, number>,
+  errors: PointRejection[],
+): boolean {
+  const key = readingKey(point);
+  const first = firstIndexOf.get(key);
+  if (first === undefined) {
+    firstIndexOf.set(key, index);
+    return false;
+  }
+  errors.push({ index, field: 'id', reason: `repeats the id, sensorId and metric of reading ${first}` });
+  return true;
 }
 
 /**

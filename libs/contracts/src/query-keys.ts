@@ -2,6 +2,8 @@
 import { BadRequestException, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 
+import { listedErrors } from './reading-rules.js';
+
 /** Names the query parameters of `query` outside `allowed`, as 400 messages. */
 export function unknownQueryKeys(query: unknown, allowed: readonly string[]): string[] {
   if (query === null || typeof query !== 'object') {
@@ -30,7 +32,8 @@ export function KnownQueryKeys(dto: new () => object): MethodDecorator & ClassDe
       allowed ??= queryKeysOf(dto);
       const problems = unknownQueryKeys(context.switchToHttp().getRequest<{ query?: unknown }>().query, allowed);
       if (problems.length > 0) {
-        throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problems });
+        const { errors, moreErrors } = listedErrors(problems);
+        throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: errors, moreErrors });
       }
       return true;
     },

@@ -19,7 +19,29 @@ export const MAX_HEADER_ID_LENGTH = 128;
 /** Idempotency-Key and x-request-id values: 1-MAX_HEADER_ID_LENGTH printable ASCII characters, no space. */
 export const HEADER_ID_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_HEADER_ID_LENGTH}}$`);
 
+/** At most this many problems are listed in a 400 answer; the rest are only counted (`moreErrors`). */
+export const MAX_LISTED_ERRORS = 100;
+
+/**
+ * The first MAX_LISTED_ERRORS problems, plus how many were left off when there were more, so that a body
+ * of thousands of bad readings or unknown keys cannot make an answer many times its own size.
+ */
+export function listedErrors<T>(errors: readonly T[]): { errors: T[]; moreErrors?: number } {
+  if (errors.length <= MAX_LISTED_ERRORS) {
+    return { errors: [...errors] };
+  }
+  return { errors: errors.slice(0, MAX_LISTED_ERRORS), moreErrors: errors.length - MAX_LISTED_ERRORS };
+}
+
 /** Property names a reading may carry; anything else is rejected. */
+/**
+ * A reading's identity: ids are unique per (sensorId, metric), so one id may name a reading of each metric.
+ * Names never contain a space, so the joined key is unambiguous.
+ */
+export function readingKey(point: { id: string; sensorId: string; metric: string }): string {
+  return `${point.id} ${point.sensorId} ${point.metric}`;
+}
+
 export const POINT_FIELDS: ReadonlySet<string> = new Set(['id', 'sensorId', 'metric', 'value', 'ts', 'tags']);
 
 /** Keys that would reach Object.prototype if a consumer ever merged tags into an object. */
@@ -33,14 +55,25 @@ export function isName(value: unknown, maxLength: number): value is string {
 /** ISO-8601 date-time with an explicit zone, e.g. 2026-11-28T04:00:00Z or 2026-11-28T05:00:00.123+01:00. */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Epoch milliseconds of an ISO-8601 string or integer epoch-ms number, or undefined if it is neither. */
+/** The largest |epoch ms| a JavaScript Date (and so a BSON date made from one) can hold: 100,000,000 days. */
+export const MAX_INSTANT_MS = 8.64e15;
+
+/** True when `ms` is an integer instant a Date can represent; beyond it `new Date(ms).toISOString()` throws. */
+export function isInstantMs(ms: number): boolean {
+  return Number.isSafeInteger(ms) && Math.abs(ms) <= MAX_INSTANT_MS;
+}
+
+/**
+ * Epoch milliseconds of an ISO-8601 string or integer epoch-ms number, or undefined if it is neither or
+ * lies outside what a Date can represent.
+ */
 export function parseTimestamp(value: unknown): number | undefined {
   if (typeof value === 'number') {
-    return Number.isSafeInteger(value) ? value : undefined;
+    return isInstantMs(value) ? value : undefined;
   }
   if (typeof value === 'string' && ISO_DATE_TIME.test(value)) {
     const ms = Date.parse(value);
-    return Number.isNaN(ms) || !isCalendarDateTime(value) ? undefined : ms;
+    return Number.isNaN(ms) || !isInstantMs(ms) || !isCalendarDateTime(value) ? undefined : ms;
   }
   return undefined;
 }

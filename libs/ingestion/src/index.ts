@@ -1,3 +1,4 @@
+// The ingestion lib's public surface: its module and what the app wires from it.
 export { IngestionMetrics } from './ingestion.metrics.js';
 export { IngestionModule } from './ingestion.module.js';
 export { BrokerUnavailable, PointsPublisher } from './points.publisher.js';

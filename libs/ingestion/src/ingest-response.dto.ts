@@ -1,5 +1,7 @@
 /** The bodies POST /v1/points answers with, as OpenAPI documents them. */
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+import { MAX_LISTED_ERRORS } from '@funnel/contracts';
 
 export class AcceptedDto {
   @ApiProperty({ example: 2, description: 'Readings the broker acknowledged' })
@@ -27,6 +29,9 @@ export class RejectedDto {
   @ApiProperty({ example: '1 of 2 readings are invalid; nothing was accepted' })
   message!: string;
 
-  @ApiProperty({ type: [PointErrorDto] })
+  @ApiProperty({ type: [PointErrorDto], maxItems: MAX_LISTED_ERRORS, description: 'The first problems found' })
   errors!: PointErrorDto[];
+
+  @ApiPropertyOptional({ example: 9900, description: 'Problems found beyond those listed; absent when all are listed' })
+  moreErrors?: number;
 }

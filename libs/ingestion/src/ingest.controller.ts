@@ -29,8 +29,10 @@ import { FunnelConfig } from '@funnel/config';
 import {
   HEADER_ID_PATTERN,
   MAX_HEADER_ID_LENGTH,
+  MAX_LISTED_ERRORS,
   POINT_FIELDS,
   PointDto,
+  listedErrors,
   validatePoints,
   type PointRejection,
 } from '@funnel/contracts';
@@ -105,7 +107,12 @@ export class IngestController {
       'from this key and their index, so retrying the same request with the same key stores each reading once.',
   })
   @ApiAcceptedResponse({ type: AcceptedDto })
-  @ApiBadRequestResponse({ type: RejectedDto, description: 'Invalid readings (all listed) or malformed JSON' })
+  @ApiBadRequestResponse({
+    type: RejectedDto,
+    description:
+      `Invalid readings or malformed JSON: the first ${MAX_LISTED_ERRORS} problems are listed in \`errors\`, ` +
+      'and `moreErrors` counts the rest when there are more',
+  })
   @ApiPayloadTooLargeResponse({ description: 'Body over MAX_BODY_BYTES or more than MAX_POINTS_PER_REQUEST readings' })
   @ApiUnsupportedMediaTypeResponse({ description: 'Body is not application/json' })
   @ApiServiceUnavailableResponse({
@@ -167,7 +174,7 @@ export class IngestController {
         statusCode: 400,
         error: 'Bad Request',
         message: `${invalid} of ${total} readings are invalid; nothing was accepted`,
-        errors: result.errors,
+        ...listedErrors(result.errors),
       });
     }
     // Ids a client chose may repeat across requests; the worker checks those against the store.

@@ -1,3 +1,4 @@
+// The api's ingest side as a module: controllers, the Kafka publisher, its metrics and readiness check.
 import { Module } from '@nestjs/common';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { Partitioners } from 'kafkajs';

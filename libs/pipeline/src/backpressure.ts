@@ -3,8 +3,8 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 
 import { FunnelConfig } from '@funnel/config';
 import { ConsumerControl, type ConsumptionSwitch } from '@funnel/kafka';
-import { PipelineMetrics } from './pipeline.metrics.js';
 
+import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer } from './points-buffer.js';
 
 /**

@@ -4,10 +4,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FunnelConfig } from '@funnel/config';
 import type { WirePoint } from '@funnel/contracts';
 import { ConsumerControl, nextOffsets, type OffsetCommitter } from '@funnel/kafka';
-import { PipelineMetrics } from './pipeline.metrics.js';
 
 import { BatchWriteFailed, BatchWriter, type BatchWritten } from './batch.writer.js';
 import type { LastWrite } from './flush-timing.js';
+import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer, type Batch, type BufferedRecord } from './points-buffer.js';
 import { ProgressClock } from './progress.clock.js';
 import { StoreGate } from './store.gate.js';

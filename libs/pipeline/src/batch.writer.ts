@@ -3,7 +3,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { FunnelConfig } from '@funnel/config';
 import type { WirePoint } from '@funnel/contracts';
-import { PipelineMetrics } from './pipeline.metrics.js';
 import {
   DeadLettersRepository,
   PointsRepository,
@@ -15,6 +14,7 @@ import {
 } from '@funnel/storage';
 
 import { PartitionFence, writeBudgetMs, type WriteFence } from './partition-fence.js';
+import { PipelineMetrics } from './pipeline.metrics.js';
 import type { Batch, BufferedRecord, PartitionSlice } from './points-buffer.js';
 import { planWrite, pointsToCheck, type WritePlan } from './write-plan.js';
 

@@ -1,3 +1,4 @@
+// Unit tests of when a consumer counts as stalled for readiness.
 import { describe, expect, it } from '@jest/globals';
 
 import { isStalled } from './consumer-stall.js';

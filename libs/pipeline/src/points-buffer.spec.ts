@@ -1,3 +1,4 @@
+// Unit tests of the worker's buffer: adding, redelivered offsets and taking batches.
 import { describe, expect, it } from '@jest/globals';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';

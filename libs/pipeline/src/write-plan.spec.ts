@@ -1,6 +1,7 @@
+// Unit tests of the write plan: what a batch inserts, which ids it checks and what its rollups count.
 import { describe, expect, it } from '@jest/globals';
 
-import type { WirePoint } from '@funnel/contracts';
+import { readingKey, type WirePoint } from '@funnel/contracts';
 import type { StoredCopy } from '@funnel/storage';
 
 import { planWrite, pointsToCheck, sourceOf, type PlannedRecord } from './write-plan.js';
@@ -17,7 +18,7 @@ function rec(partition: number, offset: number, points: WirePoint[], checkIds = 
 }
 
 function stored(point: WirePoint, src?: string): [string, StoredCopy] {
-  return [point.id, { src, sensorId: point.sensorId, metric: point.metric, ts: point.ts, value: point.value }];
+  return [readingKey(point), { src, sensorId: point.sensorId, metric: point.metric, ts: point.ts, value: point.value }];
 }
 
 /** Rollups as plain comparable rows, sorted by key. */
@@ -107,10 +108,30 @@ describe('planWrite: what a batch inserts and what its rollups count', () => {
 
   it('rolls up the stored copy (its series, time and value), which is what the raw collection holds', () => {
     const replayed = pt('a', 1, 0); // a retry whose default timestamp is later than the stored copy's
-    const copy: [string, StoredCopy] = ['a', { src: '0:8', sensorId: 's', metric: 'm', ts: 3 * MINUTE + 1, value: 2 }];
+    const copy: [string, StoredCopy] = [
+      readingKey(replayed),
+      { src: '0:8', sensorId: 's', metric: 'm', ts: 3 * MINUTE + 1, value: 2 },
+    ];
     expect(rows([rec(0, 8, [replayed], true)], [copy])).toEqual([
       { id: `${T}:0:8:s:m:180000`, o: 8, ts: 3 * MINUTE, n: 1, sum: 2, min: 2, max: 2 },
     ]);
+  });
+
+  it('keys ids per (sensorId, metric): one id on two metrics is two readings, on one series a repeat', () => {
+    const temperature = pt('shared', 1, 0, 's', 'temperature');
+    const pressure = pt('shared', 2, 0, 's', 'pressure');
+    const otherSensor = pt('shared', 3, 0, 's2', 'temperature');
+    const repeat = pt('shared', 9, 0, 's', 'temperature');
+    const records = [rec(0, 1, [temperature, pressure, otherSensor]), rec(0, 2, [repeat], true)];
+    for (const found of [[], [stored(pt('unrelated', 0, 0), '9:9')]]) {
+      const plan = planWrite(records, new Map(found));
+      expect(plan.insert.map((p) => p.point)).toEqual([temperature, pressure, otherSensor]);
+      expect(plan.duplicates).toBe(1);
+    }
+    // Stored under one series, the id still leaves the other series' readings to insert.
+    const plan = planWrite(records, new Map([stored(pressure, '0:0')]));
+    expect(plan.insert.map((p) => p.point)).toEqual([temperature, otherSensor]);
+    expect(pointsToCheck(records)).toEqual([temperature]);
   });
 
   it('writes nothing for records without readings (dead letters), and their offsets still open the slice', () => {

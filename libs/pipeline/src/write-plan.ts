@@ -1,5 +1,5 @@
 // Decides what a batch writes: which ids to look up, which readings to insert, and the minute rollups they make.
-import type { WirePoint } from '@funnel/contracts';
+import { readingKey, type WirePoint } from '@funnel/contracts';
 import { MINUTE_MS, type RollupDoc, type SourcedPoint, type StoredCopy } from '@funnel/storage';
 
 /** Where a stored reading came from: `<partition>:<offset>` of its Kafka record. */
@@ -34,18 +34,19 @@ export function pointsToCheck(records: readonly PlannedRecord[]): WirePoint[] {
   const check = new Set<string>();
   for (const record of records) {
     for (const point of record.points) {
-      if (!first.has(point.id)) first.set(point.id, point);
-      if (record.checkIds) check.add(point.id);
+      const key = readingKey(point);
+      if (!first.has(key)) first.set(key, point);
+      if (record.checkIds) check.add(key);
     }
   }
-  return [...check].map((id) => first.get(id)!);
+  return [...check].map((key) => first.get(key)!);
 }
 
 /**
- * What a batch writes, given what the id check found stored (`stored`, by id; only ids of checked records).
+ * What a batch writes, given what the id check found stored (`stored`, by readingKey; only checked records).
  *
- * Each id is stored once: if it is not stored yet its first copy in the batch is inserted. It counts in the
- * rollups of the slice of the record it is stored from: the inserting record, or, when it was already stored,
+ * Each id is stored once per (sensorId, metric): if it is not stored yet its first copy in the batch is
+ * inserted. It counts in the rollups of the slice of the record it is stored from: the inserting record, or, when it was already stored,
  * the record of this batch whose `<partition>:<offset>` equals the stored source (a replay of a write that
  * landed before a crash, whose rollup is being recomputed). An id stored by another record (a client retry
  * under the same Idempotency-Key, a record committed earlier) counts where that record was rolled up.
@@ -55,16 +56,17 @@ export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap
   if (stored.size === 0) {
     return planFresh(records);
   }
-  /** Per id: its copies' records in batch order, and its first copy. */
+  /** Per reading key: its copies' records in batch order, and its first copy. */
   const byId = new Map<string, { first: WirePoint; firstRecord: PlannedRecord; srcs: Map<string, PlannedRecord> }>();
   let copies = 0;
   for (const record of records) {
     const src = sourceOf(record.partition, record.offset);
     for (const point of record.points) {
       copies++;
-      const entry = byId.get(point.id);
+      const key = readingKey(point);
+      const entry = byId.get(key);
       if (!entry) {
-        byId.set(point.id, { first: point, firstRecord: record, srcs: new Map([[src, record]]) });
+        byId.set(key, { first: point, firstRecord: record, srcs: new Map([[src, record]]) });
       } else if (!entry.srcs.has(src)) {
         entry.srcs.set(src, record);
       }
@@ -72,8 +74,8 @@ export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap
   }
   const insert: SourcedPoint[] = [];
   const rollups = new RollupBuilder(firstOffsets(records));
-  for (const [id, entry] of byId) {
-    const copy = stored.get(id);
+  for (const [key, entry] of byId) {
+    const copy = stored.get(key);
     if (!copy) {
       const src = sourceOf(entry.firstRecord.partition, entry.firstRecord.offset);
       insert.push({ point: entry.first, src });
@@ -102,8 +104,9 @@ function planFresh(records: readonly PlannedRecord[]): WritePlan {
     const slice = rollups.slice(record);
     for (const point of record.points) {
       copies++;
-      if (seen.has(point.id)) continue;
-      seen.add(point.id);
+      const key = readingKey(point);
+      if (seen.has(key)) continue;
+      seen.add(key);
       insert.push({ point, src });
       slice.add(point.sensorId, point.metric, point.ts, point.value);
     }

@@ -1,8 +1,8 @@
 // Attack family "body shape": not JSON, JSON that is no reading, empty, truncated, deep, huge, prototype keys, duplicates.
+import { bodyError, readingsError, type CorpusKit } from './kit.js';
+import { DAY, J, NAMES_DEPTH, NAMES_JSON, NAMES_PROTO, rawArray, rawObject, type Entry } from './raw-json.js';
 import { manyTags } from './readings.js';
 import { MAX_TAGS } from './rules.js';
-import { DAY, J, NAMES_DEPTH, NAMES_JSON, NAMES_PROTO, rawArray, rawObject, type Entry } from './raw-json.js';
-import { bodyError, readingsError, type CorpusKit } from './kit.js';
 import type { BadReading } from './types.js';
 
 /** Text JSON.parse refuses, each given fresh ghost ids. */

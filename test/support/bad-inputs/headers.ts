@@ -1,9 +1,9 @@
 // Attack family "headers": content types other than JSON, malformed Idempotency-Key values, and their controls.
 import { HEADER_ID_PATTERN } from '@funnel/contracts';
 
-import { MAX_IDEMPOTENCY_KEY, MAX_READING_ID } from './rules.js';
-import { J, JSON_CT, NAMES_MEDIA_TYPE, rawArray } from './raw-json.js';
 import { bodyError, readingsError, type CorpusKit } from './kit.js';
+import { J, JSON_CT, NAMES_MEDIA_TYPE, rawArray } from './raw-json.js';
+import { MAX_IDEMPOTENCY_KEY, MAX_READING_ID } from './rules.js';
 
 /** Content types POST /v1/points answers 415 to, whatever the body. */
 const CONTENT_TYPES = [

@@ -1,7 +1,7 @@
 // The generator every attack family writes its cases with: the seeded PRNG, ids, request builders, valid readings.
 import { prng } from '../dataset.js';
-import { MAX_METRIC, MAX_TAG_KEY_LENGTH, NAME_CHARS } from './rules.js';
 import { DAY, HOUR, J, JSON_CT, rawObject, type Entry } from './raw-json.js';
+import { MAX_METRIC, MAX_TAG_KEY_LENGTH, NAME_CHARS } from './rules.js';
 import type { BadCase, BadRequest, CorpusOptions, Expected } from './types.js';
 
 export const GHOST_PREFIX = 'ghost-';

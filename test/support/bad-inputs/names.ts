@@ -1,7 +1,7 @@
 // Attack family "names": sensor ids, metric names and tag keys with characters outside the name set, or too long.
-import { MAX_METRIC, MAX_SENSOR_ID, MAX_TAG_KEY_LENGTH, NAME_CHARS } from './rules.js';
-import { J, rawArray, rawObject } from './raw-json.js';
 import { readingsError, type CorpusKit } from './kit.js';
+import { J, rawArray, rawObject } from './raw-json.js';
+import { MAX_METRIC, MAX_SENSOR_ID, MAX_TAG_KEY_LENGTH, NAME_CHARS } from './rules.js';
 
 /** Characters outside the name set that a name must not contain, by kind (all of them valid in JSON strings). */
 export const BAD_CHARS: Record<string, string[]> = {

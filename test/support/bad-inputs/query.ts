@@ -1,8 +1,8 @@
 // Attack family "query parameters" of GET /v1/aggregates: missing, repeated, malformed, unknown, too many buckets.
-import { fuzzName } from './names.js';
-import { MAX_METRIC, MAX_SENSOR_ID } from './rules.js';
-import { DAY, HOUR, J, MINUTE, NAMES_BUCKETS } from './raw-json.js';
 import type { CorpusKit } from './kit.js';
+import { fuzzName } from './names.js';
+import { DAY, HOUR, J, MINUTE, NAMES_BUCKETS } from './raw-json.js';
+import { MAX_METRIC, MAX_SENSOR_ID } from './rules.js';
 import type { Expected } from './types.js';
 
 /** `window` values that are no window. */
@@ -134,8 +134,9 @@ export function addQueryCases(kit: CorpusKit): void {
   }
   const maxSafe = { from: String(-Number.MAX_SAFE_INTEGER), to: String(Number.MAX_SAFE_INTEGER) };
   addWith('all of time in 1s buckets', { from: '0', to: String(8.64e15), window: '1s' }, '', NAMES_BUCKETS);
-  addWith('max safe range in 1s buckets', { ...maxSafe, window: '1s' }, '', NAMES_BUCKETS);
-  addWith('max safe range in 366d buckets', { ...maxSafe, window: '366d' }, '', NAMES_BUCKETS);
+  // Beyond what a Date holds (issue 13): refused on from/to before any bucket count.
+  addWith('max safe range in 1s buckets', { ...maxSafe, window: '1s' }, '', names('from'));
+  addWith('max safe range in 366d buckets', { ...maxSafe, window: '366d' }, '', names('from'));
   // unknown parameters are an error
   for (const [k, v] of unknownParams(base.from)) addWith(`unknown parameter ${J(k)}`, {}, `&${qs([[k, v]])}`, names(k));
   // malformed sensorId / metric

@@ -1,7 +1,7 @@
 // Attack families "field types and lengths" and "mixed arrays": invalid readings alone, inside arrays, and mixed.
-import { MAX_METRIC, MAX_READING_ID, MAX_SENSOR_ID, MAX_TAG_KEY_LENGTH, MAX_TAGS } from './rules.js';
-import { DAY, HOUR, J, MINUTE, rawArray, rawObject } from './raw-json.js';
 import { readingsError, type CorpusKit } from './kit.js';
+import { DAY, HOUR, J, MINUTE, rawArray, rawObject } from './raw-json.js';
+import { MAX_METRIC, MAX_READING_ID, MAX_SENSOR_ID, MAX_TAG_KEY_LENGTH, MAX_TAGS } from './rules.js';
 import type { BadReading } from './types.js';
 
 /** A field's bad value: a label and the raw JSON (undefined: the field is left out). */

@@ -1,6 +1,6 @@
 // Attack family "lengths of the request": over MAX_BODY_BYTES, over MAX_POINTS_PER_REQUEST, and the edges that pass.
-import { DAY, J, NAMES_SIZE, NAMES_TOO_MANY, rawArray } from './raw-json.js';
 import { GHOST_PREFIX, bodyError, readingsError, type CorpusKit } from './kit.js';
+import { DAY, J, NAMES_SIZE, NAMES_TOO_MANY, rawArray } from './raw-json.js';
 
 const MiB = 1024 * 1024;
 

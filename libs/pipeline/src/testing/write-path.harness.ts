@@ -4,10 +4,9 @@ import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 
 import type { FunnelConfig } from '@funnel/config';
-import type { WirePoint } from '@funnel/contracts';
+import { readingKey, type WirePoint } from '@funnel/contracts';
 import type { ConsumptionSwitch, GroupMembership, NextOffset, OffsetCommitter } from '@funnel/kafka';
 import { MetricsRegistry } from '@funnel/metrics';
-import { PipelineMetrics } from '../pipeline.metrics.js';
 import type { DeadLetter, RollupDoc, SourcedPoint, StoredCopy } from '@funnel/storage';
 
 import { AssignmentTracker } from '../assignment.tracker.js';
@@ -17,6 +16,7 @@ import { BatchWriter, type DeadLetterStore, type ReadingsStore, type RollupsStor
 import { BufferIntake } from '../buffer.intake.js';
 import { FlushScheduler } from '../flush.scheduler.js';
 import type { WriteFence } from '../partition-fence.js';
+import { PipelineMetrics } from '../pipeline.metrics.js';
 import { PointsBuffer, type BufferedRecord } from '../points-buffer.js';
 import { ProgressClock } from '../progress.clock.js';
 import { UNLIMITED_ROOM } from '../write-room.js';
@@ -100,7 +100,7 @@ export class FakeReadings implements ReadingsStore {
       points
         .filter((p) => this.stored.has(p.id))
         .map((p) => [
-          p.id,
+          readingKey(p),
           { src: this.srcs.get(p.id), sensorId: p.sensorId, metric: p.metric, ts: p.ts, value: p.value },
         ]),
     );

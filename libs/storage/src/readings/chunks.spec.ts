@@ -1,3 +1,4 @@
+// Unit tests of how a flush insert is split into concurrent chunks.
 import { describe, expect, it } from '@jest/globals';
 
 import { evenChunks } from './chunks.js';

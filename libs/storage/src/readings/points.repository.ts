@@ -4,7 +4,7 @@ import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
-import type { WirePoint } from '@funnel/contracts';
+import { readingKey, type WirePoint } from '@funnel/contracts';
 
 import { bucketsPipeline, type BucketQuery } from '../aggregation-pipeline.js';
 import { orUnavailable } from '../storage-errors.js';
@@ -127,7 +127,7 @@ export class PointsRepository {
   }
 
   /**
-   * Which of these readings are already stored, by id, with what is stored (source record, series, time,
+   * Which of these readings are already stored, by readingKey (id, sensorId, metric), with what is stored (source record, series, time,
    * value). The query is narrowed by sensor and time range so that it reads only the buckets the readings
    * would be in (time-series collections have no unique index). `lookbackMs` widens the range backwards, for
    * retried requests whose readings took the time received.
@@ -157,12 +157,14 @@ export class PointsRepository {
     );
     const stored = new Map<string, StoredCopy>();
     for (const d of found) {
-      const id = String(d.id);
-      if (!stored.has(id)) {
-        stored.set(id, {
+      const sensorId = String(d.meta?.sensorId);
+      const metric = String(d.meta?.metric);
+      const key = readingKey({ id: String(d.id), sensorId, metric });
+      if (!stored.has(key)) {
+        stored.set(key, {
           src: typeof d.src === 'string' ? d.src : undefined,
-          sensorId: String(d.meta?.sensorId),
-          metric: String(d.meta?.metric),
+          sensorId,
+          metric,
           ts: d.ts instanceof Date ? d.ts.getTime() : Number(d.ts),
           value: Number(d.value),
         });
