@@ -2,12 +2,13 @@
 // 80 %, stops writing at the limit and says why, the api answers 503 once the unstored backlog passes its
 // bound, and a worker restarted with room stores every acknowledged reading exactly once.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { MongoClient } from 'mongodb';
 
 import { pollUntil, Scrape } from '@funnel/dev-infra';
 
 import { isolatedEnv } from './support/env.js';
-import { freePort, FunnelProcess } from './support/funnel-process.js';
+import { FunnelProcess, type FunnelRole } from './support/funnel-process.js';
+import { getJson, postJson, type ApiAnswer, type JsonAnswer, type ReadinessAnswer } from './support/http.js';
+import { storedCount, withMongo } from './support/mongo.js';
 
 const CAPACITY = 300;
 /** One request is one Kafka record of this many readings (KAFKA_POINTS_PER_RECORD). */
@@ -16,10 +17,6 @@ const BACKLOG_BOUND = 5;
 const REASON = /^local store full: \d+ readings; set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW$/;
 /** The worker's 80 % warning line (StoreGate). */
 const WARNING = /local store \d+ % full: \d+ of 300 documents/g;
-
-interface Readiness {
-  details?: { mongodb?: { status: string; message?: string } };
-}
 
 interface Reading {
   sensorId: string;
@@ -36,9 +33,8 @@ describe('a store at its capacity', () => {
     STORE_FULL_BACKLOG_RECORDS: String(BACKLOG_BOUND),
   };
   const started: FunnelProcess[] = [];
-  const start = async (extra: Record<string, string>, portKey: 'PORT' | 'WORKER_PORT') => {
-    const port = await freePort();
-    const funnel = new FunnelProcess({ ...env, ...extra, [portKey]: String(port) }, port).start();
+  const start = async (role: FunnelRole, extra: Record<string, string>) => {
+    const funnel = (await FunnelProcess.onFreePort(role, { ...env, ...extra })).start();
     started.push(funnel);
     await funnel.waitReady();
     return funnel;
@@ -52,12 +48,7 @@ describe('a store at its capacity', () => {
       const value = next++;
       return { sensorId: 'cap-1', metric: 'm', value, ts: minute + value };
     });
-  const post = (readings: Reading[]) =>
-    fetch(`${api.url}/v1/points`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(readings),
-    });
+  const post = (readings: Reading[]) => postJson(`${api.url}/v1/points`, readings);
   const ingest = async (requests: number) => {
     for (let i = 0; i < requests; i++) {
       const readings = request();
@@ -66,24 +57,22 @@ describe('a store at its capacity', () => {
       acknowledged.push(...readings);
     }
   };
-  const mongo = new MongoClient(env.MONGODB_URI!, { serverSelectionTimeoutMS: 5000 });
-  const db = () => mongo.db();
-  const storedReadings = () => db().collection('points').countDocuments();
-  const documentsHeld = async () => {
-    const collections = await db().listCollections({}, { nameOnly: true }).toArray();
-    const counts = await Promise.all(collections.map((c) => db().collection(c.name).countDocuments()));
-    return counts.reduce((sum, n) => sum + n, 0);
-  };
+  const storedReadings = () => storedCount(env.MONGODB_URI!);
+  const documentsHeld = () =>
+    withMongo(env.MONGODB_URI!, async (db) => {
+      const collections = await db.listCollections({}, { nameOnly: true }).toArray();
+      const counts = await Promise.all(collections.map((c) => db.collection(c.name).countDocuments()));
+      return counts.reduce((sum, n) => sum + n, 0);
+    });
   let api: FunnelProcess;
 
   afterAll(async () => {
     await Promise.all(started.map((p) => p.stop()));
-    await mongo.close();
   }, 60_000);
 
   it('stops at the limit loudly, refuses ingest past the backlog bound, and loses nothing', async () => {
-    api = await start({ FUNNEL_ROLE: 'api', MONGODB_CAPACITY_DOCS: String(CAPACITY) }, 'PORT');
-    const worker = await start({ FUNNEL_ROLE: 'worker', MONGODB_CAPACITY_DOCS: String(CAPACITY) }, 'WORKER_PORT');
+    api = await start('api', { MONGODB_CAPACITY_DOCS: String(CAPACITY) });
+    const worker = await start('worker', { MONGODB_CAPACITY_DOCS: String(CAPACITY) });
 
     // Under 80 %: stored, and no warning yet.
     await ingest(10);
@@ -92,13 +81,12 @@ describe('a store at its capacity', () => {
 
     // Past the capacity: the worker fills what fits and stops.
     await ingest(6);
-    let readiness: { status: number; body: Readiness } | undefined;
+    let readiness: JsonAnswer<ReadinessAnswer> | undefined;
     await pollUntil('worker readiness to report the full store', async () => {
-      const res = await fetch(`${worker.url}/health/ready`);
-      readiness = { status: res.status, body: (await res.json()) as Readiness };
-      return res.status === 503 && readiness.body.details?.mongodb?.status === 'down';
+      readiness = await getJson<ReadinessAnswer>(`${worker.url}/health/ready`);
+      return readiness.status === 503 && readiness.json.details?.mongodb?.status === 'down';
     });
-    expect(readiness!.body.details?.mongodb?.message).toMatch(REASON);
+    expect(readiness!.json.details?.mongodb?.message).toMatch(REASON);
     const stored = await storedReadings();
     expect(stored).toBeLessThan(acknowledged.length);
     // Readings beyond the capacity are not stored, and it stopped only when not one more record fitted.
@@ -108,7 +96,7 @@ describe('a store at its capacity', () => {
     expect((await Scrape.of(`${worker.url}/metrics`)).value('funnel_store_full')).toBe(1);
 
     // The backlog grows in Kafka (consumption is paused) until the api refuses with the reason.
-    let refused: Response | undefined;
+    let refused: JsonAnswer<ApiAnswer> | undefined;
     await pollUntil(
       'the api to answer 503 once the backlog passes its bound',
       async () => {
@@ -122,12 +110,12 @@ describe('a store at its capacity', () => {
     );
     expect(acknowledged.length / PER_REQUEST - stored / PER_REQUEST).toBeGreaterThan(BACKLOG_BOUND);
     expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await refused!.json()) as { message: string }).message).toMatch(REASON);
+    expect(refused!.json.message).toMatch(REASON);
     expect(await storedReadings()).toBe(stored);
 
     // Restarted with room, the worker stores every acknowledged reading exactly once.
     await worker.stop();
-    const roomy = await start({ FUNNEL_ROLE: 'worker', MONGODB_CAPACITY_DOCS: '100000' }, 'WORKER_PORT');
+    const roomy = await start('worker', { MONGODB_CAPACITY_DOCS: '100000' });
     await pollUntil('every acknowledged reading stored', async () => (await storedReadings()) >= acknowledged.length, {
       timeoutMs: 60_000,
     });
@@ -139,10 +127,12 @@ describe('a store at its capacity', () => {
       return res.status === 202;
     });
     await pollUntil('the last request stored', async () => (await storedReadings()) >= acknowledged.length);
-    const docs = await db()
-      .collection('points')
-      .find({}, { projection: { _id: 0, value: 1 } })
-      .toArray();
+    const docs = await withMongo(env.MONGODB_URI!, (db) =>
+      db
+        .collection('points')
+        .find({}, { projection: { _id: 0, value: 1 } })
+        .toArray(),
+    );
     const values = docs.map((d) => d.value as number).sort((a, b) => a - b);
     expect(values).toEqual(acknowledged.map((r) => r.value).sort((a, b) => a - b));
     expect((await Scrape.of(`${roomy.url}/metrics`)).value('funnel_store_full')).toBe(0);
