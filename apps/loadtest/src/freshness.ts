@@ -1,4 +1,6 @@
 // Measures end-to-end freshness: marker readings sent during the run and the time until a query sees each.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { Samples } from './samples.js';
 import type { Workload } from './workload.js';
 
@@ -93,7 +95,7 @@ export class FreshnessProbe {
   private async poll(): Promise<void> {
     const pollMs = this.opts.pollMs ?? 20;
     while (!this.stopped || this.pending.size > 0) {
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await sleep(pollMs);
       if (this.pending.size === 0) continue;
       const now = performance.now();
       for (const [ts, sentAt] of this.pending) {

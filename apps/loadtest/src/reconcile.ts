@@ -1,4 +1,6 @@
 // Counts what a load run stored (in MongoDB or through the aggregates) to compare with what was acknowledged.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { MongoClient } from 'mongodb';
 
 import type { Workload } from './workload.js';
@@ -106,7 +108,7 @@ export async function settle(
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   if (stored < 0) throw new Error(`could not count stored readings: ${(lastError as Error)?.message}`);
   return { stored };

@@ -1,4 +1,6 @@
 // The worker's Kafka transport: configured topics, manual commits, retried start, visible state.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { ServerKafka, type KafkaOptions } from '@nestjs/microservices';
 import type { Consumer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 
@@ -48,7 +50,7 @@ export class FunnelKafkaServer extends ServerKafka {
         this.logger.warn(`Kafka consumer could not start (${this.lastError}); retrying in ${RETRY_MS} ms`);
         await this.consumer?.disconnect().catch(() => undefined);
         await this.producer?.disconnect().catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        await sleep(RETRY_MS);
       }
     }
   }
@@ -61,7 +63,7 @@ export class FunnelKafkaServer extends ServerKafka {
   private async recover(crashed: Consumer): Promise<void> {
     await crashed.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    await sleep(RETRY_MS);
     await this.start(this.startCallback);
   }
 

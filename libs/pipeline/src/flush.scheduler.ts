@@ -1,4 +1,6 @@
 // Decides when the buffer is flushed: on a timer, when full, after a failure's backoff, and on shutdown.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 
@@ -93,7 +95,7 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
       this.retryAt = 0;
       await this.flush();
       if (this.buffer.pendingRecords > 0) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
       }
     }
     await this.idle();

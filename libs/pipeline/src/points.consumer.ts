@@ -1,4 +1,6 @@
 // Takes readings records off Kafka: claims the partition, decodes, dead-letters what is unusable, buffers.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
 
@@ -117,8 +119,4 @@ export class PointsConsumer {
       deadLetteredAt: new Date(),
     };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
