@@ -1,5 +1,6 @@
 // The devstack CLI and @funnel/dev-infra against real processes, for what no other spec exercises: a
-// terminal's Ctrl-C stops `up` and `stack` and everything they started, servers die with a SIGKILLed parent,
+// terminal's Ctrl-C stops `up` and `stack` and everything they started (within 10 s, even with a stand-in that
+// does not answer), servers die with a SIGKILLed parent,
 // and two processes starting the same servers at once share one of each. (Starts, restarts and kills of
 // Kafka and MongoDB are exercised by the global setup and the fault suite.)
 import fs from 'node:fs';
@@ -23,6 +24,7 @@ const LIB = path.resolve('dist/libs/dev-infra/src/index.js');
 const UP = { kafka: 19092, mongo: 28017 };
 const ORPHANS = { kafka: 19195, mongo: 28020 };
 const CONCURRENT = { kafka: 19197, mongo: 28021 };
+const OWN_STACK = { kafka: 19199, mongo: 28023 };
 
 const recorded = (pids: number[]) => {
   const entries = fs.existsSync(STATE_FILE)
@@ -104,6 +106,53 @@ describe('devstack stack', () => {
       await stack.stop(10_000);
     }
   }, 180_000);
+});
+
+describe('devstack stack with servers of its own', () => {
+  it('prints what the local store holds, and Ctrl-C stops everything within 10 s with the stand-in SIGSTOPped', async () => {
+    const port = await freePort();
+    const stack = startProcess(process.execPath, {
+      args: [DEVSTACK, 'stack', '--kafka-port', String(OWN_STACK.kafka), '--mongo-port', String(OWN_STACK.mongo)],
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: '',
+        MONGODB_URI: '',
+        MONGODB_CAPACITY_DOCS: '',
+        PORT: String(port),
+        WORKER_PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+      },
+      detached: true,
+    });
+    let standIn: number | undefined;
+    try {
+      await printed(stack, /Funnel is up/, 180_000);
+      expect(stack.output()).toMatch(
+        /Local store +holds up to [\d,]+ documents \(readings and rollups\) in a [\d.]+ GB heap/,
+      );
+      standIn = Number(/MongoDB started on \S+ .*?\(pid (\d+)/.exec(stack.output())?.[1]);
+      const kafka = Number(/Kafka \S+ started on \S+ .*?\(pid (\d+)/.exec(stack.output())?.[1]);
+      expect([standIn, kafka].every(isAlive)).toBe(true);
+      // A stand-in that does not answer, as in back-to-back full collections: only SIGKILL ends it.
+      process.kill(standIn, 'SIGSTOP');
+      stack.signalGroup('SIGINT');
+      const ports = [port, OWN_STACK.kafka, OWN_STACK.kafka + 1, OWN_STACK.mongo];
+      await pollUntil(
+        'devstack, Funnel, Kafka and the stand-in to be gone',
+        async () =>
+          !stack.running &&
+          ![standIn!, kafka].some(isAlive) &&
+          (await Promise.all(ports.map((p) => portAnswers(p)))).every((open) => !open),
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
+      expect(await stack.exited).toEqual({ code: 0, signal: null });
+      expect(stack.output()).toMatch(/ignored SIGTERM .*; sending SIGKILL/);
+      expect(recorded([standIn, kafka])).toEqual([]);
+    } finally {
+      if (standIn && isAlive(standIn)) process.kill(standIn, 'SIGCONT');
+      await stack.stop(10_000);
+    }
+  }, 240_000);
 });
 
 describe('@funnel/dev-infra supervision', () => {

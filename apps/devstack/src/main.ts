@@ -1,7 +1,15 @@
 // devstack CLI: Kafka and MongoDB (and with `stack`, Funnel itself) on a machine without Docker.
 import { parseArgs } from 'node:util';
 
-import { componentVersion, defaultLog, fetchAll, secs, stopStarted } from '@funnel/dev-infra';
+import {
+  componentVersion,
+  defaultLog,
+  fetchAll,
+  secs,
+  stopStarted,
+  type KafkaOptions,
+  type MongoOptions,
+} from '@funnel/dev-infra';
 
 import { stack } from './stack.js';
 import { up } from './up.js';
@@ -13,7 +21,8 @@ const USAGE = `usage: node dist/apps/devstack/src/main.js <up|down|fetch|stack> 
   down   stop processes that earlier runs started and left behind (.funnel/infra-state.json)
   fetch  download the Kafka and mongo-java-server jars into ~/.m2 and compile the launchers (no servers)
   stack  up, plus Funnel from dist/ (role all; --split: api and worker as two processes, ports PORT and
-         WORKER_PORT); prints the URLs; Ctrl-C stops everything`;
+         WORKER_PORT); takes up's options; prints the URLs and what the local store holds; Ctrl-C stops
+         everything within 10 s`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -35,6 +44,20 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const serverOptions = (): { kafka: KafkaOptions; mongo: MongoOptions } => {
+    const backend = values['mongo-backend'];
+    if (backend !== undefined && backend !== 'memory' && backend !== 'h2') {
+      throw new Error(`--mongo-backend must be memory or h2, not ${backend}`);
+    }
+    return {
+      kafka: {
+        port: num(values['kafka-port']),
+        numPartitions: num(values.partitions),
+        heapMb: num(values['kafka-heap-mb']),
+      },
+      mongo: { port: num(values['mongo-port']), backend },
+    };
+  };
   switch (command) {
     case 'fetch': {
       const started = Date.now();
@@ -49,22 +72,10 @@ async function main(argv: string[]): Promise<number> {
       if (results.length === 0) defaultLog('nothing recorded as started; nothing to stop');
       return 0;
     }
-    case 'up': {
-      const backend = values['mongo-backend'];
-      if (backend !== undefined && backend !== 'memory' && backend !== 'h2') {
-        throw new Error(`--mongo-backend must be memory or h2, not ${backend}`);
-      }
-      return up({
-        kafka: {
-          port: num(values['kafka-port']),
-          numPartitions: num(values.partitions),
-          heapMb: num(values['kafka-heap-mb']),
-        },
-        mongo: { port: num(values['mongo-port']), backend },
-      });
-    }
+    case 'up':
+      return up(serverOptions());
     case 'stack':
-      return stack({ split: values.split ?? false });
+      return stack({ split: values.split ?? false, ...serverOptions() });
     default:
       console.error(USAGE);
       return 2;

@@ -1,24 +1,55 @@
 // `devstack stack` (npm run stack): Kafka, MongoDB and Funnel from dist/, the URLs printed, all stopped on Ctrl-C.
 import path from 'node:path';
 
-import { pollUntil, REPO_ROOT, startProcess, type RunningProcess } from '@funnel/dev-infra';
+import {
+  pollUntil,
+  REPO_ROOT,
+  startProcess,
+  type KafkaOptions,
+  type MongoOptions,
+  type RunningProcess,
+} from '@funnel/dev-infra';
 
-import { startInForeground } from './up.js';
+import { describeCapacity, localStoreSizing, startInForeground, startedStandInCapacity } from './up.js';
 
 const MAIN = path.join(REPO_ROOT, 'dist/apps/funnel/src/main.js');
+/** Funnel's own shutdown bound under devstack, so that it ends before the stop budget SIGKILLs it. */
+const FUNNEL_SHUTDOWN_MS = 4_000;
+/** Left for Kafka and MongoDB after Funnel has stopped. */
+const INFRA_STOP_MS = 3_500;
 
-export async function stack({ split }: { split: boolean }): Promise<number> {
+export async function stack({
+  split,
+  kafka = {},
+  mongo = {},
+}: {
+  split: boolean;
+  kafka?: KafkaOptions;
+  mongo?: MongoOptions;
+}): Promise<number> {
   const log = (line: string) => console.log(`[stack] ${line}`);
   const port = Number(process.env.PORT ?? 3000);
   const workerPort = Number(process.env.WORKER_PORT ?? 3001);
   const children: RunningProcess[] = [];
-  const { infra, foreground } = await startInForeground({ log }, async () => {
+  const sizing = localStoreSizing(mongo.backend);
+  const options = { log, kafka, mongo: { heapMb: sizing.heapMb, ...mongo } };
+  const { infra, foreground } = await startInForeground(options, async (deadline) => {
     log('stopping Funnel, then Kafka and MongoDB…');
-    await Promise.all(children.map((child) => child.stop(30_000)));
+    // Funnel first (it commits through Kafka); SIGKILLed in time to leave the servers their share.
+    const timeoutMs = Math.max(1_000, deadline - INFRA_STOP_MS - Date.now());
+    await Promise.all(children.map((child) => child.stop(timeoutMs)));
   });
   if (!infra) return foreground.done;
 
-  const env = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers, MONGODB_URI: infra.mongo.uri };
+  // The stand-in's capacity only when this run started it; a user's own MONGODB_CAPACITY_DOCS wins.
+  const capacity = process.env.MONGODB_CAPACITY_DOCS ? undefined : startedStandInCapacity(infra.mongo, sizing);
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: infra.kafka.brokers,
+    MONGODB_URI: infra.mongo.uri,
+    SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? String(FUNNEL_SHUTDOWN_MS),
+    ...(capacity !== undefined ? { MONGODB_CAPACITY_DOCS: String(capacity) } : {}),
+  };
   for (const role of split ? ['worker', 'api'] : ['all']) {
     // The worker's old-space cap (docs/operations.md, worker memory); the api and the one-process role keep V8's default.
     const heap =
@@ -63,6 +94,7 @@ export async function stack({ split }: { split: boolean }): Promise<number> {
         : []),
       `  Kafka          ${infra.kafka.brokers}`,
       `  MongoDB        ${infra.mongo.uri}  (${infra.mongo.kind})`,
+      ...(capacity !== undefined ? [`  Local store    ${describeCapacity(sizing)}`] : []),
       '',
       'Try:',
       `  curl -s -XPOST ${api}/v1/points -H 'content-type: application/json' -d '{"sensorId":"boiler-7","metric":"temperature","value":21.5}'`,

@@ -149,6 +149,31 @@ export class FunnelConfig {
   @Matches(/^[A-Za-z0-9_-]{1,100}$/, { message: 'must be 1-100 of [A-Za-z0-9_-]' })
   MONGODB_COLLECTION!: string;
 
+  // --- Store capacity (issue 16): a bounded local store stops writing loudly instead of stalling. ---
+  @Setting({
+    default: '0',
+    description:
+      'Documents the MongoDB server can hold (0: no limit, right for a real MongoDB). devstack sets it for the in-memory stand-in; at 80 % the worker warns, at the limit it stops writing and pauses consumption',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000000000000)
+  MONGODB_CAPACITY_DOCS!: number;
+
+  @Setting({
+    default: '1000',
+    description:
+      'With the store full (MONGODB_CAPACITY_DOCS), the api answers 503 once the worker group has more than this many Kafka records acknowledged but not stored',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000000000)
+  STORE_FULL_BACKLOG_RECORDS!: number;
+  // --- end of store capacity ---
+
   @Setting({ default: 'seconds', description: 'Time-series granularity of the collection: seconds, minutes or hours' })
   @IsIn(GRANULARITIES)
   TS_GRANULARITY!: TimeSeriesGranularity;

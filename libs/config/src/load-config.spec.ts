@@ -27,6 +27,8 @@ const INTEGER_RANGES: Record<string, [min: number, max: number]> = {
   MAX_BODY_BYTES: [1024, 1073741824],
   MAX_FUTURE_SKEW_MS: [0, 31536000000],
   MAX_BUCKETS: [1, 1000000],
+  MONGODB_CAPACITY_DOCS: [0, 1000000000000],
+  STORE_FULL_BACKLOG_RECORDS: [0, 1000000000],
 };
 
 function read(config: object, name: string): unknown {

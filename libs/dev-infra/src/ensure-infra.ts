@@ -9,8 +9,8 @@ export interface Infra {
   kafka: KafkaHandle | ExternalKafka;
   mongo: MongoHandle;
   startedByUs: Array<'kafka' | 'mongo'>;
-  /** Stops what this call started (nothing it reused). */
-  stopAll(): Promise<void>;
+  /** Stops what this call started (nothing it reused): SIGTERM, then SIGKILL after `timeoutMs` (default 30 s) for one that hangs. */
+  stopAll(timeoutMs?: number): Promise<void>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost']);
@@ -135,8 +135,8 @@ export async function ensureInfra({
       ...(kafka.kind !== 'external' ? (['kafka'] as const) : []),
       ...(mongo.kind !== 'external' ? (['mongo'] as const) : []),
     ],
-    stopAll: async () => {
-      await Promise.all(started.map((h) => h.stop()));
+    stopAll: async (timeoutMs?: number) => {
+      await Promise.all(started.map((h) => h.stop(timeoutMs)));
     },
   };
 }

@@ -206,6 +206,8 @@ export async function startMongo({
     args = [
       `-Xmx${heapMb}m`,
       '-XX:+ExitOnOutOfMemoryError',
+      // Its $year/$hour/$dateToString use the JVM's zone; MongoDB's are UTC.
+      '-Duser.timezone=UTC',
       marker,
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
       // Every client that closes its socket abruptly is logged as an ERROR with a stack trace: noise.

@@ -9,6 +9,7 @@ import {
   HttpCode,
   PayloadTooLargeException,
   Post,
+  UseFilters,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -39,6 +40,8 @@ import {
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
 import { PointsPublisher } from './points.publisher.js';
+import { StoreAdmission } from './store-admission.js';
+import { StoreFullFilter } from './store-full.filter.js';
 
 const IDEMPOTENCY_KEY_RULE = `must be 1-${MAX_HEADER_ID_LENGTH} printable ASCII characters`;
 
@@ -67,11 +70,13 @@ function idPrefixFor(idempotencyKey: string | undefined): string {
 @ApiTags('ingest')
 @ApiExtraModels(PointDto)
 @Controller('v1/points')
+@UseFilters(StoreFullFilter)
 export class IngestController {
   constructor(
     private readonly publisher: PointsPublisher,
     private readonly config: FunnelConfig,
     private readonly metrics: IngestionMetrics,
+    private readonly admission: StoreAdmission,
   ) {}
 
   @Post()
@@ -110,7 +115,24 @@ export class IngestController {
   })
   @ApiPayloadTooLargeResponse({ description: 'Body over MAX_BODY_BYTES or more than MAX_POINTS_PER_REQUEST readings' })
   @ApiUnsupportedMediaTypeResponse({ description: 'Body is not application/json' })
-  @ApiServiceUnavailableResponse({ description: 'Kafka did not acknowledge; retry after the Retry-After seconds' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'Kafka did not acknowledge, or the store is full (MONGODB_CAPACITY_DOCS) and more than ' +
+      'STORE_FULL_BACKLOG_RECORDS records wait unstored in Kafka; `message` gives the reason. Retry after the ' +
+      'Retry-After seconds',
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
+    schema: {
+      type: 'object',
+      properties: {
+        statusCode: { type: 'integer', example: 503 },
+        error: { type: 'string', example: 'Service Unavailable' },
+        message: {
+          type: 'string',
+          example: 'local store full: 549005 readings; set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW',
+        },
+      },
+    },
+  })
   async ingest(
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -156,6 +178,8 @@ export class IngestController {
       });
     }
     // Ids a client chose may repeat across requests; the worker checks those against the store.
+    // Refused before publishing: what is accepted from here on must be storable once room appears.
+    await this.admission.admit();
     const clientIds = idempotencyKey !== undefined || result.points.some((p) => !p.id.startsWith(idPrefix));
     await this.publisher.publish(result.points, receivedAt, clientIds);
     this.metrics.readingsAccepted.inc(result.points.length);

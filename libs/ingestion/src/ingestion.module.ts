@@ -12,6 +12,7 @@ import { IngestController } from './ingest.controller.js';
 import { KafkaProducerCheck } from './ingestion.health.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
 import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
+import { StoreAdmission } from './store-admission.js';
 
 /** The api's side of the pipeline: validate, publish, answer after the broker's ack. Producer only. */
 @Module({
@@ -35,7 +36,7 @@ import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
     ]),
   ],
   controllers: [IngestController, DeadLettersController],
-  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck],
+  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission],
   exports: [PointsPublisher],
 })
 export class IngestionModule {}

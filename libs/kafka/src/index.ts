@@ -11,5 +11,7 @@ export {
 export { workerTransportOptions } from './consumer-options.js';
 export { deadLetterTopic, sendToDeadLetterTopic, type DeadLetterSource } from './dead-letter-topic.js';
 export { FunnelKafkaServer, type ConsumerState } from './funnel-kafka.server.js';
+export { groupLag, type GroupPartitionLag } from './group-lag.js';
+export { LazyAdmin } from './lazy-admin.js';
 export { kafkaClientConfig } from './kafka-options.js';
 export { ensureTopic } from './topic.js';

@@ -16,6 +16,8 @@ export class Backpressure implements OnModuleInit {
   private readonly logger = new Logger('Flush');
   private paused = false;
   private stopped = false;
+  /** Held paused while the store is full, whatever the buffer holds. */
+  private storeFull = false;
 
   constructor(
     private readonly buffer: PointsBuffer,
@@ -41,10 +43,21 @@ export class Backpressure implements OnModuleInit {
 
   /** After a write or a reset of the buffer: resumes when it fell below half the high-water mark. */
   resumeIfDrained(): void {
-    if (this.paused && !this.stopped && this.buffer.size < this.config.BUFFER_HIGH_WATER / 2) {
+    if (this.paused && !this.stopped && !this.storeFull && this.buffer.size < this.config.BUFFER_HIGH_WATER / 2) {
       this.paused = false;
       this.consumer.resume();
       this.logger.log(`buffer drained to ${this.buffer.size} readings: consumption resumed`);
+    }
+  }
+
+  /** The store is full (pause until it is not) or has room again (resume, unless the buffer is still high). */
+  holdForStore(full: boolean): void {
+    this.storeFull = full;
+    if (full && !this.paused) {
+      this.paused = true;
+      this.consumer.pause();
+    } else if (!full) {
+      this.resumeIfDrained();
     }
   }
 

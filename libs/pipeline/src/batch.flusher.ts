@@ -10,6 +10,8 @@ import type { LastWrite } from './flush-timing.js';
 import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer, type Batch, type BufferedRecord } from './points-buffer.js';
 import { ProgressClock } from './progress.clock.js';
+import { StoreGate } from './store.gate.js';
+import type { WriteRoom } from './write-room.js';
 
 /** Totals since start, for logs, health, metrics and tests. */
 export interface FlushStats {
@@ -49,13 +51,29 @@ export class BatchFlusher {
     private readonly progress: ProgressClock,
     private readonly config: FunnelConfig,
     private readonly metrics: PipelineMetrics,
+    @Inject(StoreGate) private readonly room: WriteRoom,
   ) {}
 
-  /** Flushes the next batch; undefined when nothing was left to take. `retry`: the last flush failed. */
+  /** True while the store is full and nothing is written (see StoreGate). */
+  get storeFull(): boolean {
+    return this.room.full !== undefined;
+  }
+
+  /**
+   * Flushes the next batch; undefined when nothing was left to take, or when not one buffered record fits
+   * in the store (it stays buffered). `retry`: the last flush failed.
+   */
   async flushNext(retry: boolean): Promise<FlushOutcome | undefined> {
+    if (this.buffer.pendingRecords === 0) {
+      return undefined;
+    }
+    const room = await this.room.room();
     const oldestAge = Date.now() - (this.buffer.oldestSince ?? Date.now());
-    const batch = this.buffer.take(this.config.FLUSH_MAX_POINTS);
+    const batch = this.buffer.take(this.config.FLUSH_MAX_POINTS, room);
     if (!batch) {
+      if (this.buffer.pendingRecords > 0) {
+        this.room.stopForFullStore();
+      }
       return undefined;
     }
     const started = Date.now();
@@ -80,6 +98,7 @@ export class BatchFlusher {
     this.stats.fenced += written.fenced;
     this.stats.duplicatesDropped += written.duplicates;
     this.stats.written += written.written.length;
+    this.room.wrote(written.written.length);
     timer({ result: 'ok' });
     this.countWritten(written.records, written.written, written.duplicates);
     this.stats.flushes++;

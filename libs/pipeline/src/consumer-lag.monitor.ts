@@ -1,9 +1,8 @@
 // Measures the consumer lag of this worker's partitions and whether the consumer is stalled.
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Kafka, type Admin } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
-import { kafkaClientConfig } from '@funnel/kafka';
+import { groupLag, kafkaClientConfig, LazyAdmin } from '@funnel/kafka';
 
 import { isStalled } from './consumer-stall.js';
 import { KafkaConsumerHost } from './kafka-consumer.host.js';
@@ -28,8 +27,7 @@ export interface ConsumerProgress {
  */
 @Injectable()
 export class ConsumerLagMonitor implements OnModuleInit, OnApplicationShutdown {
-  private readonly kafka: Kafka;
-  private admin?: Promise<Admin>;
+  private readonly admin: LazyAdmin;
   private last?: { at: number; lags: Promise<PartitionLag[] | undefined> };
 
   constructor(
@@ -38,7 +36,7 @@ export class ConsumerLagMonitor implements OnModuleInit, OnApplicationShutdown {
     private readonly config: FunnelConfig,
     private readonly metrics: PipelineMetrics,
   ) {
-    this.kafka = new Kafka(kafkaClientConfig(config, 'worker-lag'));
+    this.admin = new LazyAdmin(kafkaClientConfig(config, 'worker-lag'), ADMIN_TIMEOUT_MS);
   }
 
   onModuleInit(): void {
@@ -46,8 +44,7 @@ export class ConsumerLagMonitor implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const admin = await this.admin?.catch(() => undefined);
-    await admin?.disconnect().catch(() => undefined);
+    await this.admin.disconnect();
   }
 
   /** Lag per assigned partition (empty when nothing is assigned), or undefined when it could not be measured. */
@@ -79,47 +76,9 @@ export class ConsumerLagMonitor implements OnModuleInit, OnApplicationShutdown {
       return [];
     }
     try {
-      const admin = await this.connect();
-      const [ends, groups] = await withTimeout(
-        Promise.all([
-          admin.fetchTopicOffsets(topic),
-          admin.fetchOffsets({ groupId: this.config.KAFKA_GROUP_ID, topics: [topic] }),
-        ]),
-      );
-      const committed = new Map(
-        (groups.find((g) => g.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]),
-      );
-      return ends
-        .filter((end) => assigned.includes(end.partition))
-        .map((end) => {
-          const done = committed.get(end.partition) ?? -1n;
-          // No commit yet: the group starts at the beginning of what the partition still holds.
-          const from = done >= 0n ? done : BigInt(end.low);
-          const lag = BigInt(end.high) - from;
-          return { topic, partition: end.partition, lag: Number(lag > 0n ? lag : 0n) };
-        });
+      return await this.admin.run((admin) => groupLag(admin, topic, this.config.KAFKA_GROUP_ID, assigned));
     } catch {
-      const admin = this.admin;
-      this.admin = undefined;
-      void admin?.then((a) => a.disconnect()).catch(() => undefined);
       return undefined;
     }
   }
-
-  private connect(): Promise<Admin> {
-    this.admin ??= (async () => {
-      const admin = this.kafka.admin();
-      await withTimeout(admin.connect());
-      return admin;
-    })();
-    return this.admin;
-  }
-}
-
-function withTimeout<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Kafka in ${ADMIN_TIMEOUT_MS} ms`)), ADMIN_TIMEOUT_MS);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -14,6 +14,8 @@ import { PointsBuffer } from './points-buffer.js';
 /** What the scheduler needs of the flusher. */
 export interface Flushing {
   readonly stats: Pick<FlushStats, 'written'>;
+  /** True while the store is full: flushing cannot make progress until room appears. */
+  readonly storeFull?: boolean;
   flushNext(retry: boolean): Promise<FlushOutcome | undefined>;
 }
 
@@ -88,7 +90,8 @@ export class FlushScheduler implements OnModuleInit, BeforeApplicationShutdown {
     this.scheduler.deleteInterval('flush');
     this.flow.stop();
     const deadline = Date.now() + this.config.SHUTDOWN_TIMEOUT_MS / 2;
-    while (this.buffer.pendingRecords > 0 && Date.now() < deadline) {
+    // A full store makes no room while shutting down: waiting would only delay the exit.
+    while (this.buffer.pendingRecords > 0 && Date.now() < deadline && !this.flusher.storeFull) {
       this.retryAt = 0;
       await this.flush();
       if (this.buffer.pendingRecords > 0) {

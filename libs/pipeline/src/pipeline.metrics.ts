@@ -131,8 +131,36 @@ export class PipelineMetrics {
     ),
   );
 
+  readonly storeFull = this.registry.register(
+    new Gauge({
+      name: 'funnel_store_full',
+      help: '1 while the store is at MONGODB_CAPACITY_DOCS: writing stopped, consumption paused, readings wait in Kafka',
+      registers: [],
+    }),
+  );
+  readonly storeDocuments: Gauge = this.registry.register(
+    new Gauge({
+      name: 'funnel_store_documents',
+      help: 'Documents the store holds as the worker last counted them (only with MONGODB_CAPACITY_DOCS set)',
+      registers: [],
+      collect: (): void => {
+        const held = this.storeSource?.().held;
+        if (held !== undefined) this.storeDocuments.set(held);
+      },
+    }),
+  );
+  readonly storeCapacity: Gauge = this.registry.register(
+    new Gauge({
+      name: 'funnel_store_capacity_documents',
+      help: 'MONGODB_CAPACITY_DOCS: documents the store can hold (0: no limit)',
+      registers: [],
+      collect: (): void => this.storeCapacity.set(this.storeSource?.().capacity ?? 0),
+    }),
+  );
+
   private lagSource?: () => Promise<PartitionLag[] | undefined>;
   private bufferSource?: () => number;
+  private storeSource?: () => { held: number | undefined; capacity: number };
 
   constructor(private readonly registry: MetricsRegistry) {}
 
@@ -144,5 +172,10 @@ export class PipelineMetrics {
   /** Where the buffer gauge reads its size at scrape time. */
   observeBuffer(source: () => number): void {
     this.bufferSource = source;
+  }
+
+  /** Where the store gauges read the documents held and the capacity at scrape time. */
+  observeStore(source: () => { held: number | undefined; capacity: number }): void {
+    this.storeSource = source;
   }
 }

@@ -19,6 +19,7 @@ import { PipelineMetrics } from './pipeline.metrics.js';
 import { PointsBuffer } from './points-buffer.js';
 import { PointsConsumer } from './points.consumer.js';
 import { ProgressClock } from './progress.clock.js';
+import { StoreGate } from './store.gate.js';
 
 /** The worker's side of the pipeline: consume, buffer, flush, commit. Only the worker role imports it. */
 @Module({
@@ -34,6 +35,7 @@ import { ProgressClock } from './progress.clock.js';
     BufferIntake,
     Backpressure,
     BatchWriter,
+    StoreGate,
     BatchFlusher,
     FlushScheduler,
     ConsumerLagMonitor,

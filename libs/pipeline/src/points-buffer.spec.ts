@@ -404,3 +404,18 @@ describe('PointsBuffer.clear (partition reassignment)', () => {
     expect(buffer.take(10)!.records).toEqual([fresh]);
   });
 });
+
+describe('PointsBuffer take with a limit (the room left in a bounded store)', () => {
+  it('takes whole records that fit within the limit, and nothing when not even the first fits', () => {
+    const buffer = new PointsBuffer();
+    buffer.add(rec(0, 1, 20));
+    buffer.add(rec(0, 2, 20));
+    buffer.add(rec(0, 3, 20));
+    expect(buffer.take(1000, 15)).toBeUndefined();
+    expect(buffer.size).toBe(60);
+    const batch = buffer.take(1000, 45);
+    expect(batch?.records.map((r) => r.offset)).toEqual(['1', '2']);
+    expect(buffer.size).toBe(20);
+    expect(buffer.pendingRecords).toBe(1);
+  });
+});

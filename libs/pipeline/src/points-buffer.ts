@@ -97,16 +97,23 @@ export class PointsBuffer {
     return true;
   }
 
-  /** Takes whole records from the front until at least `maxPoints` readings (or all) are taken. */
-  take(maxPoints: number): Batch | undefined {
-    if (this.records.length === 0) {
-      return undefined;
-    }
+  /**
+   * Takes whole records from the front until at least `maxPoints` readings (or all) are taken, never more
+   * than `limit` readings in all (the room left in a bounded store): undefined if not even the first fits.
+   */
+  take(maxPoints: number, limit = Infinity): Batch | undefined {
     let n = 0;
     let points = 0;
-    while (n < this.records.length && (points < maxPoints || n === 0)) {
+    while (
+      n < this.records.length &&
+      (points < maxPoints || n === 0) &&
+      points + this.records[n].points.length <= limit
+    ) {
       points += this.records[n].points.length;
       n++;
+    }
+    if (n === 0) {
+      return undefined;
     }
     const records = this.records.splice(0, n);
     this.count -= points;

@@ -9,6 +9,14 @@ export { PointsRepository, type RawBucket, type StorageCapabilities } from './re
 export { readingsTimeSeries, type SourcedPoint, type StoredCopy } from './readings/reading.schema.js';
 export { MINUTE_MS, type RollupDoc } from './rollups/rollup.schema.js';
 export { RollupsRepository, type RollupBucket } from './rollups/rollups.repository.js';
+export {
+  capacityLevel,
+  roomLeft,
+  storeFullReason,
+  WARN_FRACTION,
+  type CapacityLevel,
+} from './store-capacity/capacity-level.js';
+export { StoreCapacity } from './store-capacity/store-capacity.js';
 export { StorageUnavailable } from './storage-errors.js';
 export { StorageLifecycle } from './storage.lifecycle.js';
 export { StorageModule } from './storage.module.js';

@@ -12,6 +12,7 @@ import { readingSchema, StoredPoint } from './readings/reading.schema.js';
 import { RollupsRepository } from './rollups/rollups.repository.js';
 import { MongoCheck } from './storage.health.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
+import { StoreCapacity } from './store-capacity/store-capacity.js';
 
 const logger = new Logger('MongoDB');
 
@@ -50,7 +51,15 @@ const logger = new Logger('MongoDB');
     PartitionProgressRepository,
     DeadLettersRepository,
     MongoCheck,
+    StoreCapacity,
   ],
-  exports: [PointsRepository, RollupsRepository, StorageLifecycle, PartitionProgressRepository, DeadLettersRepository],
+  exports: [
+    PointsRepository,
+    RollupsRepository,
+    StorageLifecycle,
+    PartitionProgressRepository,
+    DeadLettersRepository,
+    StoreCapacity,
+  ],
 })
 export class StorageModule {}

@@ -19,6 +19,7 @@ import type { WriteFence } from '../partition-fence.js';
 import { PipelineMetrics } from '../pipeline.metrics.js';
 import { PointsBuffer, type BufferedRecord } from '../points-buffer.js';
 import { ProgressClock } from '../progress.clock.js';
+import { UNLIMITED_ROOM } from '../write-room.js';
 
 export type Commits = NextOffset[];
 export const TOPIC = 'funnel.points';
@@ -246,7 +247,7 @@ export function setup(settings: Partial<Pick<FunnelConfig, Settings>>) {
   const registry = new SchedulerRegistry();
   registries.push(registry);
   const writer = new BatchWriter(repository, rollups, deadLetters, fence, config, metrics);
-  const flusher = new BatchFlusher(buffer, writer, consumer, progress, config, metrics);
+  const flusher = new BatchFlusher(buffer, writer, consumer, progress, config, metrics, UNLIMITED_ROOM);
   const backpressure = new Backpressure(buffer, consumer, config, metrics);
   const scheduler = new FlushScheduler(buffer, flusher, backpressure, config, registry);
   const intake = new BufferIntake(buffer, scheduler, backpressure, progress);
