@@ -86,7 +86,7 @@ export class StoreGate implements WriteRoom {
     this.warned = true;
     this.logger.warn(
       `local store ${Math.floor((held / limit) * 100)} % full: ${held} of ${limit} documents (MONGODB_CAPACITY_DOCS); ` +
-        'at the limit the worker stops writing. Set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW',
+        'at the limit the worker stops writing. Set MONGODB_URI to a real MongoDB.',
     );
   }
 }
