@@ -68,7 +68,9 @@ describe('http hardening', () => {
 
     const clientErrors = requestLines(lines).filter((line) => (line.res as { statusCode: number }).statusCode === 400);
     expect(clientErrors).toHaveLength(LINES_PER_INTERVAL);
-    const summaries = lines.filter((line) => /^suppressed \d+ 4xx request lines in the last \d+ s$/.test(line.msg ?? ''));
+    const summaries = lines.filter((line) =>
+      /^suppressed \d+ 4xx request lines in the last \d+ s$/.test(line.msg ?? ''),
+    );
     expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatchObject({ suppressed: INVALID_REQUESTS - LINES_PER_INTERVAL });
   }, 120_000);

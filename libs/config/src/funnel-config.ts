@@ -292,7 +292,8 @@ export class FunnelConfig {
 
   @Setting({
     default: '10000',
-    description: 'Longest wait for a request\'s headers (ms); a client that sends them slower is answered 408 and closed',
+    description:
+      "Longest wait for a request's headers (ms); a client that sends them slower is answered 408 and closed",
     roles: ['api', 'all'],
   })
   @Transform(toInt)
