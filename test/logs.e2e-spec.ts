@@ -66,22 +66,26 @@ describe('structured logs', () => {
     expect(lines.some((line) => line.context === 'funnel:worker' && /^listening on /.test(line.msg ?? ''))).toBe(true);
   });
 
-  it('logs each HTTP request once with the caller-supplied request id', () => {
+  it('logs each HTTP request once with the caller-supplied request id as clientRequestId', () => {
     const lines = jsonLines(api);
     for (const [id, msg, level, statusCode] of [
       ['logs-e2e-refused', 'request errored', 40, 503],
       ['logs-e2e-accepted', 'request completed', 30, 202],
     ] as const) {
-      const requestLines = lines.filter((line) => /^request /.test(line.msg ?? '') && line.req?.id === id);
+      const requestLines = lines.filter((line) => /^request /.test(line.msg ?? '') && line.clientRequestId === id);
       expect(requestLines).toHaveLength(1);
-      expect(requestLines[0]).toMatchObject({ msg, level, reqId: id, res: { statusCode } });
+      expect(requestLines[0]).toMatchObject({ msg, level, res: { statusCode } });
+      expect(requestLines[0].req?.id).toBe(requestLines[0].reqId);
+      expect(requestLines[0].reqId).toMatch(/^[0-9a-f-]{36}$/);
     }
   });
 
   it('puts the request id on lines logged while handling that request', () => {
-    const refusal = jsonLines(api).filter((line) => line.level === 40 && /send queue full/.test(line.msg ?? ''));
+    const lines = jsonLines(api);
+    const refusal = lines.filter((line) => line.level === 40 && /send queue full/.test(line.msg ?? ''));
     expect(refusal).toHaveLength(1);
-    expect(refusal[0].req?.id).toBe('logs-e2e-refused');
+    const refused = lines.find((line) => line.msg === 'request errored' && line.clientRequestId === 'logs-e2e-refused');
+    expect(refusal[0].req?.id).toBe(refused?.reqId);
   });
 
   it('writes no line per reading at info', () => {

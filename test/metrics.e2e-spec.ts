@@ -216,7 +216,9 @@ describe('GET /metrics on the api and the worker agree with what a run did', () 
     expect(lines.every((line) => line.role === 'api')).toBe(true);
     const completed = (id: string | null) =>
       lines.filter((line) => line.msg === 'request completed' && line.req?.id === id && line.reqId === id);
-    expect(completed(REQUEST_ID)).toHaveLength(1);
+    expect(
+      lines.filter((line) => line.msg === 'request completed' && line.clientRequestId === REQUEST_ID),
+    ).toHaveLength(1);
     expect(generatedRequestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(completed(generatedRequestId)).toHaveLength(1);
     // No line per reading: fewer lines than requests plus boot lines, far fewer than readings.

@@ -1,6 +1,5 @@
-// The api's HTTP server: Fastify with body limits, request ids and the lingering close for refused bodies.
+// The api's HTTP server: Fastify with body limits, timeouts, request ids and the lingering close for refused bodies.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
@@ -11,7 +10,6 @@ import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 
 import type { FunnelConfig } from '@funnel/config';
-import { HEADER_ID_PATTERN } from '@funnel/contracts';
 
 import { logRequests } from './logging.js';
 
@@ -22,18 +20,30 @@ import { logRequests } from './logging.js';
 export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: config.MAX_BODY_BYTES,
+    // Slow clients cannot hold a connection and its buffers: Node answers 408 and closes once the headers, or the
+    // whole request, take longer than these; a connection silent both ways is closed after the idle timeout.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_IDLE_TIMEOUT_MS,
+    http: {
+      // Node refuses a headers timeout longer than the request timeout.
+      headersTimeout: Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      // Node checks both timeouts only this often (30 s by default), so a short timeout needs a short check.
+      connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS),
+    },
     // On shutdown: close idle keep-alive connections at once, let in-flight requests finish, answer 503 to new ones.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     requestIdHeader: false,
-    genReqId: requestId,
+    // The server's own id: a caller's x-request-id is logged beside it (see logRequests), never used as it.
+    genReqId: () => randomUUID(),
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID, request.id);
     done();
   });
-  logRequests(fastify, logger);
+  logRequests(fastify, logger, config);
   lingerBeforeClosing(fastify);
   // JSON only: every other media type is answered 415 (the app is created with bodyParser: false).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
@@ -73,16 +83,6 @@ function lingerBeforeClosing(fastify: FastifyInstance): void {
     }
     done();
   });
-}
-
-/**
- * The id of a request, in every log line about it and echoed in `x-request-id`: the caller's own
- * `x-request-id` when it is 1-128 printable ASCII characters (so ids follow a request across
- * services), else a new UUID.
- */
-export function requestId(req: IncomingMessage): string {
-  const given = req.headers[REQUEST_ID];
-  return typeof given === 'string' && HEADER_ID_PATTERN.test(given) ? given : randomUUID();
 }
 
 /**

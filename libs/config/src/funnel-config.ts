@@ -291,6 +291,62 @@ export class FunnelConfig {
   MAX_BODY_BYTES!: number;
 
   @Setting({
+    default: '10000',
+    description:
+      "Longest wait for a request's headers (ms); a client that sends them slower is answered 408 and closed",
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  HTTP_HEADERS_TIMEOUT_MS!: number;
+
+  @Setting({
+    default: '60000',
+    description: 'Longest wait for a whole request, body included (ms); a slower upload is answered 408 and closed',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  HTTP_REQUEST_TIMEOUT_MS!: number;
+
+  @Setting({
+    default: '120000',
+    description: 'A connection with no bytes in either direction for this long is closed (ms)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  HTTP_IDLE_TIMEOUT_MS!: number;
+
+  @Setting({
+    default: '100',
+    description: '4xx request lines logged per LOG_4XX_INTERVAL_MS; the rest are counted in one summary line',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  LOG_4XX_LINES_PER_INTERVAL!: number;
+
+  @Setting({
+    default: '10000',
+    description: 'Interval of LOG_4XX_LINES_PER_INTERVAL (ms)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  LOG_4XX_INTERVAL_MS!: number;
+
+  @Setting({
     default: '300000',
     description: 'How far in the future a reading timestamp may be (ms)',
     roles: ['api', 'all'],

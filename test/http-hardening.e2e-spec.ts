@@ -1,0 +1,77 @@
+// The api's HTTP hardening over real HTTP: the server's own request ids, bounded 4xx logging, header timeouts.
+import { connect } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { isolatedEnv } from './support/env.js';
+import { FunnelProcess } from './support/funnel-process.js';
+import { postJson } from './support/http.js';
+import { jsonLines, type LogLine } from './support/log-lines.js';
+
+const LINES_PER_INTERVAL = 5;
+const INVALID_REQUESTS = 40;
+
+const requestLines = (lines: LogLine[]) => lines.filter((line) => /^request /.test(line.msg ?? ''));
+
+describe('http hardening', () => {
+  const env = isolatedEnv('http-hardening');
+  let api: FunnelProcess;
+
+  beforeAll(async () => {
+    api = (
+      await FunnelProcess.onFreePort('api', {
+        ...env,
+        // A window far longer than the test: every 4xx line beyond the first few is suppressed, and the
+        // summary is written at shutdown.
+        LOG_4XX_LINES_PER_INTERVAL: String(LINES_PER_INTERVAL),
+        LOG_4XX_INTERVAL_MS: '3600000',
+        HTTP_HEADERS_TIMEOUT_MS: '1000',
+      })
+    ).start();
+    await api.waitReady();
+  }, 120_000);
+
+  afterAll(async () => {
+    await api?.stop();
+  }, 40_000);
+
+  it('closes a connection whose headers never finish', async () => {
+    const { hostname, port } = new URL(api.url);
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => {}); // a reset is a close too
+    socket.on('data', () => {}); // a 408 may come first; only the close matters
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(`POST /v1/points HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: applica`);
+    await closed;
+  }, 60_000);
+
+  it('logs the server id, with a caller x-request-id only as clientRequestId, and bounds 4xx lines', async () => {
+    const given = 'hardening-same-id';
+    const ok = { sensorId: 'hardening-1', metric: 'temperature', value: 1 };
+    // Two requests with one caller id.
+    const first = await postJson(`${api.url}/v1/points`, ok, { 'x-request-id': given });
+    const second = await postJson(`${api.url}/v1/points`, ok, { 'x-request-id': given });
+    const serverIds = [first.headers.get('x-request-id'), second.headers.get('x-request-id')];
+    expect(serverIds[0]).not.toBe(given);
+    expect(serverIds[0]).not.toBe(serverIds[1]);
+
+    for (let i = 0; i < INVALID_REQUESTS; i += 1) {
+      expect((await postJson(`${api.url}/v1/points`, { sensorId: 'x' })).status).toBe(400);
+    }
+    // Stopped, so the pending summary (written at shutdown) is in the output.
+    await api.stop();
+    const lines = jsonLines(api);
+
+    const mine = requestLines(lines).filter((line) => line.clientRequestId === given);
+    expect(mine.map((line) => line.reqId).sort()).toEqual([...serverIds].sort());
+    for (const line of mine) expect(line.req?.id).toBe(line.reqId);
+
+    const clientErrors = requestLines(lines).filter((line) => (line.res as { statusCode: number }).statusCode === 400);
+    expect(clientErrors).toHaveLength(LINES_PER_INTERVAL);
+    const summaries = lines.filter((line) =>
+      /^suppressed \d+ 4xx request lines in the last \d+ s$/.test(line.msg ?? ''),
+    );
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ suppressed: INVALID_REQUESTS - LINES_PER_INTERVAL });
+  }, 120_000);
+});
