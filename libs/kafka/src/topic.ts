@@ -94,12 +94,13 @@ export async function ensureTopic(config: FunnelConfig, logger: Logger): Promise
         `ensured topics ${missing.map((t) => `${t.topic} (${t.partitions} partitions)`).join(', ')} with replication factor ${replication.replicationFactor}, min.insync.replicas ${replication.minInsyncReplicas}`,
       );
     }
-    await warnAboutShortTopics(
-      admin,
-      wanted.filter((t) => existing.includes(t.topic) && !warned.has(t.topic)),
-      replication,
-      logger,
-    );
+    // Marked before the awaits: the api and the worker of one process check concurrently.
+    const unchecked = wanted.filter((t) => existing.includes(t.topic) && !warned.has(t.topic));
+    unchecked.forEach((t) => warned.add(t.topic));
+    await warnAboutShortTopics(admin, unchecked, replication, logger).catch((error: unknown) => {
+      unchecked.forEach((t) => warned.delete(t.topic));
+      throw error;
+    });
     return true;
   } catch (error) {
     if (error instanceof TopicSettingsError) {
@@ -146,7 +147,6 @@ async function warnAboutShortTopics(
       minInsyncReplicas: Number(entry.configValue),
     };
     const short = topicShortfalls(actual, { partitions, ...replication });
-    warned.add(topic);
     if (short.length > 0) {
       logger.warn(`topic ${topic} is below the settings (${short.join(', ')}); Funnel leaves it as it is`);
     }
