@@ -1,8 +1,8 @@
 // End-to-end checks of topic replication on the single test broker and of MongoDB's replica-set readiness detail.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { ConfigResourceTypes } from 'kafkajs';
 
 import { pollUntil } from '@funnel/dev-infra';
+import { TOPIC_RESOURCE } from '@funnel/kafka';
 
 import { isolatedEnv } from './support/env.js';
 import { FunnelProcess, type FunnelRole } from './support/funnel-process.js';
@@ -21,7 +21,7 @@ async function topicShape(topic: string): Promise<{ partitions: number; replicas
     const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['min.insync.replicas'] }],
     });
     return {
       partitions: meta.partitions.length,

@@ -1,11 +1,17 @@
 // Creates the readings topic and its dead-letter topic with the configured replication, and checks existing ones.
 import { Logger } from '@nestjs/common';
-import { ConfigResourceTypes, Kafka, type Admin } from 'kafkajs';
+import { Kafka, type Admin, type ConfigResourceTypes } from 'kafkajs';
 
 import type { FunnelConfig } from '@funnel/config';
 
 import { deadLetterTopic } from './dead-letter-topic.js';
 import { kafkaClientConfig } from './kafka-options.js';
+
+/**
+ * kafkajs' ConfigResourceTypes.TOPIC: the enum is a CommonJS export Node's ES module loader cannot name, so
+ * only its type is imported.
+ */
+export const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** Replication a topic is created with, and checked against when it exists. */
 export interface TopicReplication {
@@ -128,7 +134,7 @@ async function warnAboutShortTopics(
   const configs = await admin.describeConfigs({
     includeSynonyms: false,
     resources: topics.map((t) => ({
-      type: ConfigResourceTypes.TOPIC,
+      type: TOPIC_RESOURCE,
       name: t.topic,
       configNames: ['min.insync.replicas'],
     })),
