@@ -128,7 +128,7 @@ export class FunnelConfig {
   @Setting({
     default: 'majority',
     description:
-      'MongoDB write concern of the worker\'s inserts and rollup writes: majority or a number of members (1 = the primary alone)',
+      "MongoDB write concern of the worker's inserts and rollup writes: majority or a number of members (1 = the primary alone)",
     roles: ['worker', 'all'],
   })
   // 0 (unacknowledged) is refused: the worker commits offsets only after a write it knows landed.
