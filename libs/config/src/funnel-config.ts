@@ -102,6 +102,39 @@ export class FunnelConfig {
   @Max(1000)
   KAFKA_TOPIC_PARTITIONS!: number;
 
+  // --- Replication (issue 16): topics survive a broker loss and writes wait for a majority. ---
+  @Setting({
+    default: '0',
+    description:
+      'Replication factor of the topics Funnel creates (0 = 3 when the cluster has at least 3 brokers, else the broker count); above the broker count, startup is refused',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  KAFKA_REPLICATION_FACTOR!: number;
+
+  @Setting({
+    default: '0',
+    description:
+      'min.insync.replicas of the topics Funnel creates (0 = 2 with 3 or more replicas, else 1); an existing topic below it (or below the partitions or replication factor) is warned about, not altered',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  KAFKA_MIN_INSYNC_REPLICAS!: number;
+
+  @Setting({
+    default: 'majority',
+    description:
+      "MongoDB write concern of the worker's inserts and rollup writes: majority or a number of members (1 = the primary alone)",
+    roles: ['worker', 'all'],
+  })
+  // 0 (unacknowledged) is refused: the worker commits offsets only after a write it knows landed.
+  @Matches(/^(majority|[1-9]\d?)$/, { message: 'must be majority or a number of members (1-99)' })
+  MONGODB_WRITE_CONCERN!: string;
+
   @Setting({
     default: '500',
     description:

@@ -11,6 +11,8 @@ const INTEGER_RANGES: Record<string, [min: number, max: number]> = {
   PORT: [1, 65535],
   WORKER_PORT: [1, 65535],
   KAFKA_TOPIC_PARTITIONS: [1, 1000],
+  KAFKA_REPLICATION_FACTOR: [0, 100],
+  KAFKA_MIN_INSYNC_REPLICAS: [0, 100],
   KAFKA_POINTS_PER_RECORD: [1, 10000],
   KAFKA_LINGER_MS: [0, 1000],
   API_HEAP_GROWTH_PERCENT: [0, 1000],
@@ -167,6 +169,20 @@ describe('loadConfig enum settings', () => {
 
   it.each(['verbose', 'INFO', 'warning', 'log'])('rejects LOG_LEVEL=%j', (level) => {
     expectOnlyProblem('LOG_LEVEL', level);
+  });
+});
+
+describe('loadConfig MONGODB_WRITE_CONCERN: majority or a number of members', () => {
+  it('defaults to majority', () => {
+    expect(loadConfig({}).MONGODB_WRITE_CONCERN).toBe('majority');
+  });
+
+  it.each(['majority', '1', '2', '99'])('accepts %j', (w) => {
+    expect(loadConfig({ MONGODB_WRITE_CONCERN: w }).MONGODB_WRITE_CONCERN).toBe(w);
+  });
+
+  it.each(['0', 'Majority', 'all', '-1', '1.5', '100', ' 1'])('rejects %j', (w) => {
+    expectOnlyProblem('MONGODB_WRITE_CONCERN', w);
   });
 });
 

@@ -14,4 +14,4 @@ export { FunnelKafkaServer, type ConsumerState } from './funnel-kafka.server.js'
 export { groupLag, type GroupPartitionLag } from './group-lag.js';
 export { LazyAdmin } from './lazy-admin.js';
 export { kafkaClientConfig } from './kafka-options.js';
-export { ensureTopic } from './topic.js';
+export { ensureTopic, TOPIC_RESOURCE, topicReplication, topicShortfalls, TopicSettingsError } from './topic.js';

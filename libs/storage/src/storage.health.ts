@@ -37,7 +37,7 @@ export class MongoCheck implements ReadinessCheck {
           setTimeout(() => reject(new Error(`no answer in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS),
         ),
       ]);
-      return up({ version: caps.serverVersion, timeSeries: caps.timeSeries });
+      return up({ version: caps.serverVersion, timeSeries: caps.timeSeries, replicaSet: this.lifecycle.replicaSet });
     } catch (error) {
       return down({ message: (error as Error).message });
     }

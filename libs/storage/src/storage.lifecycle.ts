@@ -18,6 +18,7 @@ const RETRY_MS = 2000;
 export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Storage');
   private capabilities?: StorageCapabilities;
+  private isReplicaSet = false;
   private timer?: NodeJS.Timeout;
   private stopped = false;
 
@@ -42,6 +43,11 @@ export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationSh
     return this.capabilities;
   }
 
+  /** Whether the server is a member of a replica set (its isMaster answer names a set); false before. */
+  get replicaSet(): boolean {
+    return this.isReplicaSet;
+  }
+
   private async prepare(): Promise<void> {
     if (this.stopped) {
       return;
@@ -52,6 +58,9 @@ export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationSh
       } else {
         await this.connection.asPromise();
       }
+      // isMaster, not hello: the mongo-java-server stand-in answers only the former, and real MongoDB both.
+      const hello = await this.connection.db!.admin().command({ isMaster: 1 });
+      this.isReplicaSet = typeof hello.setName === 'string';
       const caps = await this.repository.ensureCollection();
       await this.rollups.ensureIndexes();
       this.repository.logCapabilities(caps);

@@ -16,6 +16,11 @@ import { StoreCapacity } from './store-capacity/store-capacity.js';
 
 const logger = new Logger('MongoDB');
 
+/** MONGODB_WRITE_CONCERN as the driver's `w`: 'majority' or a number of members. */
+export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN'>): 'majority' | number {
+  return config.MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(config.MONGODB_WRITE_CONCERN);
+}
+
 /** The Mongoose connection and one repository per collection (readings, rollups, partition progress, dead letters). */
 @Module({
   imports: [
@@ -28,6 +33,8 @@ const logger = new Logger('MongoDB');
         // Fail fast instead of queueing writes in memory while disconnected; the flush retries.
         bufferCommands: false,
         serverSelectionTimeoutMS: 5000,
+        // Every write (readings, rollups, bookkeeping) inherits it from the client.
+        writeConcern: { w: writeConcernOf(config) },
         appName: `funnel-${config.FUNNEL_ROLE}`,
         connectionFactory: (connection: Connection) => {
           connection.on('error', (error: Error) => logger.warn(`connection error: ${error.message}`));
