@@ -3,6 +3,8 @@ import { connect } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { pollUntil } from '@funnel/dev-infra';
+
 import { isolatedEnv } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { postJson } from './support/http.js';
@@ -21,10 +23,11 @@ describe('http hardening', () => {
     api = (
       await FunnelProcess.onFreePort('api', {
         ...env,
-        // A window far longer than the test: every 4xx line beyond the first few is suppressed, and the
-        // summary is written at shutdown.
+        // Short windows: each window's summary is written by its timer while the api runs, so the test waits
+        // for summaries instead of depending on how fast the machine sends (a slow machine spreads the requests
+        // over more windows; every request is still accounted for once).
         LOG_4XX_LINES_PER_INTERVAL: String(LINES_PER_INTERVAL),
-        LOG_4XX_INTERVAL_MS: '3600000',
+        LOG_4XX_INTERVAL_MS: '2000',
         HTTP_HEADERS_TIMEOUT_MS: '1000',
       })
     ).start();
@@ -58,20 +61,32 @@ describe('http hardening', () => {
     for (let i = 0; i < INVALID_REQUESTS; i += 1) {
       expect((await postJson(`${api.url}/v1/points`, { sensorId: 'x' })).status).toBe(400);
     }
-    // Stopped, so the pending summary (written at shutdown) is in the output.
-    await api.stop();
+    const summaryLines = (lines: LogLine[]) =>
+      lines.filter((line) => /^suppressed \d+ 4xx request lines in the last \d+ s$/.test(line.msg ?? ''));
+    const clientErrorLines = (lines: LogLine[]) =>
+      requestLines(lines).filter((line) => (line.res as { statusCode: number }).statusCode === 400);
+    const suppressedIn = (lines: LogLine[]) =>
+      summaryLines(lines).reduce((sum, line) => sum + Number((line as { suppressed?: number }).suppressed), 0);
+    // Every invalid request is either logged or counted in a summary, exactly once.
+    await pollUntil(
+      'every 400 logged or counted as suppressed',
+      () => {
+        const lines = jsonLines(api);
+        return clientErrorLines(lines).length + suppressedIn(lines) === INVALID_REQUESTS;
+      },
+      { timeoutMs: 60_000 },
+    );
     const lines = jsonLines(api);
 
     const mine = requestLines(lines).filter((line) => line.clientRequestId === given);
     expect(mine.map((line) => line.reqId).sort()).toEqual([...serverIds].sort());
     for (const line of mine) expect(line.req?.id).toBe(line.reqId);
 
-    const clientErrors = requestLines(lines).filter((line) => (line.res as { statusCode: number }).statusCode === 400);
-    expect(clientErrors).toHaveLength(LINES_PER_INTERVAL);
-    const summaries = lines.filter((line) =>
-      /^suppressed \d+ 4xx request lines in the last \d+ s$/.test(line.msg ?? ''),
-    );
-    expect(summaries).toHaveLength(1);
-    expect(summaries[0]).toMatchObject({ suppressed: INVALID_REQUESTS - LINES_PER_INTERVAL });
+    // Bounded: most 400 lines were suppressed, in windows of at most LINES_PER_INTERVAL written lines each.
+    const summaries = summaryLines(lines);
+    expect(summaries.length).toBeGreaterThanOrEqual(1);
+    for (const summary of summaries) expect((summary as { suppressed?: number }).suppressed).toBeGreaterThan(0);
+    expect(clientErrorLines(lines).length).toBeLessThan(INVALID_REQUESTS);
+    expect(clientErrorLines(lines).length).toBeLessThanOrEqual(LINES_PER_INTERVAL * (summaries.length + 1));
   }, 120_000);
 });
