@@ -20,3 +20,15 @@ export { StoreCapacity } from './store-capacity/store-capacity.js';
 export { StorageUnavailable } from './storage-errors.js';
 export { StorageLifecycle } from './storage.lifecycle.js';
 export { StorageModule } from './storage.module.js';
+export { QuantileSketch, SKETCH_RELATIVE_ACCURACY } from './tiers/sketch.js';
+export {
+  addReading,
+  emptyStats,
+  fromStored,
+  mergeInto,
+  sampleVariance,
+  statsOf,
+  toStored,
+  type Stats,
+  type StoredStats,
+} from './tiers/stats.js';
