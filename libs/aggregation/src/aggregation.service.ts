@@ -2,13 +2,13 @@
 import { Injectable } from '@nestjs/common';
 
 import { FunnelConfig } from '@funnel/config';
-import { PointsRepository, RollupsRepository } from '@funnel/storage';
+import { emptyStats, mergeInto, PointsRepository, TierReader, type BucketQuery, type Stats } from '@funnel/storage';
 
 import { instantMs, type AggregatesQueryDto } from './aggregates-query.dto.js';
 import type { AggregatesResponseDto } from './aggregates-response.dto.js';
-import { mergeBuckets, planQuery } from './query-plan.js';
+import { mergeBuckets, planQuery, type PartialBucket } from './query-plan.js';
 import { EmptyRange, TooManyBuckets } from './query-rejected.js';
-import { bucketCount, parseWindow } from './window.js';
+import { bucketCount, bucketStart, parseWindow } from './window.js';
 
 /**
  * Windowed aggregates of stored readings, computed by MongoDB on demand: windows of whole minutes from the
@@ -19,7 +19,7 @@ import { bucketCount, parseWindow } from './window.js';
 export class AggregationService {
   constructor(
     private readonly repository: PointsRepository,
-    private readonly rollups: RollupsRepository,
+    private readonly tiers: TierReader,
     private readonly config: FunnelConfig,
   ) {}
 
@@ -38,7 +38,7 @@ export class AggregationService {
     const series = { sensorId: query.sensorId, metric: query.metric, binMs };
     const plan = planQuery(from, to, binMs);
     const parts = await Promise.all([
-      ...(plan.rollups ? [this.rollups.aggregateBuckets({ ...series, ...plan.rollups })] : []),
+      ...(plan.rollups ? [this.fromTiers({ ...series, ...plan.rollups })] : []),
       ...plan.raw.map((range) => this.repository.aggregateBuckets({ ...series, ...range })),
     ]);
     return {
@@ -49,5 +49,27 @@ export class AggregationService {
       to: new Date(to).toISOString(),
       buckets: mergeBuckets(...parts).map((r) => ({ ...r, start: new Date(r.start).toISOString() })),
     };
+  }
+
+  /** count/sum/min/max per bucket of a minute-aligned range, from the rollup tiers. */
+  private async fromTiers(q: BucketQuery): Promise<PartialBucket[]> {
+    const bounds = [q.from];
+    for (let b = bucketStart(q.from, q.binMs) + q.binMs; b < q.to; b += q.binMs) bounds.push(b);
+    bounds.push(q.to);
+    const answered = await this.tiers.bucketStats({ metrics: [q.metric], sensorIds: [q.sensorId] }, bounds, {
+      maxTimeMS: 30_000,
+      maxRawReadings: Number.MAX_SAFE_INTEGER,
+    });
+    const merged = new Map<number, Stats>();
+    for (const series of answered) {
+      for (const [i, stats] of series.buckets) merged.set(i, mergeInto(merged.get(i) ?? emptyStats(), stats));
+    }
+    return [...merged].map(([i, s]) => ({
+      start: bucketStart(bounds[i]!, q.binMs),
+      count: s.n,
+      sum: s.sum,
+      min: s.min,
+      max: s.max,
+    }));
   }
 }

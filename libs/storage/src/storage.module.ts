@@ -9,10 +9,14 @@ import { DeadLettersRepository } from './dead-letters/dead-letters.repository.js
 import { PartitionProgressRepository } from './partition-progress/partition-progress.repository.js';
 import { PointsRepository } from './readings/points.repository.js';
 import { readingSchema, StoredPoint } from './readings/reading.schema.js';
-import { RollupsRepository } from './rollups/rollups.repository.js';
 import { MongoCheck } from './storage.health.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 import { StoreCapacity } from './store-capacity/store-capacity.js';
+import { RetentionKeeper } from './tiers/retention.js';
+import { SeriesCatalogRepository } from './tiers/series-catalog.repository.js';
+import { TierCompactor } from './tiers/tier.compactor.js';
+import { TierReader } from './tiers/tier.reader.js';
+import { TierStore } from './tiers/tier.store.js';
 
 const logger = new Logger('MongoDB');
 
@@ -53,20 +57,28 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
   ],
   providers: [
     PointsRepository,
-    RollupsRepository,
     StorageLifecycle,
     PartitionProgressRepository,
     DeadLettersRepository,
     MongoCheck,
     StoreCapacity,
+    TierStore,
+    TierCompactor,
+    TierReader,
+    SeriesCatalogRepository,
+    RetentionKeeper,
   ],
   exports: [
     PointsRepository,
-    RollupsRepository,
     StorageLifecycle,
     PartitionProgressRepository,
     DeadLettersRepository,
     StoreCapacity,
+    TierStore,
+    TierCompactor,
+    TierReader,
+    SeriesCatalogRepository,
+    RetentionKeeper,
   ],
 })
 export class StorageModule {}
