@@ -37,7 +37,8 @@ function split(
   }
   const tier = TIERS[level]!;
   const width = TIER_MS[tier];
-  const first = Math.max(ceilTo(from, tier), ceilTo(oldest[tier], tier));
+  const keptFrom = oldest[tier];
+  const first = Number.isFinite(keptFrom) ? Math.max(ceilTo(from, tier), ceilTo(keptFrom, tier)) : ceilTo(from, tier);
   const end = periodStart(to, tier);
   if (first >= end) {
     split(from, to, bucket, level - 1, oldest, out);
