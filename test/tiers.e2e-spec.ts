@@ -2,6 +2,9 @@
 // readings into compacted minutes, hours and days, with workers SIGKILLed in the middle of a compaction and of a
 // roll-up, every minute, hour and day document equals an independent calculation over the readings sent, and
 // there is exactly one document per series and period.
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
@@ -54,6 +57,13 @@ const BACKFILL = SERIES.flatMap((s) =>
 /** Late readings into minutes, hours and days already compacted and rolled up. */
 const LATE = SERIES.flatMap((s) =>
   Array.from({ length: 40 }, () => reading(random, s, STEADY_FROM + Math.floor(random() * (STEADY_TO - STEADY_FROM)))),
+);
+
+const MAIN = path.resolve('dist/apps/funnel/src/main.js');
+
+/** Readings an earlier version stored: no source, no slices, no tiers. */
+const LEGACY = SERIES.flatMap((s) =>
+  Array.from({ length: 30 }, (_, i) => reading(random, s, STEADY_FROM - 10 * DAY + i * 17 * MINUTE + 1_000)),
 );
 
 async function ingest(url: string, readings: readonly TaggedReading[]): Promise<void> {
@@ -183,4 +193,64 @@ describe('rollup tiers: compaction, hours and days, late data, kills mid-compact
       );
     }
   }, 60_000);
+
+  it('rollups rebuild recomputes a range from raw readings, also after a SIGKILL mid-rebuild, beside the worker', async () => {
+    // An earlier version's readings, stored without sources and never rolled up.
+    await mongo
+      .db()
+      .collection('points')
+      .insertMany(
+        LEGACY.map((r) => ({
+          id: r.id,
+          ts: new Date(r.ts),
+          meta: r.tags
+            ? { sensorId: r.sensorId, metric: r.metric, tags: r.tags }
+            : { sensorId: r.sensorId, metric: r.metric },
+          value: r.value,
+        })),
+      );
+    sent.push(...LEGACY);
+    // And tiers lost for part of the steady range.
+    const lostFrom = new Date(STEADY_FROM);
+    const lostTo = new Date(STEADY_FROM + DAY);
+    for (const name of ['points_m1', 'points_h1']) {
+      await mongo
+        .db()
+        .collection(name)
+        .deleteMany({ ts: { $gte: lostFrom, $lt: lostTo } });
+    }
+    await mongo.db().collection('points_d1').deleteMany({ ts: lostFrom });
+    const range = [
+      'rollups',
+      'rebuild',
+      '--from',
+      new Date(STEADY_FROM - 11 * DAY).toISOString(),
+      '--to',
+      String(STEADY_TO),
+    ];
+
+    const halted = spawn(process.execPath, [MAIN, ...range], {
+      env: { ...process.env, ...env, TIERS_HALT_AT: 'rebuild-written' },
+    });
+    let output = '';
+    halted.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    halted.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await pollUntil(
+      'the rebuild to halt after its first write',
+      async () => output.includes('halt point rebuild-written reached'),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    halted.kill('SIGKILL');
+
+    const run = spawnSync(process.execPath, [MAIN, ...range], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(run.stdout).toMatch(/rebuilt \d+ minutes from \d+ readings over \d+ hours/);
+    await expectTiersExact();
+  }, 300_000);
 });

@@ -16,6 +16,7 @@ import { RetentionKeeper } from './tiers/retention.js';
 import { SeriesCatalogRepository } from './tiers/series-catalog.repository.js';
 import { TierCompactor } from './tiers/tier.compactor.js';
 import { TierReader } from './tiers/tier.reader.js';
+import { TierRebuild } from './tiers/tier.rebuild.js';
 import { TierStore } from './tiers/tier.store.js';
 
 const logger = new Logger('MongoDB');
@@ -67,6 +68,7 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     TierReader,
     SeriesCatalogRepository,
     RetentionKeeper,
+    TierRebuild,
   ],
   exports: [
     PointsRepository,
@@ -79,6 +81,7 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     TierReader,
     SeriesCatalogRepository,
     RetentionKeeper,
+    TierRebuild,
   ],
 })
 export class StorageModule {}
