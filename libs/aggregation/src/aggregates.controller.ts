@@ -3,6 +3,7 @@ import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { KnownQueryKeys, MAX_LISTED_ERRORS } from '@funnel/contracts';
+import { TierExpired } from '@funnel/storage';
 
 import { AggregatesQueryDto } from './aggregates-query.dto.js';
 import { AggregatesResponseDto } from './aggregates-response.dto.js';
@@ -25,13 +26,15 @@ export class AggregatesController {
   @ApiBadRequestResponse({
     description:
       "A parameter is missing, unknown or malformed (an instant outside a JavaScript Date's range included), " +
-      `from >= to, or too many buckets; at most ${MAX_LISTED_ERRORS} problems are listed, \`moreErrors\` counts the rest`,
+      `from >= to, too many buckets, or a range that needs a tier past its retention (RETENTION_*); at most ${MAX_LISTED_ERRORS} problems are listed, \`moreErrors\` counts the rest`,
   })
   async aggregate(@Query() query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
     try {
       return await this.aggregation.aggregate(query);
     } catch (error) {
-      throw error instanceof QueryRejected ? new BadRequestException(error.message) : error;
+      throw error instanceof QueryRejected || error instanceof TierExpired
+        ? new BadRequestException(error.message)
+        : error;
     }
   }
 }

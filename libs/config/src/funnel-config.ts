@@ -48,7 +48,7 @@ export function parseRetentionMs(text: string): number | undefined {
 const HALT_POINTS = ['none', 'compaction-merged', 'rollup-written', 'rebuild-written'] as const;
 export type TiersHaltPoint = (typeof HALT_POINTS)[number];
 
-function retention(tier: string): PropertyDecorator {
+function retention(tier: string, minDays = 0): PropertyDecorator {
   return (target, key) => {
     Setting({
       default: 'forever',
@@ -444,10 +444,10 @@ export class FunnelConfig {
   @retention('raw readings')
   RETENTION_RAW!: string;
 
-  @retention('minute rollups')
+  @retention('minute rollups', 2)
   RETENTION_MINUTE!: string;
 
-  @retention('hour rollups')
+  @retention('hour rollups', 2)
   RETENTION_HOUR!: string;
 
   @retention('day rollups')

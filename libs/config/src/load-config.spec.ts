@@ -176,6 +176,10 @@ describe('loadConfig enum settings', () => {
     expect(parseRetentionMs(loadConfig({ RETENTION_RAW: text }).RETENTION_RAW)).toBe(expected);
   });
 
+  it.each(['1d', '47h'])('rejects RETENTION_MINUTE=%j (under two days)', (text) => {
+    expectOnlyProblem('RETENTION_MINUTE', text);
+  });
+
   it.each(['0', '30s', 'never', '-1d', '90', 'd', '1 fortnight'])('rejects RETENTION_DAY=%j', (text) => {
     expectOnlyProblem('RETENTION_DAY', text);
   });

@@ -24,6 +24,8 @@ export interface PointRejection {
 export interface PointRules {
   maxPoints: number;
   maxFutureSkewMs: number;
+  /** Readings before this instant (epoch ms) are refused: past the rollups' retention. None when unset. */
+  oldestTs?: number;
 }
 
 /** Where ids come from for readings without one: `${idPrefix}${index}`. */
@@ -122,6 +124,9 @@ export function acceptValid(
     if (parsed === undefined || parsed < 0 || parsed > now + rules.maxFutureSkewMs) {
       return undefined;
     }
+    if (rules.oldestTs !== undefined && parsed < rules.oldestTs) {
+      return undefined;
+    }
     at = parsed;
   }
   if (tags !== undefined && tagsProblem(tags) !== undefined) {
@@ -177,6 +182,12 @@ export function validatePoint(
       errors.push({ index, field: 'ts', reason: 'must not be before 1970-01-01T00:00:00Z' });
     } else if (parsed > now + rules.maxFutureSkewMs) {
       errors.push({ index, field: 'ts', reason: `must not be more than ${rules.maxFutureSkewMs} ms in the future` });
+    } else if (rules.oldestTs !== undefined && parsed < rules.oldestTs) {
+      errors.push({
+        index,
+        field: 'ts',
+        reason: `must not be before ${new Date(rules.oldestTs).toISOString()}: older readings are past the retention of the rollups (RETENTION_MINUTE, RETENTION_HOUR)`,
+      });
     }
     ts = parsed;
   }

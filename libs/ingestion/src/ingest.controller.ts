@@ -36,6 +36,7 @@ import {
   validatePoints,
   type PointRejection,
 } from '@funnel/contracts';
+import { oldestAcceptedTs } from '@funnel/storage';
 
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
@@ -156,7 +157,11 @@ export class IngestController {
     const idPrefix = idPrefixFor(idempotencyKey);
     const result = validatePoints(
       body,
-      { maxPoints: this.config.MAX_POINTS_PER_REQUEST, maxFutureSkewMs: this.config.MAX_FUTURE_SKEW_MS },
+      {
+        maxPoints: this.config.MAX_POINTS_PER_REQUEST,
+        maxFutureSkewMs: this.config.MAX_FUTURE_SKEW_MS,
+        oldestTs: oldestAcceptedTs(this.config, receivedAt),
+      },
       receivedAt,
       { idPrefix },
     );

@@ -62,5 +62,5 @@ export {
   type TierDoc,
 } from './tiers/tier.schema.js';
 export { TierStore } from './tiers/tier.store.js';
-export { RetentionKeeper, retentionPlan, TTL_INDEX } from './tiers/retention.js';
+export { oldestAcceptedTs, RetentionKeeper, retentionPlan, TTL_INDEX } from './tiers/retention.js';
 export { TierRebuild, type CommittedOffsets, type RebuildRequest, type RebuildResult } from './tiers/tier.rebuild.js';

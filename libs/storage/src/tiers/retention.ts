@@ -16,6 +16,18 @@ const SWEEP_SPAN_MS = DAY_MS;
 const INDEX_OPTIONS_CONFLICT = 85;
 const INDEX_NOT_FOUND = 27;
 
+/**
+ * The oldest reading time accepted now, or undefined when minutes and hours are kept forever: the day after the
+ * one where the shorter of the two retentions ends. A reading that late still finds every minute of its hour
+ * and every hour of its day, so its hour and day are recomputed whole (a day of margin for the worker).
+ */
+export function oldestAcceptedTs(config: FunnelConfig, now: number): number | undefined {
+  const kept = [retentionMs(config, 'minute'), retentionMs(config, 'hour')].filter((ms) => ms > 0);
+  if (kept.length === 0) return undefined;
+  const edge = now - Math.min(...kept);
+  return edge - (edge % DAY_MS) + DAY_MS;
+}
+
 /** What retention asks of the server, per collection: expireAfterSeconds, or undefined (kept forever). */
 export function retentionPlan(
   config: FunnelConfig,
