@@ -52,14 +52,17 @@ function retention(tier: string, minDays = 0): PropertyDecorator {
   return (target, key) => {
     Setting({
       default: 'forever',
-      description: `How long ${tier} are kept: \`forever\` or a duration of at least a minute (\`90d\`, \`12h\`); enforced by TTL indexes on MongoDB and by a sweep in the worker where the server enforces no TTL (the stand-in)`,
+      description: `How long ${tier} are kept: \`forever\` or a duration of at least ${minDays > 0 ? `${minDays} days` : 'a minute'} (\`90d\`, \`12h\`); enforced by TTL indexes on MongoDB and by a sweep in the worker where the server enforces no TTL (the stand-in)`,
     })(target, key);
     ValidateBy({
       name: 'retention',
       validator: {
-        validate: (value) => typeof value === 'string' && parseRetentionMs(value) !== undefined,
+        validate: (value) => {
+          const keep = typeof value === 'string' ? parseRetentionMs(value) : undefined;
+          return keep !== undefined && (keep === 0 || keep >= minDays * 86_400_000);
+        },
         defaultMessage: () =>
-          `${String(key)} must be \`forever\` or a duration of at least a minute such as 90d, 12h, 30m`,
+          `${String(key)} must be \`forever\` or a duration of at least ${minDays > 0 ? `${minDays} days` : 'a minute'} such as 90d, 12h, 30m`,
       },
     })(target, key);
   };
