@@ -1,7 +1,7 @@
 // ensureInfra: make Kafka and MongoDB answer on their target addresses, reusing what runs, starting the rest.
 import { resolveLauncher } from './java.js';
-import { probeKafka, startKafka, type ExternalKafka, type KafkaHandle, type KafkaOptions } from './kafka.js';
 import { startKafkaCluster, type KafkaClusterHandle } from './kafka-cluster.js';
+import { probeKafka, startKafka, type ExternalKafka, type KafkaHandle, type KafkaOptions } from './kafka.js';
 import { externalMongoHandle, probeMongo, startMongo, type MongoHandle, type MongoOptions } from './mongo.js';
 import { redact, toLog, type Log } from './paths.js';
 import { answersWithin, externalControl, portAnswers, withStartLock, type UnexpectedExit } from './processes.js';
