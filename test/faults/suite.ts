@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import type { FaultCluster } from './cluster.js';
 import { FUNNEL_MAIN } from './funnel-node.js';
 import { ScenarioRun, type Profile, type ScenarioResult, type SuiteContext } from './harness.js';
 import { FaultInfra, type FaultPorts } from './infra.js';
@@ -46,6 +47,11 @@ export class FaultSuite {
       mesh,
       shareMongo: this.infra,
     });
+  }
+
+  /** The cluster of the cluster scenarios, once started. */
+  get cluster(): FaultCluster | undefined {
+    return this.clusterInfra?.cluster;
   }
 
   scenario(key: string): ScenarioDef {
