@@ -157,6 +157,49 @@ export class FaultCluster {
     });
   }
 
+  /**
+   * Creates a topic (the brokers' defaults: RF 3, min ISR 2) and waits until every node knows its leaders: on a
+   * fresh cluster a node can answer "does not host this topic-partition" for a while after the controller
+   * created it, which kafkajs' own waitForLeaders does not retry.
+   */
+  async createTopic(topic: string, partitions: number): Promise<void> {
+    await this.admin((admin) =>
+      admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions }] }),
+    );
+    const everyNode = this.brokers
+      .split(',')
+      .map(
+        (address) =>
+          new Kafka({
+            clientId: 'funnel-faults-topic',
+            brokers: [address],
+            logLevel: logLevel.NOTHING,
+            retry: { retries: 0 },
+          }),
+      );
+    const known = await becomesTrue(
+      `${topic} known to every node`,
+      async () => {
+        for (const kafka of everyNode) {
+          const admin = kafka.admin();
+          try {
+            await admin.connect();
+            const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+            const parts = topics[0]?.partitions ?? [];
+            if (parts.length !== partitions || parts.some((p) => p.leader < 0)) return false;
+          } catch {
+            return false;
+          } finally {
+            await admin.disconnect().catch(() => undefined);
+          }
+        }
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 300 },
+    );
+    if (!known) throw new Error(`topic ${topic} was not known to every node with leaders within 30 s`);
+  }
+
   /** The node leading `partition` of `topic`. */
   async leaderOf(topic: string, partition = 0): Promise<number> {
     const state = (await this.partitions(topic)).find((p) => p.partition === partition);

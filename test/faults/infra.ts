@@ -139,6 +139,7 @@ export class FaultInfra {
   }
 
   async createTopic(topic: string, partitions = 3): Promise<void> {
+    if (this.cluster) return this.cluster.createTopic(topic, partitions);
     await this.admin((admin) =>
       admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] }),
     );
