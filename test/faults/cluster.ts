@@ -166,17 +166,15 @@ export class FaultCluster {
     await this.admin((admin) =>
       admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions }] }),
     );
-    const everyNode = this.brokers
-      .split(',')
-      .map(
-        (address) =>
-          new Kafka({
-            clientId: 'funnel-faults-topic',
-            brokers: [address],
-            logLevel: logLevel.NOTHING,
-            retry: { retries: 0 },
-          }),
-      );
+    const everyNode = this.brokers.split(',').map(
+      (address) =>
+        new Kafka({
+          clientId: 'funnel-faults-topic',
+          brokers: [address],
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 0 },
+        }),
+    );
     const known = await becomesTrue(
       `${topic} known to every node`,
       async () => {
