@@ -656,6 +656,8 @@ try {
         ...onCluster,
       };
       const clusterApi = await startNode(funnelNode('api-cluster', 'api', await freePort(), clusterSingleStage));
+      // Warmed as the one-broker api was (its warm-up round), so that the p99s compare like with like.
+      await loadtest(pin, tmp, single(clusterApi.url, PLAN.warmS));
       const clusterHalf = await loadtest(
         pin,
         tmp,
