@@ -18,6 +18,7 @@ import {
   Scrape,
   sleep,
   startMongo,
+  startKafkaCluster,
   startProcess,
 } from '@funnel/dev-infra';
 import { bucketsPipeline } from '@funnel/storage';
@@ -34,6 +35,8 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    // Also the cluster stage: the batched and single-reading runs and L_kafka against 3 brokers (RF 3, acks=all).
+    cluster: { type: 'boolean', default: false },
   },
 });
 /** --smoke runs every stage's code at toy sizes (npm test: the bench must not rot); its figures mean nothing. */
@@ -106,6 +109,8 @@ const BATCHED_CONNECTIONS = 8;
  */
 const BATCHED_RATE = PLAN.batchedRate;
 const BACKLOG_BODY = 5000;
+/** The cluster stage's nodes: 19990/19991, 19992/19993, 19994/19995 (away from the fault suite's ports). */
+const CLUSTER_BASE_PORT = 19990;
 /** Committed-offset lag (records) that still counts as flat: a flush interval's worth at the target rate. */
 const FLAT_LAG_RECORDS = Math.ceil((50_000 * (FUNNEL.flushIntervalMs / 1000)) / FUNNEL.pointsPerRecord);
 
@@ -146,12 +151,17 @@ const STAGES = {
   sustained: { topic: `bench.sustained.${rid}`, groupId: `bench-sustained-${rid}`, db: `${funnelDb}_sustained` },
   backlog: { topic: `bench.backlog.${rid}`, groupId: `bench-backlog-${rid}`, db: backlogDb },
 };
-type Stage = (typeof STAGES)[keyof typeof STAGES];
+/** A stage runs against the shared broker unless it names other brokers (the cluster stage). */
+type Stage = (typeof STAGES)[keyof typeof STAGES] & {
+  brokers?: string;
+  admin?: typeof admin;
+  kafkaPids?: () => number[];
+};
 const nodes: FunnelNode[] = [];
 
 function funnelNode(name: string, role: 'api' | 'worker', port: number, stage: Stage): FunnelNode {
   const env: Record<string, string> = {
-    KAFKA_BROKERS: brokers,
+    KAFKA_BROKERS: stage.brokers ?? brokers,
     KAFKA_TOPIC: stage.topic,
     KAFKA_GROUP_ID: stage.groupId,
     KAFKA_TOPIC_PARTITIONS: String(FUNNEL.partitions),
@@ -205,9 +215,9 @@ function collectStoreGarbage(): void {
   );
 }
 
-async function lag({ topic, groupId }: Stage): Promise<{ end: number; committed: number }> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const [done] = await admin.fetchOffsets({ groupId, topics: [topic] });
+async function lag({ topic, groupId, admin: stageAdmin = admin }: Stage): Promise<{ end: number; committed: number }> {
+  const ends = await stageAdmin.fetchTopicOffsets(topic);
+  const [done] = await stageAdmin.fetchOffsets({ groupId, topics: [topic] });
   const committed = new Map(done?.partitions.map((p) => [p.partition, Math.max(0, Number(p.offset))]) ?? []);
   return {
     end: ends.reduce((s, e) => s + Number(e.high), 0),
@@ -258,7 +268,8 @@ async function batchedStage(name: string, stage: Stage, rate: number, durationS:
   );
   const offsetsBefore = await lag(stage);
   // Every process of the pipeline: api, worker, and the broker and store when this run knows their pids.
-  const pipelinePids = [api.pid!, worker.pid!, infra.kafka.pid, mongoServer.pid].filter((p): p is number => !!p);
+  const kafkaPids = stage.kafkaPids?.() ?? [infra.kafka.pid];
+  const pipelinePids = [api.pid!, worker.pid!, ...kafkaPids, mongoServer.pid].filter((p): p is number => !!p);
   const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
   const cpuBefore = cpuOf([api.pid!, worker.pid!]);
   const cpuAllBefore = cpuOf(pipelinePids);
@@ -339,9 +350,42 @@ async function batchedStage(name: string, stage: Stage, rate: number, durationS:
     freshnessP99Ms: freshnessP99 === null ? null : freshnessP99 * 1000,
     apiPeak,
     cpuPerReading: cpuUsed / batched.reconciliation.accepted,
-    cpuAllPerReading: pipelinePids.length === 4 ? cpuAllUsed / batched.reconciliation.accepted : null,
+    cpuAllPerReading:
+      pipelinePids.length === 3 + kafkaPids.length ? cpuAllUsed / batched.reconciliation.accepted : null,
     lagSamples,
   };
+}
+
+/**
+ * Kafka's own producer benchmark at Funnel's record size, acks=all, against `bootstrap`: MB/s of each
+ * measured run. The first run is a warm-up: the broker was just started, and its JIT-compiled produce path
+ * is what every later stage leans on.
+ */
+async function producerPerformance(bootstrap: string, topic: string, recordBytes: number): Promise<number[]> {
+  const rates: number[] = [];
+  for (let i = 0; i < 1 + (quick ? 1 : 2); i++) {
+    const perf = await runKafkaTool('org.apache.kafka.tools.ProducerPerformance', [
+      '--topic',
+      topic,
+      '--num-records',
+      String(PLAN.kafkaRecords),
+      '--record-size',
+      String(recordBytes),
+      '--throughput',
+      '-1',
+      '--bootstrap-server',
+      bootstrap,
+      '--command-property',
+      'acks=all',
+      'linger.ms=0',
+      'compression.type=none',
+      `max.request.size=${8 * 1024 * 1024}`,
+    ]);
+    const m = /records sent, [\d.]+ records\/sec \(([\d.]+) MB\/sec\)/.exec(perf.out);
+    if (!m) throw new Error(`ProducerPerformance printed no summary (exit ${perf.code}):\n${perf.out.slice(-2000)}`);
+    if (i > 0) rates.push(Number(m[1]));
+  }
+  return rates;
 }
 
 try {
@@ -362,31 +406,7 @@ try {
   );
   const kafkaTopic = `bench.kafka.${rid}`;
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: kafkaTopic, numPartitions: FUNNEL.partitions }] });
-  const kafkaRates: number[] = [];
-  // The first run is a warm-up: the broker was just started, and its JIT-compiled produce path is what
-  // every later stage leans on.
-  for (let i = 0; i < 1 + (quick ? 1 : 2); i++) {
-    const perf = await runKafkaTool('org.apache.kafka.tools.ProducerPerformance', [
-      '--topic',
-      kafkaTopic,
-      '--num-records',
-      String(PLAN.kafkaRecords),
-      '--record-size',
-      String(recordBytes),
-      '--throughput',
-      '-1',
-      '--bootstrap-server',
-      brokers,
-      '--command-property',
-      'acks=all',
-      'linger.ms=0',
-      'compression.type=none',
-      `max.request.size=${8 * 1024 * 1024}`,
-    ]);
-    const m = /records sent, [\d.]+ records\/sec \(([\d.]+) MB\/sec\)/.exec(perf.out);
-    if (!m) throw new Error(`ProducerPerformance printed no summary (exit ${perf.code}):\n${perf.out.slice(-2000)}`);
-    if (i > 0) kafkaRates.push(Number(m[1]));
-  }
+  const kafkaRates = await producerPerformance(brokers, kafkaTopic, recordBytes);
   const lKafkaMB = median(kafkaRates);
   const lKafkaReadings = ((lKafkaMB * 1024 * 1024) / recordBytes) * FUNNEL.pointsPerRecord;
   log(`L_kafka ${kafkaRates.join(', ')} MB/s of ${recordBytes} B records`);
@@ -605,6 +625,73 @@ try {
   await stopNode(worker);
   await stopNode(backlogApi);
 
+  // ---- The cluster stage (--cluster): the same batched run, the same paced single-reading rate and L_kafka
+  // against a 3-node cluster (RF 3, min ISR 2, acks=all), beside the one-broker figures above.
+  let cluster: Record<string, number | boolean | null> | undefined;
+  if (flags.cluster) {
+    const nodes3 = await startKafkaCluster({
+      basePort: CLUSTER_BASE_PORT,
+      numPartitions: FUNNEL.partitions,
+      log: (l: string) => log(`cluster: ${l}`),
+    });
+    const clusterAdmin = new Kafka({
+      clientId: `bench-${rid}-cluster`,
+      brokers: nodes3.brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    try {
+      await clusterAdmin.connect();
+      const clusterTopic = `bench.kafka-cluster.${rid}`;
+      // The brokers' defaults: replication factor 3, min.insync.replicas 2.
+      await clusterAdmin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: clusterTopic, numPartitions: FUNNEL.partitions }],
+      });
+      const clusterKafkaRates = await producerPerformance(nodes3.brokers, clusterTopic, recordBytes);
+      const onCluster = { brokers: nodes3.brokers, admin: clusterAdmin, kafkaPids: () => nodes3.pids };
+      const clusterBatched = await batchedStage(
+        'cluster',
+        { topic: `bench.cluster.${rid}`, groupId: `bench-cluster-${rid}`, db: `${funnelDb}_cluster`, ...onCluster },
+        BATCHED_RATE,
+        PLAN.batchedS,
+      );
+      const clusterSingleStage = {
+        topic: `bench.cluster-single.${rid}`,
+        groupId: `bench-cluster-single-${rid}`,
+        db: `${funnelDb}_cluster_single`,
+        ...onCluster,
+      };
+      const clusterApi = await startNode(funnelNode('api-cluster', 'api', await freePort(), clusterSingleStage));
+      // Warmed as the one-broker api was (its warm-up round), so that the p99s compare like with like.
+      await loadtest(pin, tmp, single(clusterApi.url, PLAN.warmS));
+      const clusterHalf = await loadtest(
+        pin,
+        tmp,
+        single(clusterApi.url, PLAN.halfS, [
+          `--rate=${Math.max(1, Math.round(singleRate / 2))}`,
+          `--warmup=${PLAN.halfWarmS}`,
+        ]),
+      );
+      await stopNode(clusterApi);
+      await mongo.db(clusterSingleStage.db).dropDatabase();
+      const clusterKafkaMB = median(clusterKafkaRates);
+      cluster = {
+        lKafkaMBPerSec: clusterKafkaMB,
+        lKafkaReadingsPerSec: ((clusterKafkaMB * 1024 * 1024) / recordBytes) * FUNNEL.pointsPerRecord,
+        batchedReadingsPerSec: clusterBatched.batchedRate,
+        batchedLagFlat: clusterBatched.lagFlat,
+        batchedFreshnessP99Ms: clusterBatched.freshnessP99Ms,
+        singleP99AtHalfMs: clusterHalf.ingest.latencyMs.p99,
+        singlePacedPerSec: Math.round(singleRate / 2),
+        cpuAllMicrosPerReading: clusterBatched.cpuAllPerReading,
+      };
+      log(`cluster L_kafka ${clusterKafkaRates.join(', ')} MB/s; single p99 ${clusterHalf.ingest.latencyMs.p99} ms`);
+    } finally {
+      await clusterAdmin.disconnect().catch(() => undefined);
+      await nodes3.stop(15_000);
+    }
+  }
+
   const figures: BenchFigures = {
     lHttpReqPerSec: lHttp,
     lNestReqPerSec: lNest,
@@ -656,10 +743,24 @@ try {
     `reps ${PLAN.reps} (medians) after warm-up; single-reading ${SINGLE_CONNECTIONS} connections; batched ${BATCH}/request, ${BATCHED_CONNECTIONS} connections, ${PLAN.batchedS} s; Kafka ${brokers} (shared), MongoDB stand-in of the bench's own`,
   ];
   process.stdout.write(`${formatTable(figures, targets, header)}\n`);
+  if (cluster) {
+    const n = (v: unknown) => (typeof v === 'number' ? Math.round(v).toLocaleString('en-US') : String(v));
+    process.stdout.write(
+      [
+        '',
+        'one broker vs 3-node cluster (RF 3, min ISR 2, acks=all), same run:',
+        `L_kafka ProducerPerformance         ${n(lKafkaReadings)} vs ${n(cluster.lKafkaReadingsPerSec)} readings/s (${lKafkaMB.toFixed(1)} vs ${Number(cluster.lKafkaMBPerSec).toFixed(1)} MB/s)`,
+        `Funnel batched end to end           ${n(batchedRate)} vs ${n(cluster.batchedReadingsPerSec)} readings/s of ${n(BATCHED_RATE)}/s offered`,
+        `single-reading p99 at ${n(cluster.singlePacedPerSec)}/s       ${half.ingest.latencyMs.p99} vs ${cluster.singleP99AtHalfMs} ms`,
+        `CPU per reading, whole pipeline     ${n(atTarget.cpuAllPerReading)} vs ${n(cluster.cpuAllMicrosPerReading)} µs`,
+        '',
+      ].join('\n'),
+    );
+  }
   if (flags.json) {
     await writeFile(
       flags.json,
-      `${JSON.stringify({ run: rid, quick, smoke, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
+      `${JSON.stringify({ run: rid, quick, smoke, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, cluster, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
     );
   }
   if (flags.profile) log(`CPU profiles in ${profDir}`);

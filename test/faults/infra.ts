@@ -4,6 +4,8 @@ import { MongoClient } from 'mongodb';
 
 import { startKafka, startMongo, type KafkaHandle, type MongoHandle } from '@funnel/dev-infra';
 
+import { FaultCluster } from './cluster.js';
+
 /**
  * Ports of the suite's own broker and MongoDB server, away from 9092/27017 (other test runs) and from the
  * ports other runs use. Kafka takes four consecutive ports:
@@ -12,10 +14,14 @@ import { startKafka, startMongo, type KafkaHandle, type MongoHandle } from '@fun
 export interface FaultPorts {
   kafka: number;
   mongo: number;
+  /** First port of the 3-node cluster of the cluster scenarios (36 ports from here; see cluster.ts). */
+  cluster?: number;
 }
 
-export const RUNNER_PORTS: FaultPorts = { kafka: 19792, mongo: 37017 };
+export const RUNNER_PORTS: FaultPorts = { kafka: 19792, mongo: 37017, cluster: 19800 };
 export const E2E_PORTS: FaultPorts = { kafka: 19892, mongo: 37018 };
+/** test/cluster.e2e-spec.ts: the cluster only, with a MongoDB of its own. */
+export const CLUSTER_E2E_PORTS: FaultPorts = { kafka: 0, mongo: 37019, cluster: 19940 };
 
 export interface Offsets {
   /** Sum over partitions of the high watermark (records produced). */
@@ -45,7 +51,27 @@ export class FaultInfra {
     readonly ports: FaultPorts,
     readonly kafka: KafkaHandle,
     readonly mongo: MongoHandle,
+    /** Set for the cluster scenarios' infrastructure (then `kafka` is its node 1). */
+    readonly cluster?: FaultCluster,
+    private readonly ownsMongo = true,
   ) {}
+
+  /**
+   * The cluster scenarios' infrastructure: a 3-node cluster (meshed through proxies when `mesh`), and the
+   * MongoDB of `shareMongo` if given (it is then left running by stop()), else one of its own.
+   */
+  static async startCluster(
+    ports: FaultPorts,
+    log: (line: string) => void,
+    { mesh = false, shareMongo }: { mesh?: boolean; shareMongo?: FaultInfra } = {},
+  ): Promise<FaultInfra> {
+    if (!ports.cluster) throw new Error('these fault ports have no cluster base port');
+    const [cluster, mongo] = await Promise.all([
+      FaultCluster.start(ports.cluster, log, { mesh }),
+      shareMongo ? shareMongo.mongo : startMongo({ port: ports.mongo, backend: 'h2', uri: null, log }),
+    ]);
+    return new FaultInfra(ports, cluster.node(1), mongo, cluster, !shareMongo);
+  }
 
   static async start(ports: FaultPorts, log: (line: string) => void): Promise<FaultInfra> {
     const p = ports.kafka;
@@ -68,7 +94,7 @@ export class FaultInfra {
   }
 
   get brokers(): string {
-    return this.kafka.brokers;
+    return this.cluster?.brokers ?? this.kafka.brokers;
   }
 
   /** Where a gate proxy must listen: the GATED listener advertises this address. */
@@ -98,7 +124,7 @@ export class FaultInfra {
   async admin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = new Kafka({
       clientId: 'funnel-faults',
-      brokers: [this.brokers],
+      brokers: this.brokers.split(','),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 2000,
       requestTimeout: 10_000,
@@ -113,6 +139,7 @@ export class FaultInfra {
   }
 
   async createTopic(topic: string, partitions = 3): Promise<void> {
+    if (this.cluster) return this.cluster.createTopic(topic, partitions);
     await this.admin((admin) =>
       admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] }),
     );
@@ -135,6 +162,9 @@ export class FaultInfra {
 
   async stop(): Promise<void> {
     await this.mongoClient?.close().catch(() => undefined);
-    await Promise.all([this.kafka.stop(), this.mongo.stop()]);
+    await Promise.all([
+      this.cluster ? this.cluster.stop() : this.kafka.stop(),
+      this.ownsMongo ? this.mongo.stop() : undefined,
+    ]);
   }
 }

@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { becomesTrue, Scrape, sleep } from '@funnel/dev-infra';
 
+import { CLUSTER_SCENARIOS } from './cluster-scenarios.js';
 import { graceful, type FunnelNode } from './funnel-node.js';
 import type { Profile, ScenarioResult, ScenarioRun } from './harness.js';
 import { OFFSET_COMMIT, parseOffsetCommit, type OffsetCommitRequest } from './kafka-frames.js';
@@ -18,6 +19,8 @@ export interface ScenarioDef {
   fault: string;
   /** Readings of the scenario when not the profile's default. */
   readings?: (profile: Profile) => number;
+  /** Runs against the suite's 3-node cluster (cluster-scenarios.ts) instead of the single broker. */
+  cluster?: boolean;
   run(run: ScenarioRun): Promise<ScenarioResult>;
 }
 
@@ -741,4 +744,6 @@ export const SCENARIOS: ScenarioDef[] = [
   poison,
   slowMongo,
   apiKill,
+  // Against the 3-node cluster (started on first use).
+  ...CLUSTER_SCENARIOS,
 ];

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import type { FaultCluster } from './cluster.js';
 import { FUNNEL_MAIN } from './funnel-node.js';
 import { ScenarioRun, type Profile, type ScenarioResult, type SuiteContext } from './harness.js';
 import { FaultInfra, type FaultPorts } from './infra.js';
@@ -16,6 +17,8 @@ export class FaultSuite {
   readonly runTag = Date.now().toString(36);
   readonly runDir: string;
   private infra?: FaultInfra;
+  /** The cluster scenarios' 3-node cluster (started on first use, or by startCluster). */
+  private clusterInfra?: FaultInfra;
 
   constructor(
     readonly profile: Profile,
@@ -32,6 +35,25 @@ export class FaultSuite {
     this.infra = await FaultInfra.start(this.ports, (line) => this.log(`[faults] ${line}`));
   }
 
+  /**
+   * Starts the 3-node cluster of the cluster scenarios (sharing the MongoDB of start(), if it ran); `mesh`
+   * routes node-to-node traffic through proxies, which the network-partition scenario needs.
+   */
+  async startCluster({ mesh = true }: { mesh?: boolean } = {}): Promise<void> {
+    if (this.clusterInfra) return;
+    if (!fs.existsSync(FUNNEL_MAIN)) throw new Error(`${FUNNEL_MAIN} is missing: run \`npm run build\` first`);
+    fs.mkdirSync(this.runDir, { recursive: true });
+    this.clusterInfra = await FaultInfra.startCluster(this.ports, (line) => this.log(`[faults] ${line}`), {
+      mesh,
+      shareMongo: this.infra,
+    });
+  }
+
+  /** The cluster of the cluster scenarios, once started. */
+  get cluster(): FaultCluster | undefined {
+    return this.clusterInfra?.cluster;
+  }
+
   scenario(key: string): ScenarioDef {
     const def = SCENARIOS.find((s) => s.key === key || s.name === key);
     if (!def) throw new Error(`no scenario ${key}; there are ${SCENARIOS.map((s) => `${s.key} ${s.name}`).join(', ')}`);
@@ -40,10 +62,12 @@ export class FaultSuite {
 
   /** Runs one scenario; a scenario that throws still yields a result (with a failed check). */
   async run(key: string): Promise<ScenarioResult> {
-    if (!this.infra) throw new Error('start() first');
     const def = this.scenario(key);
+    if (def.cluster && !this.clusterInfra) await this.startCluster();
+    const infra = def.cluster ? this.clusterInfra : this.infra;
+    if (!infra) throw new Error('start() first');
     const ctx: SuiteContext = {
-      infra: this.infra,
+      infra,
       profile: this.profile,
       runDir: this.runDir,
       runTag: this.runTag,
@@ -68,6 +92,8 @@ export class FaultSuite {
   }
 
   async stop(): Promise<void> {
+    await this.clusterInfra?.stop();
+    this.clusterInfra = undefined;
     await this.infra?.stop();
     this.infra = undefined;
   }

@@ -22,6 +22,7 @@ export class TcpProxy extends EventEmitter {
   private server?: net.Server;
   private readonly links = new Set<Link>();
   holdKeys = new Set<number>();
+  private blocked = false;
 
   constructor(
     readonly name: string,
@@ -77,6 +78,15 @@ export class TcpProxy extends EventEmitter {
     this.links.clear();
   }
 
+  /**
+   * A network partition: while on, every connection is dropped and new ones are closed at once (the
+   * other side sees resets, as with a firewall that rejects); off lets connections through again.
+   */
+  block(on: boolean): void {
+    this.blocked = on;
+    if (on) this.reset();
+  }
+
   async close(): Promise<void> {
     this.reset();
     if (!this.server) return;
@@ -85,6 +95,10 @@ export class TcpProxy extends EventEmitter {
   }
 
   private accept(client: net.Socket): void {
+    if (this.blocked) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(this.target.port, this.target.host);
     const link = new Link(this, client, upstream, this.buckets);
     this.links.add(link);

@@ -18,6 +18,8 @@ const USAGE = `usage: node dist/apps/devstack/src/main.js <up|down|fetch|stack> 
   up     start (or reuse) Kafka and MongoDB, stay in the foreground; Ctrl-C stops what it started
            --kafka-port N (9092)  --mongo-port N (27017)  --mongo-backend memory|h2 (memory)
            --partitions N (3)     --kafka-heap-mb N (512)
+           --brokers N (1): a KRaft cluster of N broker+controller nodes on loopback, node i on
+             kafka-port + 2(i-1) (controller on the port after); with 3, RF 3 and min ISR 2
   down   stop processes that earlier runs started and left behind (.funnel/infra-state.json)
   fetch  download the Kafka and mongo-java-server jars into ~/.m2 and compile the launchers (no servers)
   stack  up, plus Funnel from dist/ (role all; --split: api and worker as two processes, ports PORT and
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       'mongo-backend': { type: 'string' },
       partitions: { type: 'string' },
       'kafka-heap-mb': { type: 'string' },
+      brokers: { type: 'string' },
       split: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -44,7 +47,11 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-  const serverOptions = (): { kafka: KafkaOptions; mongo: MongoOptions } => {
+  const serverOptions = (): { kafka: KafkaOptions; mongo: MongoOptions; kafkaNodes: number } => {
+    const kafkaNodes = num(values.brokers) ?? 1;
+    if (!Number.isInteger(kafkaNodes) || kafkaNodes < 1 || kafkaNodes > 9) {
+      throw new Error(`--brokers must be a whole number from 1 to 9, not ${values.brokers}`);
+    }
     const backend = values['mongo-backend'];
     if (backend !== undefined && backend !== 'memory' && backend !== 'h2') {
       throw new Error(`--mongo-backend must be memory or h2, not ${backend}`);
@@ -56,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
         heapMb: num(values['kafka-heap-mb']),
       },
       mongo: { port: num(values['mongo-port']), backend },
+      kafkaNodes,
     };
   };
   switch (command) {

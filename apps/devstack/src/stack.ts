@@ -22,17 +22,19 @@ export async function stack({
   split,
   kafka = {},
   mongo = {},
+  kafkaNodes = 1,
 }: {
   split: boolean;
   kafka?: KafkaOptions;
   mongo?: MongoOptions;
+  kafkaNodes?: number;
 }): Promise<number> {
   const log = (line: string) => console.log(`[stack] ${line}`);
   const port = Number(process.env.PORT ?? 3000);
   const workerPort = Number(process.env.WORKER_PORT ?? 3001);
   const children: RunningProcess[] = [];
   const sizing = localStoreSizing(mongo.backend);
-  const options = { log, kafka, mongo: { heapMb: sizing.heapMb, ...mongo } };
+  const options = { log, kafka, kafkaNodes, mongo: { heapMb: sizing.heapMb, ...mongo } };
   const { infra, foreground } = await startInForeground(options, async (deadline) => {
     log('stopping Funnel, then Kafka and MongoDB…');
     // Funnel first (it commits through Kafka); SIGKILLed in time to leave the servers their share.
@@ -92,7 +94,7 @@ export async function stack({
       ...(split
         ? [`  Worker health  http://127.0.0.1:${workerPort}/health/live   http://127.0.0.1:${workerPort}/health/ready`]
         : []),
-      `  Kafka          ${infra.kafka.brokers}`,
+      `  Kafka          ${infra.kafka.brokers}${infra.kafka.kind === 'kafka-cluster' ? `  (${infra.kafka.nodes.length} nodes)` : ''}`,
       `  MongoDB        ${infra.mongo.uri}  (${infra.mongo.kind})`,
       ...(capacity !== undefined ? [`  Local store    ${describeCapacity(sizing)}`] : []),
       '',

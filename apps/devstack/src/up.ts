@@ -44,9 +44,16 @@ export function describeCapacity(sizing: StandInSizing): string {
   );
 }
 
+/** How `up` describes the Kafka it uses. */
+function describeKafka(kafka: Infra['kafka']): string {
+  if (kafka.kind === 'external') return 'external: reused, not stopped on exit';
+  if (kafka.kind === 'kafka') return `Kafka ${kafka.version}, pid ${kafka.pid}`;
+  return `Kafka ${kafka.version}, ${kafka.nodes.length} nodes (broker + controller each), pids ${kafka.pids.join(', ')}; topics RF ${Math.min(3, kafka.nodes.length)}, min ISR ${kafka.nodes.length >= 3 ? 2 : 1}`;
+}
+
 /** Starts both servers (or stops on the first signal), then resolves with the exit code once stopped. */
 export async function startInForeground(
-  options: { kafka?: KafkaOptions; mongo?: MongoOptions; log?: (line: string) => void },
+  options: { kafka?: KafkaOptions; mongo?: MongoOptions; kafkaNodes?: number; log?: (line: string) => void },
   stopMore: (deadline: number) => Promise<void> = async () => {},
 ): Promise<{ infra?: Infra; foreground: Foreground }> {
   // Set once both answer; interrupted before that, the state file lists what this process has spawned.
@@ -73,7 +80,7 @@ export async function startInForeground(
   return { infra: foreground.shuttingDown ? undefined : started.infra, foreground };
 }
 
-export async function up(options: { kafka: KafkaOptions; mongo: MongoOptions }): Promise<number> {
+export async function up(options: { kafka: KafkaOptions; mongo: MongoOptions; kafkaNodes?: number }): Promise<number> {
   const sizing = localStoreSizing(options.mongo.backend);
   const { infra, foreground } = await startInForeground({
     ...options,
@@ -90,7 +97,7 @@ export async function up(options: { kafka: KafkaOptions; mongo: MongoOptions }):
   console.log(
     [
       '',
-      `  Kafka    ${kafka.brokers}  (${kafka.kind === 'external' ? 'external: reused, not stopped on exit' : `Kafka ${kafka.version}, pid ${kafka.pid}`})`,
+      `  Kafka    ${kafka.brokers}  (${describeKafka(kafka)})`,
       `  MongoDB  ${redact(mongo.uri)}  (${mongoKind}${mongo.pid ? `, pid ${mongo.pid}` : ''})`,
       '',
       ...(startedStandInCapacity(mongo, sizing) !== undefined

@@ -1,12 +1,13 @@
 // ensureInfra: make Kafka and MongoDB answer on their target addresses, reusing what runs, starting the rest.
 import { resolveLauncher } from './java.js';
+import { startKafkaCluster, type KafkaClusterHandle } from './kafka-cluster.js';
 import { probeKafka, startKafka, type ExternalKafka, type KafkaHandle, type KafkaOptions } from './kafka.js';
 import { externalMongoHandle, probeMongo, startMongo, type MongoHandle, type MongoOptions } from './mongo.js';
 import { redact, toLog, type Log } from './paths.js';
 import { answersWithin, externalControl, portAnswers, withStartLock, type UnexpectedExit } from './processes.js';
 
 export interface Infra {
-  kafka: KafkaHandle | ExternalKafka;
+  kafka: KafkaHandle | KafkaClusterHandle | ExternalKafka;
   mongo: MongoHandle;
   startedByUs: Array<'kafka' | 'mongo'>;
   /** Stops what this call started (nothing it reused): SIGTERM, then SIGKILL after `timeoutMs` (default 30 s) for one that hangs. */
@@ -43,18 +44,27 @@ export async function ensureInfra({
   kafka: kafkaOptions = {},
   mongo: mongoOptions = {},
   onUnexpectedExit,
+  kafkaNodes = 1,
 }: {
   log?: Log;
+  /** Kafka nodes to start when none answers: 1 (default) or a loopback cluster (startKafkaCluster). */
+  kafkaNodes?: number;
   kafka?: KafkaOptions;
   mongo?: MongoOptions;
   onUnexpectedExit?: (info: UnexpectedExit) => void;
 } = {}): Promise<Infra> {
   const say = toLog(log);
-  const kafkaTarget = process.env.KAFKA_BROKERS || `127.0.0.1:${kafkaOptions.port ?? 9092}`;
+  const kafkaBase = kafkaOptions.port ?? 9092;
+  // A cluster's node i listens on base + 2(i-1) (its controller on the port after).
+  const clusterTarget = Array.from({ length: kafkaNodes }, (_, i) => `127.0.0.1:${kafkaBase + 2 * i}`).join(',');
+  const kafkaTarget = process.env.KAFKA_BROKERS || (kafkaNodes > 1 ? clusterTarget : `127.0.0.1:${kafkaBase}`);
   const mongoTarget =
     process.env.MONGODB_URI || `mongodb://127.0.0.1:${mongoOptions.port ?? 27017}/${mongoOptions.dbName ?? 'funnel'}`;
 
-  const kafkaAt = singleLoopbackAddress(kafkaTarget);
+  const kafkaAt =
+    kafkaNodes > 1 && kafkaTarget === clusterTarget
+      ? { host: '127.0.0.1', port: kafkaBase }
+      : singleLoopbackAddress(kafkaTarget);
   const mongoAt = mongoLoopbackTarget(mongoTarget);
 
   // A closed local port means nothing is there. An open one (or a remote address) is given time to answer,
@@ -66,7 +76,12 @@ export async function ensureInfra({
       30_000,
       `Kafka at ${kafkaTarget}`,
     );
-    say(`Kafka: reusing ${kafkaTarget} (cluster ${info.clusterId}, ${info.topics.length} topics)`);
+    say(
+      `Kafka: reusing ${kafkaTarget} (cluster ${info.clusterId}, ${info.brokers} broker${info.brokers === 1 ? '' : 's'}, ${info.topics.length} topics)`,
+    );
+    if (kafkaNodes > 1 && info.brokers < kafkaNodes) {
+      say(`Kafka: asked for ${kafkaNodes} brokers, but ${kafkaTarget} has ${info.brokers} (stop it to get a cluster)`);
+    }
     return { ...externalControl(kafkaTarget), kind: 'external', brokers: kafkaTarget };
   };
   const reuseMongo = async (): Promise<MongoHandle | null> => {
@@ -82,12 +97,30 @@ export async function ensureInfra({
 
   // Probe, and only if nothing answers: download (outside the lock), then probe again under the start lock,
   // where another process may have started the server meanwhile.
-  const kafkaPromise = (async (): Promise<KafkaHandle | ExternalKafka> => {
+  const kafkaPromise = (async (): Promise<KafkaHandle | KafkaClusterHandle | ExternalKafka> => {
     const reused = await reuseKafka();
     if (reused) return reused;
     // reuseKafka returns null only for a loopback target.
     const at = kafkaAt!;
     await resolveLauncher('kafka', { log });
+    if (kafkaNodes > 1) {
+      const { port: _port, controllerPort: _controller, extraProperties, ...clusterOptions } = kafkaOptions;
+      return withStartLock(
+        `kafka-cluster-${at.port}`,
+        async () =>
+          (await reuseKafka()) ??
+          startKafkaCluster({
+            log,
+            onUnexpectedExit,
+            ...clusterOptions,
+            ...(extraProperties ? { extraProperties: () => extraProperties } : {}),
+            nodes: kafkaNodes,
+            host: at.host,
+            basePort: at.port,
+          }),
+        { log },
+      );
+    }
     return withStartLock(
       `kafka-${at.port}`,
       async () =>

@@ -105,26 +105,48 @@ export async function probeKafka(
 
 // Kafka's Uuid.toString(): 16 random bytes, URL-safe base64 without padding; one starting with '-' is
 // rejected by Kafka, so draw again. Saves a JVM start (StorageTool random-uuid).
-function kafkaClusterId(): string {
+export function kafkaClusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
 }
 
-function kafkaServerProperties(o: {
+/** Properties of internal topics and defaults that depend on how many nodes there are (one, or a cluster). */
+export function replicationProperties(nodes: number): Record<string, string> {
+  // One node: every internal topic must accept replication factor 1, or it is never created. Three or
+  // more: RF 3 and min ISR 2, so that acks=all means "on two machines" and one node may be down.
+  const rf = String(Math.min(3, nodes));
+  const isr = nodes >= 3 ? '2' : '1';
+  return {
+    'default.replication.factor': rf,
+    'min.insync.replicas': isr,
+    'offsets.topic.replication.factor': rf,
+    'transaction.state.log.replication.factor': rf,
+    'transaction.state.log.min.isr': isr,
+    'share.coordinator.state.topic.replication.factor': rf,
+    'share.coordinator.state.topic.min.isr': isr,
+  };
+}
+
+export function kafkaServerProperties(o: {
   host: string;
   port: number;
   controllerPort: number;
   logDirs: string;
   numPartitions: number;
   extraProperties: Record<string, string>;
+  nodeId?: number;
+  /** controller.quorum.voters; default: this node alone. */
+  voters?: string;
+  nodes?: number;
 }): string {
+  const nodeId = o.nodeId ?? 1;
   const props = {
     'process.roles': 'broker,controller',
-    'node.id': '1',
+    'node.id': String(nodeId),
     // With controller.quorum.voters the storage is formatted WITHOUT --standalone.
-    'controller.quorum.voters': `1@${o.host}:${o.controllerPort}`,
+    'controller.quorum.voters': o.voters ?? `${nodeId}@${o.host}:${o.controllerPort}`,
     listeners: `PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controllerPort}`,
     'advertised.listeners': `PLAINTEXT://${o.host}:${o.port}`,
     'controller.listener.names': 'CONTROLLER',
@@ -132,14 +154,7 @@ function kafkaServerProperties(o: {
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'log.dirs': o.logDirs,
     'num.partitions': String(o.numPartitions),
-    // One node: every internal topic must accept replication factor 1, or it is never created.
-    'default.replication.factor': '1',
-    'min.insync.replicas': '1',
-    'offsets.topic.replication.factor': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
-    'share.coordinator.state.topic.replication.factor': '1',
-    'share.coordinator.state.topic.min.isr': '1',
+    ...replicationProperties(o.nodes ?? 1),
     // The default delay before the first rebalance would slow every test's first consumer join.
     'group.initial.rebalance.delay.ms': '0',
     'auto.create.topics.enable': 'true',
@@ -168,21 +183,62 @@ export async function startKafka({
   onUnexpectedExit,
   log,
 }: KafkaOptions = {}): Promise<KafkaHandle> {
-  const say = toLog(log);
-  const fresh = requestedDir === undefined;
   const dataDir = path.resolve(requestedDir ?? path.join(FUNNEL_DIR, `kafka-${port}`));
+  const brokers = `${host}:${port}`;
+  return launchKafkaNode({
+    name: `kafka-${port}`,
+    host,
+    port,
+    controllerPort,
+    dataDir,
+    fresh: requestedDir === undefined,
+    clusterId: kafkaClusterId(),
+    properties: (logDirs) =>
+      kafkaServerProperties({ host, port, controllerPort, logDirs, numPartitions, extraProperties }),
+    heapMb,
+    readyTimeoutMs,
+    dieWithParent,
+    onUnexpectedExit,
+    log,
+    waitReady: () => probeKafka(brokers, { warm: true }),
+  });
+}
+
+/** One KRaft node to launch: a single broker, or one node of a cluster (same cluster id on every node). */
+export interface KafkaNodeSpec {
+  name: string;
+  host: string;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  /** Empty the data dir first (otherwise formatted storage found there is reused). */
+  fresh: boolean;
+  clusterId: string;
+  /** server.properties, given the log dir. */
+  properties: (logDirs: string) => string;
+  heapMb: number;
+  readyTimeoutMs: number;
+  dieWithParent: boolean;
+  onUnexpectedExit?: (info: UnexpectedExit) => void;
+  log?: Log;
+  waitReady: () => Promise<unknown>;
+  /** Extra words for the "started" line (e.g. "node 2 of 3"). */
+  label?: string;
+}
+
+/** Formats (unless already formatted) and starts one KRaft node, under its start lock; resolves once it answers. */
+export async function launchKafkaNode(spec: KafkaNodeSpec): Promise<KafkaHandle> {
+  const { name, host, port, controllerPort, dataDir, log, dieWithParent } = spec;
+  const say = toLog(log);
   const version = componentVersion('kafka');
   const [{ java }, launcher] = await Promise.all([resolveJava(), resolveLauncher('kafka', { log })]);
   const logDirs = path.join(dataDir, 'data');
   const propsFile = path.join(dataDir, 'server.properties');
 
   const prepareStorage = async () => {
-    if (fresh) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (spec.fresh) fs.rmSync(dataDir, { recursive: true, force: true });
     fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(
-      propsFile,
-      kafkaServerProperties({ host, port, controllerPort, logDirs, numPartitions, extraProperties }),
-    );
+    fs.writeFileSync(propsFile, spec.properties(logDirs));
     if (fs.existsSync(path.join(logDirs, 'meta.properties'))) return;
     // A one-shot tool: the broker's class-data archive (same classpath) and C1 alone make it start faster.
     const formatJvm = ['-Xmx256m', '-XX:TieredStopAtLevel=1', KAFKA_LOG4J];
@@ -198,7 +254,7 @@ export async function startKafka({
         'kafka.tools.StorageTool',
         'format',
         '-t',
-        kafkaClusterId(),
+        spec.clusterId,
         '-c',
         propsFile,
       ],
@@ -206,12 +262,11 @@ export async function startKafka({
     if (r.code !== 0) throw new Error(`formatting Kafka storage in ${rel(dataDir)} failed:\n${tail(r.out, 30)}`);
   };
 
-  const name = `kafka-${port}`;
   const marker = `-Dfunnel.infra=${name}`;
   const brokers = `${host}:${port}`;
   const jvm = [
-    `-Xms${heapMb}m`,
-    `-Xmx${heapMb}m`,
+    `-Xms${spec.heapMb}m`,
+    `-Xmx${spec.heapMb}m`,
     // The GC settings of Kafka's own kafka-run-class.sh.
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
@@ -230,18 +285,18 @@ export async function startKafka({
     args: [...jvm, '-cp', launcher.classpath, launcher.main, propsFile],
     cds: () => cdsArgs(launcher.cdsArchive),
     marker,
-    waitReady: () => probeKafka(brokers, { warm: true }),
-    readyTimeoutMs,
+    waitReady: spec.waitReady,
+    readyTimeoutMs: spec.readyTimeoutMs,
     log,
     dieWithParent,
-    onUnexpectedExit,
+    onUnexpectedExit: spec.onUnexpectedExit,
   });
 
   const startOnce = async (what: string) => {
     const started = Date.now();
     await proc.launch();
     say(
-      `Kafka ${version} ${what} on ${brokers} in ${secs(Date.now() - started)} (pid ${proc.pid}, data ${rel(dataDir)}, log ${rel(proc.logFile)})`,
+      `Kafka ${version}${spec.label ? ` ${spec.label}` : ''} ${what} on ${brokers} in ${secs(Date.now() - started)} (pid ${proc.pid}, data ${rel(dataDir)}, log ${rel(proc.logFile)})`,
     );
   };
   await withStartLock(
