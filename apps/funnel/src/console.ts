@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import fastifyStatic from '@fastify/static';
 import type { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
@@ -15,20 +16,19 @@ export function serveConsole(app: NestFastifyApplication, logger: Logger): boole
     logger.warn(`web console not built (${CONSOLE_DIR} has no index.html): /ui is not served`);
     return false;
   }
-  app.useStaticAssets({
+  const fastify = app.getHttpAdapter().getInstance();
+  // Registered on Fastify itself: Nest's useStaticAssets types setHeaders for an older @fastify/static.
+  void fastify.register(fastifyStatic, {
     root: CONSOLE_DIR,
     prefix: '/ui/',
-    // GET /ui answers a redirect to /ui/, so the page's relative asset URLs resolve under the prefix.
-    redirect: true,
     decorateReply: false,
     // Asset names carry a content hash: cache them for good, and never the page that names them.
-    setHeaders: (res, file) => {
-      void res.setHeader('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+    setHeaders: (reply, file) => {
+      void reply.header('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
     },
   });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .get('/', (_request, reply) => reply.redirect('/ui/', 302));
+  // / and /ui lead to /ui/, where the page's relative asset URLs resolve under the prefix.
+  fastify.get('/', (_request, reply) => reply.redirect('/ui/', 302));
+  fastify.get('/ui', (_request, reply) => reply.redirect('/ui/', 302));
   return true;
 }
