@@ -10,9 +10,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { listSettings } from '@funnel/config';
 import { FUNNEL_DIR, pollUntil } from '@funnel/dev-infra';
 
+import { expectedBuckets } from './support/dataset.js';
 import { isolatedEnv } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
-import { getJson, postJson, type AggregatesAnswer, type Bucket } from './support/http.js';
+import { getJson, postJson, type AggregatesAnswer } from './support/http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots of each page land here (.funnel/ is gitignored); docs/console.png is copied from explore.png. */
@@ -32,28 +33,6 @@ const READINGS = Array.from({ length: 6 }, (_, minute) =>
     ts: BASE + minute * MINUTE + i * 11_000,
   })),
 ).flat();
-
-/** Per-minute count/avg/min/max/sum of READINGS, computed here independently of Funnel. */
-function expectedBuckets(): Bucket[] {
-  const byMinute = new Map<number, number[]>();
-  for (const r of READINGS) {
-    const start = r.ts - (r.ts % MINUTE);
-    byMinute.set(start, [...(byMinute.get(start) ?? []), r.value]);
-  }
-  return [...byMinute.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([start, values]) => {
-      const sum = values.reduce((s, v) => s + v, 0);
-      return {
-        start: new Date(start).toISOString(),
-        count: values.length,
-        avg: sum / values.length,
-        min: Math.min(...values),
-        max: Math.max(...values),
-        sum,
-      };
-    });
-}
 
 interface ChartData {
   x: number[];
@@ -153,9 +132,9 @@ describe('web console (/ui) in headless Chromium', () => {
   }, 30_000);
 
   it('Explore: chart = api buckets, table = independent sums, CSV = expected, URL reopens the view', async () => {
-    const expected = expectedBuckets();
     const from = BASE;
     const to = BASE + 6 * MINUTE;
+    const expected = expectedBuckets(READINGS, { sensorId: SENSOR, metric: METRIC, from, to, binMs: MINUTE });
     const page = await openPage();
     const outside: string[] = [];
     page.on('request', (request) => {

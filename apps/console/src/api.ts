@@ -127,6 +127,7 @@ export interface LatencySummary {
   p95Seconds: number | null;
 }
 
+/** The wire shape of GET /v1/pipeline (libs/status/src/pipeline-status.ts; the browser build cannot import it). */
 export interface ProcessStatus {
   url: string;
   role: string | null;

@@ -15,6 +15,7 @@ import {
   type ExploreState,
 } from '../query.js';
 import { navigate } from '../route.js';
+import { SeriesFields } from '../series-fields.js';
 import { ErrorBanner } from '../status.js';
 
 const ZONES = ['browser', 'UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
@@ -70,24 +71,7 @@ export function ExplorePage({ params }: { params: URLSearchParams }) {
           if (!zoneProblem) apply(draft);
         }}
       >
-        <label>
-          Sensor id
-          <input
-            name="sensorId"
-            required
-            value={draft.sensorId}
-            onInput={(e) => update({ sensorId: e.currentTarget.value.trim() })}
-          />
-        </label>
-        <label>
-          Metric
-          <input
-            name="metric"
-            required
-            value={draft.metric}
-            onInput={(e) => update({ metric: e.currentTarget.value.trim() })}
-          />
-        </label>
+        <SeriesFields value={draft} onChange={(series) => update(series)} />
         <label>
           Range
           <select

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { latestReading } from '../api.js';
 import { formatAge, formatNumber, formatTime } from '../format.js';
 import { navigate } from '../route.js';
+import { SeriesFields } from '../series-fields.js';
 import { ErrorBanner, usePoll } from '../status.js';
 
 const LOOKBACK_MS = 15 * 60_000;
@@ -40,24 +41,7 @@ export function LivePage({ params }: { params: URLSearchParams }) {
           go({});
         }}
       >
-        <label>
-          Sensor id
-          <input
-            name="sensorId"
-            required
-            value={draft.sensorId}
-            onInput={(e) => setDraft({ ...draft, sensorId: e.currentTarget.value.trim() })}
-          />
-        </label>
-        <label>
-          Metric
-          <input
-            name="metric"
-            required
-            value={draft.metric}
-            onInput={(e) => setDraft({ ...draft, metric: e.currentTarget.value.trim() })}
-          />
-        </label>
+        <SeriesFields value={draft} onChange={setDraft} />
         <label>
           Refresh every
           <select name="every" value={String(every)} onChange={(e) => go({ every: e.currentTarget.value })}>
