@@ -293,3 +293,56 @@ describe('web console (/ui) in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });
+
+describe('GET /v1/pipeline with the api and a worker in separate processes', () => {
+  const env = isolatedEnv('console-split');
+  let worker: FunnelProcess;
+  let api: FunnelProcess;
+  /** A port nothing listens on: a worker that is down. */
+  const DOWN = 'http://127.0.0.1:9';
+
+  beforeAll(async () => {
+    worker = (await FunnelProcess.onFreePort('worker', env)).start();
+    await worker.waitReady();
+    api = (
+      await FunnelProcess.onFreePort('api', { ...env, PIPELINE_WORKER_URLS: `http://127.0.0.1:${worker.port},${DOWN}` })
+    ).start();
+    await api.waitReady();
+  }, 120_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await worker?.stop();
+  }, 40_000);
+
+  it('lists the api, each configured worker with its lag and counters, and a worker that is down', async () => {
+    const readings = Array.from({ length: 25 }, (_, i) => ({ sensorId: 'split', metric: 'm', value: i }));
+    expect((await postJson(`${api.url}/v1/points`, readings)).status).toBe(202);
+    interface Status {
+      processes: {
+        url: string;
+        role: string | null;
+        reachable: boolean;
+        health: { status: string; checks: Record<string, unknown> };
+        readingsAccepted: number;
+        readingsWritten: number;
+        consumerLag: { partition: number }[];
+      }[];
+    }
+    let status: Status | undefined;
+    await pollUntil('the worker to report the 25 readings written', async () => {
+      status = (await getJson<Status>(`${api.url}/v1/pipeline`)).json;
+      return status.processes[1]?.readingsWritten === 25;
+    });
+    const [self, live, down] = status!.processes;
+    expect(self).toMatchObject({ url: api.url, role: 'api', reachable: true, readingsAccepted: 25 });
+    expect(self!.health.status).toBe('ok');
+    expect(live).toMatchObject({ url: `http://127.0.0.1:${worker.port}`, role: 'worker', reachable: true });
+    expect(live!.health).toMatchObject({ status: 'ok', checks: { mongodb: { status: 'up' } } });
+    expect(live!.consumerLag.map((l) => l.partition).sort()).toEqual([0, 1, 2]);
+    expect(down).toMatchObject({ url: DOWN, role: null, reachable: false, health: { status: 'unreachable' } });
+    // Documented in the OpenAPI document like every other route.
+    const openapi = (await getJson<{ paths: Record<string, unknown> }>(`${api.url}/docs-json`)).json;
+    expect(Object.keys(openapi.paths)).toContain('/v1/pipeline');
+  }, 60_000);
+});
