@@ -28,6 +28,8 @@ export function ExplorePage({ params }: { params: URLSearchParams }) {
   const ready = state.sensorId !== '' && state.metric !== '';
   const range = resolveRange(state);
   const key = serializeExplore(state).toString();
+  // Show on an unchanged query asks again (new data, or a token just entered).
+  const [runs, setRuns] = useState(0);
 
   useEffect(() => {
     if (!ready || typeof range === 'string') return;
@@ -40,7 +42,7 @@ export function ExplorePage({ params }: { params: URLSearchParams }) {
     return () => {
       current = false;
     };
-  }, [key]);
+  }, [key, runs]);
 
   const apply = (next: ExploreState) => navigate('explore', serializeExplore(next));
   const update = (patch: Partial<ExploreState>, now = false) => {
@@ -68,7 +70,9 @@ export function ExplorePage({ params }: { params: URLSearchParams }) {
         class="controls"
         onSubmit={(e) => {
           e.preventDefault();
-          if (!zoneProblem) apply(draft);
+          if (zoneProblem) return;
+          apply(draft);
+          setRuns((n) => n + 1);
         }}
       >
         <SeriesFields value={draft} onChange={(series) => update(series)} />
