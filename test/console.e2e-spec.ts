@@ -341,6 +341,9 @@ describe('GET /v1/pipeline with the api and a worker in separate processes', () 
     expect(live!.health).toMatchObject({ status: 'ok', checks: { mongodb: { status: 'up' } } });
     expect(live!.consumerLag.map((l) => l.partition).sort()).toEqual([0, 1, 2]);
     expect(down).toMatchObject({ url: DOWN, role: null, reachable: false, health: { status: 'unreachable' } });
+    const refused = await getJson<{ message: string[] }>(`${api.url}/v1/pipeline?worker=x`);
+    expect(refused.status).toBe(400);
+    expect(refused.json.message.join()).toContain('"worker" is not known');
     // Documented in the OpenAPI document like every other route.
     const openapi = (await getJson<{ paths: Record<string, unknown> }>(`${api.url}/docs-json`)).json;
     expect(Object.keys(openapi.paths)).toContain('/v1/pipeline');
