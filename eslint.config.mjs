@@ -71,7 +71,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommended],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -87,6 +87,8 @@ export default defineConfig(
     },
   },
   ...libBoundaries,
+  // The web console runs in the browser (its own tsconfig, DOM types); its build scripts run in Node.
+  { files: ['apps/console/src/**'], languageOptions: { globals: globals.browser } },
   // Last, so formatting stays prettier's job alone.
   prettier,
 );

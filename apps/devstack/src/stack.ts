@@ -58,7 +58,15 @@ export async function stack({
       role === 'worker' ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`.trim() } : {};
     const child = startProcess(process.execPath, {
       args: [MAIN],
-      env: { ...env, ...heap, FUNNEL_ROLE: role },
+      // The console's Pipeline page (GET /v1/pipeline on the api) reads the split worker's metrics too.
+      env: {
+        ...env,
+        ...heap,
+        ...(role === 'api' && !process.env.PIPELINE_WORKER_URLS
+          ? { PIPELINE_WORKER_URLS: `http://127.0.0.1:${workerPort}` }
+          : {}),
+        FUNNEL_ROLE: role,
+      },
       stdin: 'ignore',
       inherit: true,
     });
@@ -89,6 +97,7 @@ export async function stack({
       '',
       `Funnel is ${ready ? 'up' : 'started but not ready yet (see the log above)'}:`,
       `  API            ${api}/v1/points (POST)   ${api}/v1/aggregates (GET)`,
+      `  Console        ${api}/ui/`,
       `  Swagger UI     ${api}/docs   (OpenAPI JSON: ${api}/docs-json)`,
       `  Health         ${api}/health/live   ${api}/health/ready`,
       ...(split

@@ -10,6 +10,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funnel/config';
 
 import { rollupsCommand } from './cli/rollups.command.js';
+import { serveConsole } from './console.js';
 import { DependencyUnavailableFilter } from './dependency-unavailable.filter.js';
 import { FunnelModule } from './funnel.module.js';
 import { globalPipes, httpAdapter, setupSwagger } from './http.js';
@@ -53,6 +54,7 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   if (plan.servesApi) {
     setupSwagger(app, VERSION);
   }
+  const consoleServed = plan.servesApi && serveConsole(app, logger);
   await app.init();
   if (plan.consumer) {
     // Not awaited: the consumer keeps retrying while the broker is away, and readiness says so.
@@ -64,7 +66,7 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   await app.listen(port, config.HOST);
   const base = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   logger.log(
-    `listening on ${base} (health: ${base}/health/live, ${base}/health/ready${plan.servesApi ? `, docs: ${base}/docs` : ''})`,
+    `listening on ${base} (health: ${base}/health/live, ${base}/health/ready${plan.servesApi ? `, docs: ${base}/docs` : ''}${consoleServed ? `, console: ${base}/ui/` : ''})`,
   );
 }
 

@@ -6,6 +6,7 @@ import { AggregationModule } from '@funnel/aggregation';
 import type { FunnelRole } from '@funnel/config';
 import { IngestionModule } from '@funnel/ingestion';
 import { KafkaConsumerHost, PipelineModule } from '@funnel/pipeline';
+import { StatusModule } from '@funnel/status';
 import { StorageModule } from '@funnel/storage';
 
 /** What a role runs. Its modules bring their own readiness checks and metrics. */
@@ -23,7 +24,7 @@ export interface RolePlan {
   readonly port: 'PORT' | 'WORKER_PORT';
 }
 
-const API: Type[] = [IngestionModule, AggregationModule];
+const API: Type[] = [IngestionModule, AggregationModule, StatusModule];
 const WORKER: Type[] = [PipelineModule];
 
 export const ROLE_PLANS: Record<FunnelRole, RolePlan> = {

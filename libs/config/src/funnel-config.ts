@@ -487,4 +487,16 @@ export class FunnelConfig {
   })
   @IsIn(HALT_POINTS)
   TIERS_HALT_AT!: TiersHaltPoint;
+  @Setting({
+    default: '',
+    description:
+      'Comma-separated base URLs (http://host:port) of the workers whose /metrics and /health/ready GET /v1/pipeline ' +
+      'reads beside its own; empty: this process only (role all holds the worker)',
+    roles: ['api', 'all'],
+  })
+  @IsString()
+  @Matches(/^(https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*)?$/, {
+    message: 'must be empty or a comma-separated list of http(s):// base URLs',
+  })
+  PIPELINE_WORKER_URLS!: string;
 }
