@@ -410,4 +410,23 @@ export class FunnelConfig {
   @Setting({ default: 'info', description: 'Log level: fatal, error, warn, info, debug, trace or silent' })
   @IsIn(LOG_LEVELS)
   LOG_LEVEL!: LogLevel;
+
+  @Setting({
+    default: 'funnel',
+    description:
+      'Line protocol: readings of this measurement are named by the field alone; others <measurement>.<field>',
+    roles: ['api', 'all'],
+  })
+  @IsString()
+  @Matches(/^[^\s]*$/, { message: 'must be a measurement name without spaces (or empty)' })
+  INFLUX_DEFAULT_MEASUREMENT!: string;
+
+  @Setting({
+    default: 'sensor,host',
+    description: 'Line protocol: tag keys tried in order for the sensorId (the one used is not kept as a tag)',
+    roles: ['api', 'all'],
+  })
+  @IsString()
+  @Matches(/^[^\s,]+(,[^\s,]+)*$/, { message: 'must be a comma-separated list of tag keys' })
+  INFLUX_SENSOR_TAGS!: string;
 }
