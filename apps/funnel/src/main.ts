@@ -67,6 +67,12 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   );
 }
 
+// `import FILE|-`: the NDJSON import client, which talks to a running api over HTTP and reads no settings.
+if (process.argv[2] === 'import') {
+  const { runImportCli } = await import('./cli/import.command.js');
+  process.exit(await runImportCli(process.argv.slice(2)));
+}
+
 // `--help` or `config`: print every setting and exit, before reading or connecting to anything.
 if (process.argv.slice(2).some((arg) => ['--help', '-h', 'config', 'help'].includes(arg))) {
   console.log(settingsHelp());

@@ -60,3 +60,17 @@ export class LineProtocolRejectedDto {
   @ApiPropertyOptional({ example: 12, description: 'Problems found beyond those listed; absent when all are listed' })
   moreErrors?: number;
 }
+
+export class ImportResultDto {
+  @ApiProperty({ example: 999998, description: 'Readings the broker acknowledged' })
+  accepted!: number;
+
+  @ApiProperty({ example: 2, description: 'Lines refused (not JSON, or a reading breaking a rule)' })
+  refused!: number;
+
+  @ApiProperty({ type: [LineProblemDto], maxItems: MAX_LISTED_ERRORS, description: 'The first refused lines' })
+  errors!: LineProblemDto[];
+
+  @ApiPropertyOptional({ example: 12, description: 'Refused lines beyond those listed; absent when all are listed' })
+  moreErrors?: number;
+}

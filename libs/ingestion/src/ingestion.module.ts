@@ -8,6 +8,7 @@ import { kafkaClientConfig } from '@funnel/kafka';
 import { StorageModule } from '@funnel/storage';
 
 import { DeadLettersController } from './dead-letters.controller.js';
+import { ImportController } from './import.controller.js';
 import { IngestController } from './ingest.controller.js';
 import { KafkaProducerCheck } from './ingestion.health.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
@@ -37,7 +38,7 @@ import { StoreAdmission } from './store-admission.js';
       },
     ]),
   ],
-  controllers: [IngestController, DeadLettersController, LineProtocolController],
+  controllers: [IngestController, DeadLettersController, LineProtocolController, ImportController],
   providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission, ReadingsIntake],
   exports: [PointsPublisher],
 })
