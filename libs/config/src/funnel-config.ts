@@ -429,4 +429,13 @@ export class FunnelConfig {
   @IsString()
   @Matches(/^[^\s,]+(,[^\s,]+)*$/, { message: 'must be a comma-separated list of tag keys' })
   INFLUX_SENSOR_TAGS!: string;
+
+  @Setting({
+    default: 'sensor.id,host.name,service.instance.id,service.name',
+    description: 'OTLP: attributes tried in order for the sensorId, on the data point first, then on the resource',
+    roles: ['api', 'all'],
+  })
+  @IsString()
+  @Matches(/^[^\s,]+(,[^\s,]+)*$/, { message: 'must be a comma-separated list of attribute keys' })
+  OTLP_SENSOR_ATTRIBUTES!: string;
 }

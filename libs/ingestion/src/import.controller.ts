@@ -17,11 +17,11 @@ import {
 import type { FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 
-import { DependencyUnavailable, MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS, type WirePoint } from '@funnel/contracts';
+import { DependencyUnavailable, MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS } from '@funnel/contracts';
 
 import { linesOf } from './formats/ndjson.js';
 import { asHttpError, bodyStream, CONTENT_ENCODINGS } from './formats/request-body.js';
-import { ImportResultDto, type LineProblemDto } from './ingest-response.dto.js';
+import { ImportResultDto } from './ingest-response.dto.js';
 import { ReadingsIntake, checkIdempotencyKey, idOrigin, type IdOrigin } from './readings.intake.js';
 import { StoreFull } from './store-admission.js';
 import { StoreFullFilter } from './store-full.filter.js';
@@ -154,36 +154,12 @@ export class ImportController {
     const receivedAt = Date.now();
     // Ids from the line number: unique in the body, and the same when the same body is sent again.
     const ids: IdOrigin = { idPrefix: `${base.idPrefix}${chunk.lines[0]}.`, repeatable: base.repeatable };
-    let result = this.intake.validate(chunk.items, receivedAt, ids);
-    let items = chunk.items;
-    if (!result.ok) {
-      const bad = new Map<number, LineProblemDto>();
-      for (const error of result.errors) {
-        if (!bad.has(error.index)) {
-          bad.set(error.index, { line: chunk.lines[error.index]!, reason: `${error.field} ${error.reason}`.trim() });
-        }
-      }
-      [...bad.values()].sort((a, b) => a.line - b.line).forEach((p) => refuse(p.line, p.reason));
-      // Valid ones keep their index-derived ids: each gets its id set before the second pass.
-      items = [];
-      chunk.items.forEach((item, index) => {
-        if (!bad.has(index)) items.push(withId(item, `${ids.idPrefix}${index}`));
-      });
-      if (items.length === 0) return undefined;
-      result = this.intake.validate(items, receivedAt, ids);
-      if (!result.ok) {
-        // Cannot happen: what passed alone passes together (the duplicates were refused above).
-        result.errors.forEach((e) => refuse(chunk.lines[e.index] ?? 0, `${e.field} ${e.reason}`));
-        return undefined;
-      }
-    }
-    const points: WirePoint[] = result.points;
+    const { points, refused } = this.intake.validateEach(chunk.items, receivedAt, ids);
+    [...refused.entries()]
+      .map(([index, e]) => ({ line: chunk.lines[index] ?? 0, reason: `${e.field} ${e.reason}`.trim() }))
+      .sort((a, b) => a.line - b.line)
+      .forEach((p) => refuse(p.line, p.reason));
+    if (points.length === 0) return undefined;
     return this.intake.publish(points, receivedAt, ids).then(() => points.length);
   }
-}
-
-/** The reading with the id it would have had at its first position, unless it has its own. */
-function withId(item: unknown, id: string): unknown {
-  const reading = item as Record<string, unknown>;
-  return reading.id === undefined ? { ...reading, id } : reading;
 }

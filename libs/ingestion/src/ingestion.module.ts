@@ -13,6 +13,7 @@ import { IngestController } from './ingest.controller.js';
 import { KafkaProducerCheck } from './ingestion.health.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
 import { LineProtocolController } from './line-protocol.controller.js';
+import { OtlpController } from './otlp.controller.js';
 import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
 import { ReadingsIntake } from './readings.intake.js';
 import { StoreAdmission } from './store-admission.js';
@@ -38,7 +39,7 @@ import { StoreAdmission } from './store-admission.js';
       },
     ]),
   ],
-  controllers: [IngestController, DeadLettersController, LineProtocolController, ImportController],
+  controllers: [IngestController, DeadLettersController, LineProtocolController, ImportController, OtlpController],
   providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission, ReadingsIntake],
   exports: [PointsPublisher],
 })

@@ -74,6 +74,12 @@ export function checkIdempotencyKey(idempotencyKey: string | undefined): void {
 export type IntakeValidation =
   { ok: true; points: WirePoint[] } | { ok: false; errors: PointRejection[]; invalid: number };
 
+/** The reading with the id it would have had at its position `index`, unless it carries its own. */
+function withId(item: unknown, id: string): unknown {
+  const reading = item as Record<string, unknown>;
+  return reading.id === undefined ? { ...reading, id } : reading;
+}
+
 @Injectable()
 export class ReadingsIntake {
   constructor(
@@ -105,6 +111,31 @@ export class ReadingsIntake {
     const total = Array.isArray(body) ? body.length : 1;
     this.metrics.readingsRejected.inc({ reason: 'in_invalid_request' }, total - invalid);
     return { ok: false, errors: result.errors, invalid };
+  }
+
+  /**
+   * Validates readings one by one in effect: the valid ones normalised (each keeping the id of its position),
+   * and the first problem of each invalid one, by index. For formats that accept part of a request.
+   */
+  validateEach(
+    items: unknown[],
+    receivedAt: number,
+    ids: IdOrigin,
+  ): { points: WirePoint[]; refused: Map<number, PointRejection> } {
+    const refused = new Map<number, PointRejection>();
+    const first = this.validate(items, receivedAt, ids);
+    if (first.ok) return { points: first.points, refused };
+    for (const error of first.errors) {
+      if (!refused.has(error.index)) refused.set(error.index, error);
+    }
+    const valid: unknown[] = [];
+    items.forEach((item, index) => {
+      if (!refused.has(index)) valid.push(withId(item, `${ids.idPrefix}${index}`));
+    });
+    if (valid.length === 0) return { points: [], refused };
+    const second = this.validate(valid, receivedAt, ids);
+    // What passed with the others passes without the refused ones (repeated ids were refused above).
+    return { points: second.ok ? second.points : [], refused };
   }
 
   /**
