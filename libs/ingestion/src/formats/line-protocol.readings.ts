@@ -60,12 +60,15 @@ export function readingsOf(
     }
     let sensorId: string | undefined;
     let sensorTag = '';
-    for (const key of mapping.sensorTags) {
-      const found = parsed.tags.find(([tag]) => tag === key);
-      if (found !== undefined) {
-        sensorId = found[1];
-        sensorTag = key;
-        break;
+    // Plain loops: this runs for every line.
+    for (let k = 0; k < mapping.sensorTags.length && sensorId === undefined; k++) {
+      const key = mapping.sensorTags[k]!;
+      for (const [tag, value] of parsed.tags) {
+        if (tag === key) {
+          sensorId = value;
+          sensorTag = key;
+          break;
+        }
       }
     }
     if (sensorId === undefined) {

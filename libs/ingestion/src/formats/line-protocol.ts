@@ -126,16 +126,23 @@ function parseLine(text: string, start: number, end: number, line: number): Prot
   return parsed;
 }
 
-/** Characters that end a name, per element: each may appear inside the name escaped with a backslash. */
-const MEASUREMENT_STOPS = new Set([COMMA, SPACE]);
-const KEY_STOPS = new Set([COMMA, SPACE, EQUALS]);
+/**
+ * Characters that end a name, per element (each may appear inside it escaped with a backslash): a measurement
+ * ends at a comma or space, keys and tag values also at `=`. A flag, not a Set: this runs for every character.
+ */
+const MEASUREMENT_STOPS = false;
+const KEY_STOPS = true;
 const TAG_VALUE_STOPS = KEY_STOPS;
+
+function isStop(code: number, equalsStops: boolean): boolean {
+  return code === COMMA || code === SPACE || (equalsStops && code === EQUALS);
+}
 
 /**
  * Reads an unquoted name up to an unescaped stop character. `\` before a stop character or a backslash
  * stands for that character; before anything else it is a literal backslash (as InfluxDB reads it).
  */
-function readName(cursor: Cursor, stops: ReadonlySet<number>, what: string): string {
+function readName(cursor: Cursor, stops: boolean, what: string): string {
   const { text, end } = cursor;
   const from = cursor.at;
   let escaped = false;
@@ -144,13 +151,13 @@ function readName(cursor: Cursor, stops: ReadonlySet<number>, what: string): str
     const code = text.charCodeAt(at);
     if (code === BACKSLASH && at + 1 < end) {
       const next = text.charCodeAt(at + 1);
-      if (next === BACKSLASH || stops.has(next)) {
+      if (next === BACKSLASH || isStop(next, stops)) {
         escaped = true;
         at++;
       }
       continue;
     }
-    if (stops.has(code)) break;
+    if (isStop(code, stops)) break;
   }
   cursor.at = at;
   if (at === from) {
@@ -160,13 +167,13 @@ function readName(cursor: Cursor, stops: ReadonlySet<number>, what: string): str
   return escaped ? unescape(raw, stops) : raw;
 }
 
-function unescape(raw: string, stops: ReadonlySet<number>): string {
+function unescape(raw: string, stops: boolean): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const code = raw.charCodeAt(i);
     if (code === BACKSLASH && i + 1 < raw.length) {
       const next = raw.charCodeAt(i + 1);
-      if (next === BACKSLASH || stops.has(next)) {
+      if (next === BACKSLASH || isStop(next, stops)) {
         out += raw[i + 1];
         i++;
         continue;
@@ -208,7 +215,9 @@ function readFieldValue(cursor: Cursor, key: string): number {
   cursor.at = at;
   const raw = text.slice(from, at);
   if (raw.length === 0) throw new LineError(`field "${key}" has no value`);
-  if (BOOLEAN.test(raw)) {
+  const head = raw.charCodeAt(0);
+  // t, T, f, F: only booleans start so (a float may not), so the regex runs for them only.
+  if ((head === 116 || head === 84 || head === 102 || head === 70) && BOOLEAN.test(raw)) {
     throw new LineError(`field "${key}" is a boolean; Funnel stores numeric fields only (float, integer, unsigned)`);
   }
   const last = raw.charCodeAt(raw.length - 1);
