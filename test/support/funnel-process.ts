@@ -1,6 +1,8 @@
 /** A built Funnel process (dist/) under test: started with its own environment, awaited until ready, stopped. */
 import path from 'node:path';
 
+import { afterAll, beforeAll } from '@jest/globals';
+
 import { listSettings } from '@funnel/config';
 import { freePort, pollUntil, startProcess, type RunningProcess } from '@funnel/dev-infra';
 
@@ -84,3 +86,22 @@ export class FunnelProcess {
 
 /** Transitional: the fault suite on main still takes sleep from here; it now lives in @funnel/dev-infra only. */
 export { sleep } from '@funnel/dev-infra';
+
+/**
+ * One Funnel process of `role` for a describe block: started and ready before its tests, stopped after them.
+ * Call inside `describe`; the returned function gives the process.
+ */
+export function processForSuite(role: FunnelRole, env: Record<string, string>): () => FunnelProcess {
+  let funnel: FunnelProcess | undefined;
+  beforeAll(async () => {
+    funnel = (await FunnelProcess.onFreePort(role, env)).start();
+    await funnel.waitReady();
+  }, 90_000);
+  afterAll(async () => {
+    await funnel?.stop();
+  }, 40_000);
+  return () => {
+    if (funnel === undefined) throw new Error('the suite process is used before beforeAll started it');
+    return funnel;
+  };
+}

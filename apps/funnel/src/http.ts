@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 
 import type { FunnelConfig } from '@funnel/config';
+import { registerIngestBodies } from '@funnel/ingestion';
 
 import { logRequests } from './logging.js';
 
@@ -54,6 +55,8 @@ export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapte
       done(new BadRequestException((error as Error).message), undefined);
     }
   });
+  // Content-Encoding on every route; raw bodies for line protocol, OTLP and NDJSON import.
+  registerIngestBodies(fastify, config.MAX_BODY_BYTES);
   return adapter;
 }
 

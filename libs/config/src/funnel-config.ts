@@ -499,4 +499,31 @@ export class FunnelConfig {
     message: 'must be empty or a comma-separated list of http(s):// base URLs',
   })
   PIPELINE_WORKER_URLS!: string;
+  @Setting({
+    default: 'funnel',
+    description:
+      'Line protocol: readings of this measurement are named by the field alone; others <measurement>.<field>',
+    roles: ['api', 'all'],
+  })
+  @IsString()
+  @Matches(/^[^\s]*$/, { message: 'must be a measurement name without spaces (or empty)' })
+  INFLUX_DEFAULT_MEASUREMENT!: string;
+
+  @Setting({
+    default: 'sensor,host',
+    description: 'Line protocol: tag keys tried in order for the sensorId (the one used is not kept as a tag)',
+    roles: ['api', 'all'],
+  })
+  @IsString()
+  @Matches(/^[^\s,]+(,[^\s,]+)*$/, { message: 'must be a comma-separated list of tag keys' })
+  INFLUX_SENSOR_TAGS!: string;
+
+  @Setting({
+    default: 'sensor.id,host.name,service.instance.id,service.name',
+    description: 'OTLP: attributes tried in order for the sensorId, on the data point first, then on the resource',
+    roles: ['api', 'all'],
+  })
+  @IsString()
+  @Matches(/^[^\s,]+(,[^\s,]+)*$/, { message: 'must be a comma-separated list of attribute keys' })
+  OTLP_SENSOR_ATTRIBUTES!: string;
 }

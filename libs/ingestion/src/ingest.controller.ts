@@ -1,16 +1,5 @@
 /** POST /v1/points: checks the Idempotency-Key and the readings, publishes them, answers after the broker's ack. */
-import { createHash, randomBytes } from 'node:crypto';
-
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Headers,
-  HttpCode,
-  PayloadTooLargeException,
-  Post,
-  UseFilters,
-} from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, HttpCode, Post, UseFilters } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -25,60 +14,18 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 
-import { FunnelConfig } from '@funnel/config';
-import {
-  HEADER_ID_PATTERN,
-  MAX_HEADER_ID_LENGTH,
-  MAX_LISTED_ERRORS,
-  POINT_FIELDS,
-  PointDto,
-  listedErrors,
-  validatePoints,
-  type PointRejection,
-} from '@funnel/contracts';
-import { oldestAcceptedTs } from '@funnel/storage';
+import { MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS, PointDto, listedErrors } from '@funnel/contracts';
 
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
-import { IngestionMetrics } from './ingestion.metrics.js';
-import { PointsPublisher } from './points.publisher.js';
-import { StoreAdmission } from './store-admission.js';
+import { ReadingsIntake, checkIdempotencyKey, idOrigin } from './readings.intake.js';
 import { StoreFullFilter } from './store-full.filter.js';
-
-const IDEMPOTENCY_KEY_RULE = `must be 1-${MAX_HEADER_ID_LENGTH} printable ASCII characters`;
-
-/** Metric label of a rejected reading, from its first problem: a few fixed values, never client text. */
-function rejectionReason(problem: PointRejection): string {
-  if (problem.field === '') return 'not_an_object';
-  return POINT_FIELDS.has(problem.field) ? `invalid_${problem.field}` : 'unknown_field';
-}
-
-/** Random per process: with a per-request counter it makes api-made ids unique without a random draw per request. */
-const PROCESS_PREFIX = randomBytes(8).toString('hex');
-let requestCounter = 0;
-
-/**
- * Prefix of the ids of readings sent without one: derived from the Idempotency-Key (the same key gives
- * the same ids) or unique per request (process prefix + counter). Hashed so that any key yields a short
- * id of the allowed characters.
- */
-function idPrefixFor(idempotencyKey: string | undefined): string {
-  if (idempotencyKey === undefined) {
-    return `r:${PROCESS_PREFIX}${(requestCounter++).toString(36)}:`;
-  }
-  return `k:${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}:`;
-}
 
 @ApiTags('ingest')
 @ApiExtraModels(PointDto)
 @Controller('v1/points')
 @UseFilters(StoreFullFilter)
 export class IngestController {
-  constructor(
-    private readonly publisher: PointsPublisher,
-    private readonly config: FunnelConfig,
-    private readonly metrics: IngestionMetrics,
-    private readonly admission: StoreAdmission,
-  ) {}
+  constructor(private readonly intake: ReadingsIntake) {}
 
   @Post()
   @HttpCode(202)
@@ -139,14 +86,7 @@ export class IngestController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
   ): Promise<AcceptedDto> {
     const receivedAt = Date.now();
-    if (idempotencyKey !== undefined && !HEADER_ID_PATTERN.test(idempotencyKey)) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `Idempotency-Key ${IDEMPOTENCY_KEY_RULE}`,
-        errors: [{ index: -1, field: 'Idempotency-Key', reason: IDEMPOTENCY_KEY_RULE }],
-      });
-    }
+    checkIdempotencyKey(idempotencyKey);
     if (body === undefined || body === null) {
       throw new BadRequestException({
         statusCode: 400,
@@ -154,52 +94,18 @@ export class IngestController {
         errors: [],
       });
     }
-    const idPrefix = idPrefixFor(idempotencyKey);
-    const result = validatePoints(
-      body,
-      {
-        maxPoints: this.config.MAX_POINTS_PER_REQUEST,
-        maxFutureSkewMs: this.config.MAX_FUTURE_SKEW_MS,
-        oldestTs: oldestAcceptedTs(this.config, receivedAt),
-      },
-      receivedAt,
-      { idPrefix },
-    );
+    const ids = idOrigin(idempotencyKey);
+    const result = this.intake.validate(body, receivedAt, ids);
     if (!result.ok) {
-      if (result.tooMany) {
-        this.metrics.readingsRejected.inc({ reason: 'too_many' }, result.count);
-        throw new PayloadTooLargeException(
-          `${result.count} readings in one request; at most ${this.config.MAX_POINTS_PER_REQUEST} (MAX_POINTS_PER_REQUEST)`,
-        );
-      }
-      const invalid = this.countRejected(result.errors);
       const total = Array.isArray(body) ? body.length : 1;
-      this.metrics.readingsRejected.inc({ reason: 'in_invalid_request' }, total - invalid);
       throw new BadRequestException({
         statusCode: 400,
         error: 'Bad Request',
-        message: `${invalid} of ${total} readings are invalid; nothing was accepted`,
+        message: `${result.invalid} of ${total} readings are invalid; nothing was accepted`,
         ...listedErrors(result.errors),
       });
     }
-    // Ids a client chose may repeat across requests; the worker checks those against the store.
-    // Refused before publishing: what is accepted from here on must be storable once room appears.
-    await this.admission.admit();
-    const clientIds = idempotencyKey !== undefined || result.points.some((p) => !p.id.startsWith(idPrefix));
-    await this.publisher.publish(result.points, receivedAt, clientIds);
-    this.metrics.readingsAccepted.inc(result.points.length);
+    await this.intake.publish(result.points, receivedAt, ids);
     return { accepted: result.points.length };
-  }
-
-  /** Counts each invalid reading once, under the reason of its first problem; returns how many there were. */
-  private countRejected(problems: PointRejection[]): number {
-    const first = new Map<number, PointRejection>();
-    for (const problem of problems) {
-      if (problem.index >= 0 && !first.has(problem.index)) first.set(problem.index, problem);
-    }
-    for (const problem of first.values()) {
-      this.metrics.readingsRejected.inc({ reason: rejectionReason(problem) });
-    }
-    return first.size;
   }
 }

@@ -8,10 +8,14 @@ import { kafkaClientConfig } from '@funnel/kafka';
 import { StorageModule } from '@funnel/storage';
 
 import { DeadLettersController } from './dead-letters.controller.js';
+import { ImportController } from './import.controller.js';
 import { IngestController } from './ingest.controller.js';
 import { KafkaProducerCheck } from './ingestion.health.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
+import { LineProtocolController } from './line-protocol.controller.js';
+import { OtlpController } from './otlp.controller.js';
 import { KAFKA_PRODUCER, PointsPublisher } from './points.publisher.js';
+import { ReadingsIntake } from './readings.intake.js';
 import { StoreAdmission } from './store-admission.js';
 
 /** The api's side of the pipeline: validate, publish, answer after the broker's ack. Producer only. */
@@ -35,8 +39,8 @@ import { StoreAdmission } from './store-admission.js';
       },
     ]),
   ],
-  controllers: [IngestController, DeadLettersController],
-  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission],
+  controllers: [IngestController, DeadLettersController, LineProtocolController, ImportController, OtlpController],
+  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission, ReadingsIntake],
   exports: [PointsPublisher],
 })
 export class IngestionModule {}
