@@ -78,6 +78,8 @@ if (process.argv[2] === 'rollups') {
     console.error((error as Error).message);
     process.exit(1);
   }
+}
+
 // `import FILE|-`: the NDJSON import client, which talks to a running api over HTTP and reads no settings.
 if (process.argv[2] === 'import') {
   const { runImportCli } = await import('./cli/import.command.js');
