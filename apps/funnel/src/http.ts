@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 
+import { BEARER_SCHEME } from '@funnel/auth';
 import type { FunnelConfig } from '@funnel/config';
 
 import { logRequests } from './logging.js';
@@ -120,7 +121,12 @@ export function setupSwagger(app: INestApplication, version: string): void {
       .setTitle('Funnel')
       .setDescription('Sensor readings in over REST, through Kafka into MongoDB time series, windowed aggregates out.')
       .setVersion(version)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Funnel token (fnl_...)' }, BEARER_SCHEME)
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // persistAuthorization: the token given to the Authorize button survives a reload of the page.
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
 }

@@ -9,6 +9,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funnel/config';
 
+import { COMMAND_NAMES, runCli } from './cli/index.js';
 import { DependencyUnavailableFilter } from './dependency-unavailable.filter.js';
 import { FunnelModule } from './funnel.module.js';
 import { globalPipes, httpAdapter, setupSwagger } from './http.js';
@@ -67,20 +68,28 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   );
 }
 
+/** The validated settings, or exit 2 naming every bad one. */
+function configOrExit(): FunnelConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+// An operator command (`tokens ...`) runs and exits; it never starts a server.
+if (COMMAND_NAMES.includes(process.argv[2] ?? '')) {
+  process.exit(await runCli(process.argv.slice(2), configOrExit));
+}
+
 // `--help` or `config`: print every setting and exit, before reading or connecting to anything.
 if (process.argv.slice(2).some((arg) => ['--help', '-h', 'config', 'help'].includes(arg))) {
   console.log(settingsHelp());
   process.exit(0);
 }
 
-let config: FunnelConfig;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  throw error;
-}
-await bootstrap(config);
+await bootstrap(configOrExit());

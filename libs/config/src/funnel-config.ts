@@ -410,4 +410,50 @@ export class FunnelConfig {
   @Setting({ default: 'info', description: 'Log level: fatal, error, warn, info, debug, trace or silent' })
   @IsIn(LOG_LEVELS)
   LOG_LEVEL!: LogLevel;
+  // --- Security (issue 13): tokens, the metrics endpoint, rate limits. ---
+  @Setting({
+    default: 'on',
+    description:
+      'on: every API route needs a token (Authorization: Bearer or Token); off: no checks, for a closed network only (warned about at every start)',
+  })
+  @IsIn(['on', 'off'])
+  AUTH!: 'on' | 'off';
+
+  @Setting({
+    default: '',
+    description:
+      'When set and no usable admin token exists, an admin token with this value is stored at startup (16-512 printable ASCII characters; never logged)',
+    secret: true,
+  })
+  @Matches(/^([\x21-\x7e]{16,512})?$/, { message: 'must be empty or 16-512 printable ASCII characters' })
+  FUNNEL_ADMIN_TOKEN!: string;
+
+  @Setting({
+    default: '5000',
+    description:
+      'How long (ms) a token lookup is cached: a revoked or expired token stops working on every process within this time',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300000)
+  AUTH_CACHE_TTL_MS!: number;
+
+  @Setting({
+    default: '600000',
+    description:
+      'While MongoDB cannot answer, a token seen within this time (ms) keeps its last known answer, so ingest goes on; 0 = refuse (503) at once',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86400000)
+  AUTH_STALE_MS!: number;
+
+  @Setting({
+    default: 'off',
+    description: 'on: GET /metrics needs a token with the read scope (Prometheus sends bearer tokens); off: open',
+  })
+  @IsIn(['on', 'off'])
+  METRICS_AUTH!: 'on' | 'off';
 }

@@ -25,6 +25,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 
+import { RequireScope } from '@funnel/auth';
 import { FunnelConfig } from '@funnel/config';
 import {
   HEADER_ID_PATTERN,
@@ -81,6 +82,7 @@ export class IngestController {
 
   @Post()
   @HttpCode(202)
+  @RequireScope('write', { sensors: 'body' })
   @ApiOperation({
     summary: 'Ingest one reading or an array of readings',
     description:
