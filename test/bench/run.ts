@@ -23,6 +23,7 @@ import {
 import { bucketsPipeline, rollupBucketsPipeline } from '@funnel/storage';
 
 import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
+import { ADMIN_AUTH } from '../support/env.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
 import { evaluateTargets, formatTable, type BenchFigures } from './targets.js';
 import { loadtest, median, REGISTER } from './tools.js';
@@ -519,7 +520,7 @@ try {
       );
       const res = await fetch(`${backlogApi.url}/v1/points`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
         body,
       });
       if (res.status !== 202) throw new Error(`backlog POST answered ${res.status}: ${await res.text()}`);
@@ -564,7 +565,7 @@ try {
   const funnelTimes: number[] = [];
   for (let i = 0; i < PLAN.aggReps; i++) {
     const t = performance.now();
-    const res = await fetch(`${backlogApi.url}/v1/aggregates?${query}`);
+    const res = await fetch(`${backlogApi.url}/v1/aggregates?${query}`, { headers: ADMIN_AUTH });
     const body = (await res.json()) as { buckets: Array<{ count: number }> };
     funnelTimes.push(performance.now() - t);
     const counted = body.buckets.reduce((s, b) => s + b.count, 0);
