@@ -11,6 +11,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { FunnelConfig } from '@funnel/config';
+import { HEALTH_DETAILS } from '@funnel/health';
 
 import { Authenticator, type Principal } from './authenticator.js';
 import { FailedAuthLimiter } from './failed-auth.limiter.js';
@@ -41,10 +42,14 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // Kafka handlers of the worker inherit the app's guards; they are not requests of a caller.
-    if (context.getType() !== 'http' || this.config.AUTH === 'off') return true;
+    if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const route = request.routeOptions?.url ?? request.url;
-    if (PROBES.test(route)) return true;
+    if (PROBES.test(route)) {
+      if (await this.isAdmin(request)) (request as unknown as Record<string, unknown>)[HEALTH_DETAILS] = true;
+      return true;
+    }
+    if (this.config.AUTH === 'off') return true;
     const access: RouteAccess = this.reflector.getAllAndOverride<RouteAccess>(ROUTE_ACCESS, [
       context.getHandler(),
       context.getClass(),
@@ -60,6 +65,17 @@ export class AuthGuard implements CanActivate {
     }
     if (principal.sensorPrefix !== undefined) checkSensors(principal, access.sensors, request);
     return true;
+  }
+
+  /** For the open probes: true for an admin token (or with AUTH=off); never refuses, counts a failed token. */
+  private async isAdmin(request: FastifyRequest): Promise<boolean> {
+    if (this.config.AUTH === 'off') return true;
+    const presented = presentedToken(request.headers.authorization);
+    if (presented === undefined || this.failures.blockedFor(request.ip) > 0) return false;
+    if ('problem' in presented) return false;
+    const result = await this.authenticator.authenticate(presented.token).catch(() => undefined);
+    if (result && 'refused' in result) this.failures.fail(request.ip);
+    return result !== undefined && 'principal' in result && result.principal.scope === 'admin';
   }
 
   private async authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
