@@ -2,14 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 
+import rateLimit from '@fastify/rate-limit';
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 
-import { BEARER_SCHEME } from '@funnel/auth';
+import { BEARER_SCHEME, presentedToken, tokenId } from '@funnel/auth';
 import type { FunnelConfig } from '@funnel/config';
 
 import { logRequests } from './logging.js';
@@ -128,5 +129,35 @@ export function setupSwagger(app: INestApplication, version: string): void {
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
+  });
+}
+
+/** Probes and scrapes are never rate limited: an orchestrator must always learn the truth. */
+const UNLIMITED = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+
+/**
+ * RATE_LIMIT_PER_SECOND per token (its public id; the address when there is no token) with RATE_LIMIT_BURST, as a
+ * fixed window of BURST requests per BURST/RATE seconds (@fastify/rate-limit, in memory: per process). Runs
+ * before the body is read. Unknown tokens get a window of their own and then a 401, which the failed-auth
+ * limit counts.
+ */
+export async function rateLimits(app: NestFastifyApplication, config: FunnelConfig): Promise<void> {
+  const rate = config.RATE_LIMIT_PER_SECOND;
+  if (rate === 0) return;
+  const burst = config.RATE_LIMIT_BURST || rate;
+  await app.register(rateLimit, {
+    global: true,
+    max: burst,
+    timeWindow: Math.max(1_000, Math.round((burst / rate) * 1_000)),
+    allowList: (request) => UNLIMITED.test(request.url),
+    keyGenerator: (request) => {
+      const presented = presentedToken(request.headers.authorization);
+      return presented && 'token' in presented ? `token:${tokenId(presented.token)}` : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: `rate limit of ${context.max} requests per ${context.after} reached; retry after the Retry-After seconds`,
+    }),
   });
 }

@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funne
 import { COMMAND_NAMES, runCli } from './cli/index.js';
 import { DependencyUnavailableFilter } from './dependency-unavailable.filter.js';
 import { FunnelModule } from './funnel.module.js';
-import { globalPipes, httpAdapter, setupSwagger } from './http.js';
+import { globalPipes, httpAdapter, rateLimits, setupSwagger } from './http.js';
 import { createLogger, PinoNestLogger } from './logging.js';
 import { ROLE_PLANS } from './roles.js';
 import { packageVersion } from './version.js';
@@ -51,6 +51,7 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
     app.connectMicroservice({ strategy: app.get(plan.consumer).server }, { inheritAppConfig: true });
   }
   if (plan.servesApi) {
+    await rateLimits(app, config);
     setupSwagger(app, VERSION);
   }
   await app.init();

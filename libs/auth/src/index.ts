@@ -2,6 +2,6 @@
 export { requestTokenId } from './auth.guard.js';
 export { AuthModule } from './auth.module.js';
 export { BEARER_SCHEME, RequireScope, type SensorsIn } from './require-scope.decorator.js';
-export { SCOPES, tokenId, type Scope } from './token.js';
+export { presentedToken, SCOPES, tokenId, type Scope } from './token.js';
 export { shownToken, tokenRequest } from './tokens.controller.js';
 export { tokensCollection, TokensRepository, type TokenDoc, type TokenInfo } from './tokens.repository.js';

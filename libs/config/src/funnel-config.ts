@@ -456,4 +456,27 @@ export class FunnelConfig {
   })
   @IsIn(['on', 'off'])
   METRICS_AUTH!: 'on' | 'off';
+  @Setting({
+    default: '0',
+    description:
+      'Requests per second one token (or, without a token, one client address) may make on the API routes, on average; 0 = no limit. Past it: 429 with Retry-After',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  RATE_LIMIT_PER_SECOND!: number;
+
+  @Setting({
+    default: '0',
+    description:
+      'Requests one token or address may make at once above RATE_LIMIT_PER_SECOND: the limit is a window of RATE_LIMIT_BURST requests per RATE_LIMIT_BURST/RATE_LIMIT_PER_SECOND seconds (0 = one second of the rate)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100000000)
+  RATE_LIMIT_BURST!: number;
 }

@@ -9,6 +9,7 @@ import {
   HttpCode,
   PayloadTooLargeException,
   Post,
+  UnprocessableEntityException,
   UseFilters,
 } from '@nestjs/common';
 import {
@@ -21,6 +22,7 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
@@ -38,6 +40,7 @@ import {
   type PointRejection,
 } from '@funnel/contracts';
 
+import { IdempotencyKeys } from './idempotency-keys.js';
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
 import { PointsPublisher } from './points.publisher.js';
@@ -78,6 +81,7 @@ export class IngestController {
     private readonly config: FunnelConfig,
     private readonly metrics: IngestionMetrics,
     private readonly admission: StoreAdmission,
+    private readonly idempotency: IdempotencyKeys,
   ) {}
 
   @Post()
@@ -117,6 +121,10 @@ export class IngestController {
   })
   @ApiPayloadTooLargeResponse({ description: 'Body over MAX_BODY_BYTES or more than MAX_POINTS_PER_REQUEST readings' })
   @ApiUnsupportedMediaTypeResponse({ description: 'Body is not application/json' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'The Idempotency-Key was used within IDEMPOTENCY_WINDOW_MS for another body; nothing of this request is stored',
+  })
   @ApiServiceUnavailableResponse({
     description:
       'Kafka did not acknowledge, or the store is full (MONGODB_CAPACITY_DOCS) and more than ' +
@@ -182,6 +190,11 @@ export class IngestController {
     // Ids a client chose may repeat across requests; the worker checks those against the store.
     // Refused before publishing: what is accepted from here on must be storable once room appears.
     await this.admission.admit();
+    if (idempotencyKey !== undefined && (await this.idempotency.use(idempotencyKey, body)) === 'other-body') {
+      throw new UnprocessableEntityException(
+        'this Idempotency-Key was used for a different body; use a new key for new readings (nothing was accepted)',
+      );
+    }
     const clientIds = idempotencyKey !== undefined || result.points.some((p) => !p.id.startsWith(idPrefix));
     await this.publisher.publish(result.points, receivedAt, clientIds);
     this.metrics.readingsAccepted.inc(result.points.length);

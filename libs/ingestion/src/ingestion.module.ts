@@ -8,6 +8,7 @@ import { kafkaClientConfig } from '@funnel/kafka';
 import { StorageModule } from '@funnel/storage';
 
 import { DeadLettersController } from './dead-letters.controller.js';
+import { IdempotencyKeys } from './idempotency-keys.js';
 import { IngestController } from './ingest.controller.js';
 import { KafkaProducerCheck } from './ingestion.health.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
@@ -36,7 +37,7 @@ import { StoreAdmission } from './store-admission.js';
     ]),
   ],
   controllers: [IngestController, DeadLettersController],
-  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission],
+  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission, IdempotencyKeys],
   exports: [PointsPublisher],
 })
 export class IngestionModule {}
