@@ -1,5 +1,7 @@
 // The api's HTTP server: Fastify with body limits, timeouts, request ids and the lingering close for refused bodies.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 
 import rateLimit from '@fastify/rate-limit';
@@ -20,7 +22,9 @@ import { logRequests } from './logging.js';
  * bodies, and logs one line per request.
  */
 export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapter {
+  const tls = tlsFiles(config);
   const adapter = new FastifyAdapter({
+    ...(tls ? { https: tls() } : {}),
     bodyLimit: config.MAX_BODY_BYTES,
     // Slow clients cannot hold a connection and its buffers: Node answers 408 and closes once the headers, or the
     // whole request, take longer than these; a connection silent both ways is closed after the idle timeout.
@@ -46,6 +50,7 @@ export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapte
     done();
   });
   logRequests(fastify, logger, config);
+  if (tls) reloadOnSighup(fastify.server as HttpsServer, tls, logger);
   lingerBeforeClosing(fastify);
   // JSON only: every other media type is answered 415 (the app is created with bodyParser: false).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
@@ -159,5 +164,28 @@ export async function rateLimits(app: NestFastifyApplication, config: FunnelConf
       error: 'Too Many Requests',
       message: `rate limit of ${context.max} requests per ${context.after} reached; retry after the Retry-After seconds`,
     }),
+  });
+}
+
+/** TLS_CERT_FILE and TLS_KEY_FILE as a reader of both files, or undefined for plain HTTP; one without the other is refused. */
+export function tlsFiles(config: FunnelConfig): (() => { cert: Buffer; key: Buffer }) | undefined {
+  const { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile } = config;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error('TLS_CERT_FILE and TLS_KEY_FILE must be set together (or neither)');
+  return () => ({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
+}
+
+/**
+ * SIGHUP reads the certificate and key again (after a renewal) and serves them to new connections; open ones keep
+ * theirs. A pair that cannot be read or does not match is logged and the old one stays in use.
+ */
+function reloadOnSighup(server: HttpsServer, read: () => { cert: Buffer; key: Buffer }, logger: Logger): void {
+  process.on('SIGHUP', () => {
+    try {
+      server.setSecureContext(read());
+      logger.info('SIGHUP: reloaded TLS_CERT_FILE and TLS_KEY_FILE');
+    } catch (error) {
+      logger.error(`SIGHUP: kept the old certificate; the new one cannot be used: ${(error as Error).message}`);
+    }
   });
 }

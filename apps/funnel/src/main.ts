@@ -3,9 +3,9 @@ import 'reflect-metadata';
 
 import v8 from 'node:v8';
 
-import { Logger } from '@nestjs/common';
+import { Logger, ShutdownSignal } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funnel/config';
 
@@ -27,16 +27,27 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
     v8.setFlagsFromString(`--heap-growing-percent=${config.API_HEAP_GROWTH_PERCENT}`);
   }
   const pinoLogger = createLogger(config, VERSION);
+  let adapter: FastifyAdapter;
+  try {
+    adapter = httpAdapter(config, pinoLogger);
+  } catch (error) {
+    // TLS files missing, unreadable or not a certificate and key: say which, without a stack trace.
+    console.error(`cannot start the HTTP server: ${(error as Error).message}`);
+    process.exit(2);
+  }
   const app = await NestFactory.create<NestFastifyApplication>(
     FunnelModule.forRole(config, plan, VERSION),
-    httpAdapter(config, pinoLogger),
+    adapter,
     // Nest's own boot lines wait for the JSON logger instead of going to the console.
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(new PinoNestLogger(pinoLogger));
   app.useGlobalPipes(globalPipes());
   app.useGlobalFilters(new DependencyUnavailableFilter());
-  app.enableShutdownHooks();
+  // Every signal Nest shuts down on, but SIGHUP when serving HTTPS: there it reloads the certificate (http.ts).
+  app.enableShutdownHooks(
+    Object.values(ShutdownSignal).filter((signal) => !(config.TLS_CERT_FILE && signal === ShutdownSignal.SIGHUP)),
+  );
   // Graceful shutdown (stop taking work, flush, commit, disconnect) is bounded: past the limit, exit anyway.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -63,7 +74,8 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   }
   const port = config[plan.port];
   await app.listen(port, config.HOST);
-  const base = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
+  const base = `${scheme}://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   logger.log(
     `listening on ${base} (health: ${base}/health/live, ${base}/health/ready${plan.servesApi ? `, docs: ${base}/docs` : ''})`,
   );

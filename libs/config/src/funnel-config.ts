@@ -479,4 +479,15 @@ export class FunnelConfig {
   @Min(0)
   @Max(100000000)
   RATE_LIMIT_BURST!: number;
+  @Setting({
+    default: '',
+    description:
+      'PEM certificate (chain) file: with TLS_KEY_FILE, the HTTP server of either role speaks HTTPS only; both are read again on SIGHUP',
+  })
+  @IsString()
+  TLS_CERT_FILE!: string;
+
+  @Setting({ default: '', description: 'PEM private key file of TLS_CERT_FILE (set both or neither)' })
+  @IsString()
+  TLS_KEY_FILE!: string;
 }
