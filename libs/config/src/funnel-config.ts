@@ -490,4 +490,30 @@ export class FunnelConfig {
   @Setting({ default: '', description: 'PEM private key file of TLS_CERT_FILE (set both or neither)' })
   @IsString()
   TLS_KEY_FILE!: string;
+  @Setting({
+    default: '',
+    description:
+      'Kafka SASL mechanism: plain, scram-sha-256 or scram-sha-512 (empty = no SASL); needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+  })
+  @IsIn(['', 'plain', 'scram-sha-256', 'scram-sha-512'])
+  KAFKA_SASL_MECHANISM!: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+  @Setting({ default: '', description: 'Kafka SASL user name' })
+  @IsString()
+  KAFKA_SASL_USERNAME!: string;
+
+  @Setting({ default: '', description: 'Kafka SASL password (never logged)', secret: true })
+  @IsString()
+  KAFKA_SASL_PASSWORD!: string;
+
+  @Setting({ default: 'off', description: 'on: connect to the brokers over TLS (SSL or SASL_SSL listeners)' })
+  @IsIn(['on', 'off'])
+  KAFKA_SSL!: 'on' | 'off';
+
+  @Setting({
+    default: '',
+    description: "PEM file of the CA that signed the brokers' certificates, with KAFKA_SSL=on (empty = the system CAs)",
+  })
+  @IsString()
+  KAFKA_SSL_CA_FILE!: string;
 }
