@@ -34,7 +34,9 @@ export function kafkaSecurity(
   }
   if (config.KAFKA_SASL_MECHANISM) {
     if (!config.KAFKA_SASL_USERNAME || !config.KAFKA_SASL_PASSWORD) {
-      throw new Error(`KAFKA_SASL_MECHANISM=${config.KAFKA_SASL_MECHANISM} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`);
+      throw new Error(
+        `KAFKA_SASL_MECHANISM=${config.KAFKA_SASL_MECHANISM} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+      );
     }
     security.sasl = {
       mechanism: config.KAFKA_SASL_MECHANISM,
