@@ -83,7 +83,7 @@ describe('Kafka SASL_SSL + SCRAM-SHA-512 (KAFKA_SASL_*, KAFKA_SSL, KAFKA_SSL_CA_
       },
     });
     const added = await runKafkaTool(
-      'kafka.admin.ConfigCommand',
+      'org.apache.kafka.tools.ConfigCommand',
       [
         '--bootstrap-server',
         `127.0.0.1:${port}`,
