@@ -18,6 +18,9 @@ interface Cached {
   at: number;
 }
 
+/** After a failed lookup, how long stale answers are given without waiting for MongoDB. */
+const RECHECK_DOWN_MS = 5_000;
+
 /** Entries kept at most; past it the oldest go first (Map keeps insertion order). */
 const MAX_CACHED = 10_000;
 
@@ -32,6 +35,8 @@ const MAX_CACHED = 10_000;
 export class Authenticator {
   private readonly cache = new Map<string, Cached>();
   private readonly inFlight = new Map<string, Promise<TokenDoc | null>>();
+  /** When a lookup last failed: while MongoDB is known to be away, stale answers come at once, not after a timeout. */
+  private failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly tokens: TokensRepository,
@@ -57,19 +62,41 @@ export class Authenticator {
   private async lookup(id: string, now: number): Promise<TokenDoc | null> {
     const cached = this.cache.get(id);
     if (cached && now - cached.at < this.config.AUTH_CACHE_TTL_MS) return cached.doc;
-    let pending = this.inFlight.get(id);
-    if (!pending) {
-      pending = this.tokens.find(id).finally(() => this.inFlight.delete(id));
-      this.inFlight.set(id, pending);
+    const stale = cached && now - cached.at < this.config.AUTH_STALE_MS ? cached : undefined;
+    const pending = this.refresh(id, now);
+    if (stale && now - this.failedAt < RECHECK_DOWN_MS) {
+      // MongoDB failed moments ago: answer from the cache now; the refresh above lands when it answers again.
+      pending.catch(() => undefined);
+      return stale.doc;
     }
     try {
-      const doc = await pending;
-      this.remember(id, doc, now);
-      return doc;
+      return await pending;
     } catch (error) {
-      if (cached && now - cached.at < this.config.AUTH_STALE_MS) return cached.doc;
+      if (stale) return stale.doc;
       throw new DependencyUnavailable('mongodb', `token lookup failed: ${(error as Error).message}`, error);
     }
+  }
+
+  /** One lookup per id at a time; the result is cached, a failure remembered. */
+  private refresh(id: string, now: number): Promise<TokenDoc | null> {
+    let pending = this.inFlight.get(id);
+    if (!pending) {
+      pending = this.tokens
+        .find(id)
+        .then(
+          (doc) => {
+            this.remember(id, doc, now);
+            return doc;
+          },
+          (error: unknown) => {
+            this.failedAt = Date.now();
+            throw error;
+          },
+        )
+        .finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, pending);
+    }
+    return pending;
   }
 
   private remember(id: string, doc: TokenDoc | null, now: number): void {

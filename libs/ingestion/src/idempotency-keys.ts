@@ -30,6 +30,8 @@ export type KeyUse = 'first' | 'same-body' | 'other-body';
 export class IdempotencyKeys {
   private readonly logger = new Logger('Idempotency');
   private readonly collection: Collection<KeyDoc>;
+  /** Until when the check is skipped after MongoDB failed to answer, so requests do not each wait for a timeout. */
+  private skipUntil = 0;
 
   constructor(
     @InjectConnection() connection: Connection,
@@ -41,6 +43,7 @@ export class IdempotencyKeys {
   }
 
   async use(key: string, body: unknown, now = new Date()): Promise<KeyUse> {
+    if (now.getTime() < this.skipUntil) return 'first';
     const _id = digest(key);
     const fingerprint = digest(JSON.stringify(body));
     try {
@@ -59,11 +62,14 @@ export class IdempotencyKeys {
       }
       return 'other-body';
     } catch (error) {
+      this.skipUntil = Date.now() + SKIP_AFTER_FAILURE_MS;
       this.logger.warn(`Idempotency-Key check skipped: MongoDB did not answer (${(error as Error).message})`);
       return 'first';
     }
   }
 }
+
+const SKIP_AFTER_FAILURE_MS = 5_000;
 
 function digest(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
