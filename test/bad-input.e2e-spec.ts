@@ -8,7 +8,7 @@ import { MongoClient } from 'mongodb';
 import { pollUntil } from '@funnel/dev-infra';
 
 import { buildCorpus, GHOST_PREFIX, OK_PREFIX, type BadCase } from './support/bad-inputs/index.js';
-import { isolatedEnv, settingDefault } from './support/env.js';
+import { ADMIN_AUTH, isolatedEnv, settingDefault } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { workerCaughtUp } from './support/kafka.js';
 import { send, type Answer } from './support/raw-http.js';
@@ -263,13 +263,13 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
     // still serving ordinary requests, unchanged by the hostile ones (prototype pollution, huge bodies)
     const probe = await fetch(`${funnel.url}/v1/points`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
       body: JSON.stringify({ sensorId: 'probe', metric: 'm', value: 1 }),
     });
     expect({ status: probe.status, body: await probe.json() }).toEqual({ status: 202, body: { accepted: 1 } });
     const empty = await fetch(`${funnel.url}/v1/points`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
       body: '{}',
     });
     expect(JSON.stringify(await empty.json())).not.toContain('polluted');
@@ -288,7 +288,7 @@ describe('bad-input corpus against POST /v1/points and GET /v1/aggregates', () =
     const marker = { sensorId: `marker-${SEED}`, metric: 'm', value: 1 };
     const res = await fetch(`${funnel.url}/v1/points`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
       body: JSON.stringify(marker),
     });
     expect(res.status).toBe(202);

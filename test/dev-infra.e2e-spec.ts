@@ -94,6 +94,16 @@ describe('devstack stack', () => {
       expect(stack.output()).toContain(`http://127.0.0.1:${port}/v1/points (POST)`);
       const live = await fetch(`http://127.0.0.1:${port}/health/live`);
       expect(live.status).toBe(200);
+      // Secured, and the admin token it printed opens it.
+      const token = /Admin token +(\S+)/.exec(stack.output())?.[1];
+      const post = (headers: Record<string, string>) =>
+        fetch(`http://127.0.0.1:${port}/v1/points`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ sensorId: 'stack', metric: 'm', value: 1 }),
+        });
+      expect((await post({})).status).toBe(401);
+      expect((await post({ authorization: `Bearer ${token}` })).status).toBe(202);
       const asked = Date.now();
       stack.signalGroup('SIGINT');
       expect(await stack.exited).toEqual({ code: 0, signal: null });

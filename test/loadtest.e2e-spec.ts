@@ -7,14 +7,18 @@ import { MongoClient } from 'mongodb';
 
 import { runProcess, Scrape } from '@funnel/dev-infra';
 
-import { isolatedEnv } from './support/env.js';
+import { isolatedEnv, TEST_ADMIN_TOKEN } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 
 const LOADTEST = path.resolve('dist/apps/loadtest/src/main.js');
 
 /** Runs the built load-testing tool as a user would, with flags and LOADTEST_* variables; `out` is all it printed. */
 function loadtest(args: string[], env: Record<string, string>) {
-  return runProcess(process.execPath, { args: [LOADTEST, ...args], env: { ...process.env, ...env } });
+  // The api runs with auth on and the tests' admin token (LOADTEST_TOKEN: a token on argv would be visible).
+  return runProcess(process.execPath, {
+    args: [LOADTEST, ...args],
+    env: { ...process.env, LOADTEST_TOKEN: TEST_ADMIN_TOKEN, ...env },
+  });
 }
 
 /** A short, light load: a few seconds, small batches, one query user, freshness markers every 200 ms. */

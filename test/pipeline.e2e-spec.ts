@@ -297,9 +297,9 @@ describe('pipeline end to end, api and worker as separate processes', () => {
 
   it('each role reports ready on its own port with the dependencies it needs', async () => {
     const workerReady = (await getJson<ReadinessAnswer>(`${worker.url}/health/ready`)).json;
-    expect(Object.keys(workerReady.info ?? {}).sort()).toEqual(['kafkaConsumer', 'mongodb']);
+    expect(Object.keys(workerReady.info ?? {}).sort()).toEqual(['auth', 'kafkaConsumer', 'mongodb']);
     const apiReady = (await getJson<ReadinessAnswer>(`${api.url}/health/ready`)).json;
-    expect(Object.keys(apiReady.info ?? {}).sort()).toEqual(['kafkaProducer', 'mongodb']);
+    expect(Object.keys(apiReady.info ?? {}).sort()).toEqual(['auth', 'kafkaProducer', 'mongodb']);
     // The worker serves probes only: no ingestion there.
     expect((await fetch(`${worker.url}/v1/points`, { method: 'POST' })).status).toBe(404);
   }, 30_000);

@@ -6,7 +6,7 @@ import { MongoClient } from 'mongodb';
 
 import { freePort } from '@funnel/dev-infra';
 
-import { isolatedEnv } from './support/env.js';
+import { ADMIN_AUTH, isolatedEnv } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { workerCaughtUp } from './support/kafka.js';
 
@@ -20,10 +20,10 @@ async function request(url: string, body?: unknown): Promise<Reply> {
   const res = await fetch(
     url,
     body === undefined
-      ? {}
+      ? { headers: ADMIN_AUTH }
       : {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
           body: typeof body === 'string' ? body : JSON.stringify(body),
         },
   );

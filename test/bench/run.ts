@@ -24,6 +24,7 @@ import {
 import { bucketsPipeline } from '@funnel/storage';
 
 import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
+import { ADMIN_AUTH } from '../support/env.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
 import { evaluateTargets, formatTable, type BenchFigures } from './targets.js';
 import { loadtest, median, REGISTER } from './tools.js';
@@ -539,7 +540,7 @@ try {
       );
       const res = await fetch(`${backlogApi.url}/v1/points`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
         body,
       });
       if (res.status !== 202) throw new Error(`backlog POST answered ${res.status}: ${await res.text()}`);
@@ -584,7 +585,7 @@ try {
   const funnelTimes: number[] = [];
   for (let i = 0; i < PLAN.aggReps; i++) {
     const t = performance.now();
-    const res = await fetch(`${backlogApi.url}/v1/aggregates?${query}`);
+    const res = await fetch(`${backlogApi.url}/v1/aggregates?${query}`, { headers: ADMIN_AUTH });
     const body = (await res.json()) as { buckets: Array<{ count: number }> };
     funnelTimes.push(performance.now() - t);
     const counted = body.buckets.reduce((s, b) => s + b.count, 0);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startProcess } from '@funnel/dev-infra';
 
 import type { LoadtestReport } from '../../apps/loadtest/src/report.js';
+import { TEST_ADMIN_TOKEN } from '../support/env.js';
 import type { Pinning } from './proc.js';
 
 const LOADTEST = path.resolve('dist/apps/loadtest/src/main.js');
@@ -16,6 +17,8 @@ export async function loadtest(pin: Pinning, tmp: string, args: string[]): Promi
   const child = startProcess(process.execPath, {
     prefix: pin.prefix('generator'),
     args: [LOADTEST, ...args, `--json=${json}`, '--progress-interval=0'],
+    // The bench's apis run with auth on and this admin token (see FunnelNode); bare contenders ignore it.
+    env: { ...process.env, LOADTEST_TOKEN: TEST_ADMIN_TOKEN },
   });
   const { code } = await child.exited;
   if (code !== 0 && code !== 1) throw new Error(`loadtest ${args.join(' ')} exited ${code}:\n${child.output()}`);

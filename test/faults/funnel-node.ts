@@ -6,6 +6,8 @@ import path from 'node:path';
 import { listSettings } from '@funnel/config';
 import { pollUntil, startProcess, type RunningProcess } from '@funnel/dev-infra';
 
+import { TEST_ADMIN_TOKEN } from '../support/env.js';
+
 /** The built app; FUNNEL_MAIN points the suite at another build (e.g. a worktree of a given commit). */
 export const FUNNEL_MAIN = path.resolve(process.env.FUNNEL_MAIN ?? 'dist/apps/funnel/src/main.js');
 
@@ -99,6 +101,8 @@ export class FunnelNode extends EventEmitter {
       NO_COLOR: '1',
       FUNNEL_ROLE: this.role,
       [this.role === 'api' ? 'PORT' : 'WORKER_PORT']: String(this.port),
+      // Auth on, as in production: the suite's requests send this admin token (ADMIN_AUTH).
+      ...(this.role === 'api' ? { FUNNEL_ADMIN_TOKEN: TEST_ADMIN_TOKEN } : {}),
       ...this.env,
     };
     fs.mkdirSync(path.dirname(this.logFile), { recursive: true });

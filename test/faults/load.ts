@@ -2,6 +2,7 @@
 import { sleep } from '@funnel/dev-infra';
 
 import { prng } from '../support/dataset.js';
+import { ADMIN_AUTH } from '../support/env.js';
 
 /** One reading the suite sends. `id` is set when the client chooses it; otherwise the api derives one. */
 export interface SentReading {
@@ -221,7 +222,7 @@ export class LoadGenerator {
       ...(r.tags ? { tags: r.tags } : {}),
     }));
     const body = JSON.stringify(points.length === 1 ? points[0] : points);
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...ADMIN_AUTH };
     if (kind !== 'ids') headers['idempotency-key'] = `${ledger.dataset.tag}-req-${req}`;
 
     const maxAttempts = this.opts.maxAttempts ?? 60;

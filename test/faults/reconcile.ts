@@ -2,6 +2,7 @@
 import type { MongoClient } from 'mongodb';
 
 import { expectedBuckets } from '../support/dataset.js';
+import { ADMIN_AUTH } from '../support/env.js';
 import { fingerprint, METRICS, SENSORS, type Ledger, type SentReading } from './load.js';
 
 /** A stored reading as the spec defines it: `{ id, ts: Date, meta: { sensorId, metric, tags? }, value }`. */
@@ -142,7 +143,10 @@ export async function compareAggregates(
       const want = expectedBuckets(expected, { sensorId, metric, from: span.from, to: span.to, binMs: 60_000 });
       let got: Array<{ start: string; count: number; sum: number; min: number; max: number; avg: number }>;
       try {
-        const res = await fetch(`${api}/v1/aggregates?${qs}`, { signal: AbortSignal.timeout(20_000) });
+        const res = await fetch(`${api}/v1/aggregates?${qs}`, {
+          headers: ADMIN_AUTH,
+          signal: AbortSignal.timeout(20_000),
+        });
         const text = await res.text();
         if (res.status !== 200) {
           problems.push(`${sensorId}/${metric}: ${res.status} ${text.slice(0, 200)}`);

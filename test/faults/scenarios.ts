@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { becomesTrue, Scrape, sleep } from '@funnel/dev-infra';
 
+import { ADMIN_AUTH } from '../support/env.js';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios.js';
 import { graceful, type FunnelNode } from './funnel-node.js';
 import type { Profile, ScenarioResult, ScenarioRun } from './harness.js';
@@ -542,7 +543,9 @@ const poison: ScenarioDef = {
         `${dlq.length} dead letters, ${reasons.size} distinct reasons, e.g. ${[...reasons].slice(0, 3).join(' | ')}`,
       );
 
-      const res = await fetch(`${api.url}/v1/dlq`, { signal: AbortSignal.timeout(10_000) }).catch((e: Error) => e);
+      const res = await fetch(`${api.url}/v1/dlq`, { headers: ADMIN_AUTH, signal: AbortSignal.timeout(10_000) }).catch(
+        (e: Error) => e,
+      );
       if (res instanceof Error || res.status !== 200) {
         run.check(
           'GET /v1/dlq lists the dead letters',
@@ -604,7 +607,7 @@ async function checkReplay(
   const before = await run.offsets();
   const res = await fetch(`${api.url}/v1/dlq/replay`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
     body: JSON.stringify({ [property]: [id] }),
   });
   const text = await res.text();

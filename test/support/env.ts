@@ -47,3 +47,16 @@ export function settingDefault(name: string): number {
 export const FUNNEL_VERSION: string = (
   JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')) as { version: string }
 ).version;
+
+/** The admin token every test api process gets (FUNNEL_ADMIN_TOKEN): fixed, so any helper can send it. */
+export const TEST_ADMIN_TOKEN = 'funnel-e2e-admin-token-0123456789';
+
+/** The Authorization header with TEST_ADMIN_TOKEN, for requests a test makes as the operator. */
+export const ADMIN_AUTH: Readonly<Record<string, string>> = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+/** `headers` with the admin token added unless they carry an Authorization header of their own. */
+export function withAdminAuth(headers: Record<string, string> = {}): Record<string, string> {
+  return Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')
+    ? headers
+    : { ...ADMIN_AUTH, ...headers };
+}

@@ -6,6 +6,8 @@ import { afterAll, beforeAll } from '@jest/globals';
 import { listSettings } from '@funnel/config';
 import { freePort, pollUntil, startProcess, type RunningProcess } from '@funnel/dev-infra';
 
+import { TEST_ADMIN_TOKEN } from './env.js';
+
 const MAIN = path.resolve('dist/apps/funnel/src/main.js');
 
 /** The role a Funnel process runs (FUNNEL_ROLE). */
@@ -39,9 +41,14 @@ export class FunnelProcess {
   start(): this {
     this.process = startProcess(process.execPath, {
       args: [MAIN],
-      env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env },
+      // Auth is on (the default): every api gets the fixed admin token the test helpers send (env may override it).
+      env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.adminToken(), ...this.env },
     });
     return this;
+  }
+
+  private adminToken(): Record<string, string> {
+    return this.env.FUNNEL_ROLE === 'worker' ? {} : { FUNNEL_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
   }
 
   /** Everything it printed, stdout and stderr. */

@@ -1,4 +1,5 @@
 // JSON requests to a running Funnel, with the answers typed as far as the tests read them.
+import { withAdminAuth } from './env.js';
 
 /** One bucket of GET /v1/aggregates. */
 export interface Bucket {
@@ -66,7 +67,7 @@ async function readJson<T>(res: Response): Promise<JsonAnswer<T>> {
   }
 }
 
-/** POSTs `body` as JSON (a string is sent as is, to send malformed JSON). */
+/** POSTs `body` as JSON (a string is sent as is, to send malformed JSON), with the admin token unless `headers` name one. */
 export async function postJson<T = ApiAnswer>(
   url: string,
   body: unknown,
@@ -74,13 +75,16 @@ export async function postJson<T = ApiAnswer>(
 ): Promise<JsonAnswer<T>> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: withAdminAuth({ 'content-type': 'application/json', ...headers }),
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return readJson<T>(res);
 }
 
-/** GETs `url` and parses its JSON answer. */
-export async function getJson<T = ApiAnswer>(url: string): Promise<JsonAnswer<T>> {
-  return readJson<T>(await fetch(url));
+/** GETs `url` (with the admin token unless `headers` name one) and parses its JSON answer. */
+export async function getJson<T = ApiAnswer>(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<JsonAnswer<T>> {
+  return readJson<T>(await fetch(url, { headers: withAdminAuth(headers) }));
 }

@@ -1,6 +1,8 @@
 // Sends HTTP requests as raw bytes, so hostile and malformed inputs reach the server unchanged.
 import { connect } from 'node:net';
 
+import { withAdminAuth } from './env.js';
+
 /** A request as bytes: sent as written, so hostile and malformed inputs reach the server unchanged. */
 export interface RawRequest {
   method: 'POST' | 'GET';
@@ -10,6 +12,8 @@ export interface RawRequest {
   /** Raw body bytes, sent with a content-length (or, when `chunked`, streamed in chunks without one). */
   body?: Buffer;
   chunked?: boolean;
+  /** Sent without the admin token that is otherwise added when `headers` carry no Authorization header. */
+  anonymous?: boolean;
 }
 
 /** What came back; `error` when no HTTP answer could be read at all. */
@@ -29,7 +33,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
  * answered 413 and closed while the body was still being written (EPIPE) — the request is sent again over a bare
  * socket that keeps reading whatever the app answered; if there is no answer either way, that is the answer.
  */
-export async function send(base: string, req: RawRequest): Promise<Answer> {
+export async function send(base: string, given: RawRequest): Promise<Answer> {
+  const req = given.anonymous ? given : { ...given, headers: withAdminAuth(given.headers) };
   const started = Date.now();
   const init: RequestInit & { duplex?: 'half' } = {
     method: req.method,

@@ -10,6 +10,7 @@ import {
   type RunningProcess,
 } from '@funnel/dev-infra';
 
+import { localAdminToken } from './admin-token.js';
 import { describeCapacity, localStoreSizing, startInForeground, startedStandInCapacity } from './up.js';
 
 const MAIN = path.join(REPO_ROOT, 'dist/apps/funnel/src/main.js');
@@ -45,8 +46,10 @@ export async function stack({
 
   // The stand-in's capacity only when this run started it; a user's own MONGODB_CAPACITY_DOCS wins.
   const capacity = process.env.MONGODB_CAPACITY_DOCS ? undefined : startedStandInCapacity(infra.mongo, sizing);
+  const admin = localAdminToken();
   const env = {
     ...process.env,
+    FUNNEL_ADMIN_TOKEN: admin.token,
     KAFKA_BROKERS: infra.kafka.brokers,
     MONGODB_URI: infra.mongo.uri,
     SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? String(FUNNEL_SHUTDOWN_MS),
@@ -103,13 +106,15 @@ export async function stack({
       ...(split
         ? [`  Worker health  http://127.0.0.1:${workerPort}/health/live   http://127.0.0.1:${workerPort}/health/ready`]
         : []),
+      `  Admin token    ${admin.token}   (from ${admin.source}; Swagger UI: Authorize)`,
       `  Kafka          ${infra.kafka.brokers}${infra.kafka.kind === 'kafka-cluster' ? `  (${infra.kafka.nodes.length} nodes)` : ''}`,
       `  MongoDB        ${infra.mongo.uri}  (${infra.mongo.kind})`,
       ...(capacity !== undefined ? [`  Local store    ${describeCapacity(sizing)}`] : []),
       '',
       'Try:',
-      `  curl -s -XPOST ${api}/v1/points -H 'content-type: application/json' -d '{"sensorId":"boiler-7","metric":"temperature","value":21.5}'`,
-      `  curl -s '${api}/v1/aggregates?sensorId=boiler-7&metric=temperature&from=2026-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&window=day'`,
+      `  export FUNNEL_TOKEN=${admin.token}`,
+      `  curl -s -XPOST ${api}/v1/points -H "Authorization: Bearer $FUNNEL_TOKEN" -H 'content-type: application/json' -d '{"sensorId":"boiler-7","metric":"temperature","value":21.5}'`,
+      `  curl -s -H "Authorization: Bearer $FUNNEL_TOKEN" '${api}/v1/aggregates?sensorId=boiler-7&metric=temperature&from=2026-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&window=day'`,
       '',
       'Ctrl-C stops everything.',
     ].join('\n'),

@@ -1,6 +1,7 @@
 // The root module of a process: config, metrics and health, plus the feature modules of its role's plan.
 import { DynamicModule, Module } from '@nestjs/common';
 
+import { AuthModule } from '@funnel/auth';
 import { FunnelConfig, FunnelConfigModule } from '@funnel/config';
 import { HealthModule } from '@funnel/health';
 import { MetricsModule } from '@funnel/metrics';
@@ -18,6 +19,7 @@ export class FunnelModule {
         MetricsModule.forRoot({ role: config.FUNNEL_ROLE, version }),
         HealthModule,
         ...plan.modules,
+        AuthModule.forRoot({ tokenRoutes: plan.servesApi }),
       ],
     };
   }

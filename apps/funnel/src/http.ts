@@ -1,14 +1,18 @@
 // The api's HTTP server: Fastify with body limits, timeouts, request ids and the lingering close for refused bodies.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 
+import rateLimit from '@fastify/rate-limit';
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 
+import { BEARER_SCHEME, presentedToken, tokenId } from '@funnel/auth';
 import type { FunnelConfig } from '@funnel/config';
 import { registerIngestBodies } from '@funnel/ingestion';
 
@@ -19,7 +23,9 @@ import { logRequests } from './logging.js';
  * bodies, and logs one line per request.
  */
 export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapter {
+  const tls = tlsFiles(config);
   const adapter = new FastifyAdapter({
+    ...(tls ? { https: tls() } : {}),
     bodyLimit: config.MAX_BODY_BYTES,
     // Slow clients cannot hold a connection and its buffers: Node answers 408 and closes once the headers, or the
     // whole request, take longer than these; a connection silent both ways is closed after the idle timeout.
@@ -45,6 +51,7 @@ export function httpAdapter(config: FunnelConfig, logger: Logger): FastifyAdapte
     done();
   });
   logRequests(fastify, logger, config);
+  if (tls) reloadOnSighup(fastify.server as HttpsServer, tls, logger);
   lingerBeforeClosing(fastify);
   // JSON only: every other media type is answered 415 (the app is created with bodyParser: false).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
@@ -123,7 +130,65 @@ export function setupSwagger(app: INestApplication, version: string): void {
       .setTitle('Funnel')
       .setDescription('Sensor readings in over REST, through Kafka into MongoDB time series, windowed aggregates out.')
       .setVersion(version)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Funnel token (fnl_...)' }, BEARER_SCHEME)
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // persistAuthorization: the token given to the Authorize button survives a reload of the page.
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
+
+/** Probes and scrapes are never rate limited: an orchestrator must always learn the truth. */
+const UNLIMITED = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+
+/**
+ * RATE_LIMIT_PER_SECOND per token (its public id; the address when there is no token) with RATE_LIMIT_BURST, as a
+ * fixed window of BURST requests per BURST/RATE seconds (@fastify/rate-limit, in memory: per process). Runs
+ * before the body is read. Unknown tokens get a window of their own and then a 401, which the failed-auth
+ * limit counts.
+ */
+export async function rateLimits(app: NestFastifyApplication, config: FunnelConfig): Promise<void> {
+  const rate = config.RATE_LIMIT_PER_SECOND;
+  if (rate === 0) return;
+  const burst = config.RATE_LIMIT_BURST || rate;
+  await app.register(rateLimit, {
+    global: true,
+    max: burst,
+    timeWindow: Math.max(1_000, Math.round((burst / rate) * 1_000)),
+    allowList: (request) => UNLIMITED.test(request.url),
+    keyGenerator: (request) => {
+      const presented = presentedToken(request.headers.authorization);
+      return presented && 'token' in presented ? `token:${tokenId(presented.token)}` : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: `rate limit of ${context.max} requests per ${context.after} reached; retry after the Retry-After seconds`,
+    }),
+  });
+}
+
+/** TLS_CERT_FILE and TLS_KEY_FILE as a reader of both files, or undefined for plain HTTP; one without the other is refused. */
+export function tlsFiles(config: FunnelConfig): (() => { cert: Buffer; key: Buffer }) | undefined {
+  const { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile } = config;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error('TLS_CERT_FILE and TLS_KEY_FILE must be set together (or neither)');
+  return () => ({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
+}
+
+/**
+ * SIGHUP reads the certificate and key again (after a renewal) and serves them to new connections; open ones keep
+ * theirs. A pair that cannot be read or does not match is logged and the old one stays in use.
+ */
+function reloadOnSighup(server: HttpsServer, read: () => { cert: Buffer; key: Buffer }, logger: Logger): void {
+  process.on('SIGHUP', () => {
+    try {
+      server.setSecureContext(read());
+      logger.info('SIGHUP: reloaded TLS_CERT_FILE and TLS_KEY_FILE');
+    } catch (error) {
+      logger.error(`SIGHUP: kept the old certificate; the new one cannot be used: ${(error as Error).message}`);
+    }
+  });
 }

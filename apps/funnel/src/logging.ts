@@ -5,6 +5,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Level, type Logger } from 'pino';
 
+import { requestTokenId } from '@funnel/auth';
 import type { FunnelConfig } from '@funnel/config';
 import { HEADER_ID_PATTERN } from '@funnel/contracts';
 
@@ -63,11 +64,13 @@ export function logRequests(fastify: FastifyInstance, logger: Logger, config: Fu
       (status < 400 || status >= 500 || clientErrors.take())
     ) {
       const given = request.headers[CLIENT_REQUEST_ID];
+      const token = requestTokenId(request);
       logger[level](
         {
           reqId: request.id,
           req: { id: request.id, method: request.method, url: request.url },
           ...(typeof given === 'string' && HEADER_ID_PATTERN.test(given) ? { clientRequestId: given } : {}),
+          ...(token ? { token } : {}),
           res: { statusCode: status },
           responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
         },

@@ -4,6 +4,8 @@ import yargs from 'yargs';
 /** Everything one load test run is told, from flags or LOADTEST_* environment variables. */
 export interface LoadtestOptions {
   target: string;
+  /** Sent as `Authorization: Bearer <token>` on every request (needs the write and read scopes: admin). */
+  token?: string;
   duration: number;
   /** Seconds of producer load before the measured duration, left out of the ingest rate and latency. */
   warmup: number;
@@ -50,6 +52,11 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
     .strict()
     .options({
       target: { type: 'string', default: 'http://127.0.0.1:3000', describe: 'Base URL of the Funnel api' },
+      token: {
+        type: 'string',
+        describe:
+          'API token sent as Authorization: Bearer (admin, or read+write; prefer LOADTEST_TOKEN: argv is visible)',
+      },
       duration: { type: 'number', default: 10, describe: 'Seconds of load measured' },
       warmup: {
         type: 'number',
@@ -146,6 +153,7 @@ export function parseOptions(argv: string[], defaultRunId: string): LoadtestOpti
 
   return {
     target: args.target.replace(/\/$/, ''),
+    token: args.token,
     duration: args.duration,
     warmup: args.warmup,
     connections: Math.round(args.connections),

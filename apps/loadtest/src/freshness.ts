@@ -6,6 +6,8 @@ import type { Workload } from './workload.js';
 
 export interface FreshnessOptions {
   target: string;
+  /** Headers of every request (Authorization). */
+  headers?: Record<string, string>;
   intervalMs: number;
   timeoutMs: number;
   /** How often the visibility query runs while markers are pending. */
@@ -78,7 +80,7 @@ export class FreshnessProbe {
     try {
       const res = await fetch(`${this.opts.target}/v1/points`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...this.opts.headers },
         body: JSON.stringify(reading),
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
@@ -116,7 +118,10 @@ export class FreshnessProbe {
         window: '1s',
       });
       try {
-        const res = await fetch(`${this.opts.target}/v1/aggregates?${params}`, { signal: AbortSignal.timeout(5000) });
+        const res = await fetch(`${this.opts.target}/v1/aggregates?${params}`, {
+          headers: this.opts.headers,
+          signal: AbortSignal.timeout(5000),
+        });
         if (res.status !== 200) continue;
         const seenAt = performance.now();
         const body = (await res.json()) as { buckets: Array<{ start: string; count: number }> };

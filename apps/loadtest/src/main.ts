@@ -24,11 +24,13 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
   });
   if (health.status !== 200) throw new Error(`${opts.target}/health/live answered ${health.status}`);
 
+  const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
   const workload = new Workload(opts.runId, opts.sensors, opts.metricsPerSensor);
   const startMs = Date.now();
   const startedAt = new Date(startMs).toISOString();
   const producers = new Producers({
     target: opts.target,
+    headers,
     bodies: workload.bodies(opts.batch),
     connections: opts.connections,
     requestRate: opts.rate / opts.batch,
@@ -41,6 +43,7 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
       ? new QueryUsers(
           {
             target: opts.target,
+            headers,
             users: opts.queryUsers,
             rate: opts.queryRate,
             durationS: opts.warmup + opts.duration,
@@ -54,6 +57,7 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
   const freshness = new FreshnessProbe(
     {
       target: opts.target,
+      headers,
       intervalMs: opts.freshnessInterval,
       timeoutMs: opts.freshnessTimeout,
       pollMs: opts.freshnessPoll,
@@ -92,10 +96,15 @@ async function run(opts: LoadtestOptions): Promise<LoadtestReport> {
   if (opts.reconcile) {
     const counter: StoredCounter = opts.mongodbUri
       ? new MongoCounter(opts.mongodbUri, opts.mongodbCollection, workload)
-      : new AggregatesCounter(opts.target, workload, () => ({
-          from: freshness.base - SPAN_MARGIN_MS,
-          to: Date.now() + SPAN_MARGIN_MS,
-        }));
+      : new AggregatesCounter(
+          opts.target,
+          workload,
+          () => ({
+            from: freshness.base - SPAN_MARGIN_MS,
+            to: Date.now() + SPAN_MARGIN_MS,
+          }),
+          headers,
+        );
     progress.note(`[loadtest] load done; waiting for ${accepted} accepted readings to be stored (${counter.method})`);
     try {
       const { stored } = await settle(counter, accepted, opts.settleTimeout);

@@ -7,6 +7,8 @@ import { StatusCounter } from './status-counter.js';
 
 export interface ProducersOptions {
   target: string;
+  /** Headers of every request (Authorization). */
+  headers?: Record<string, string>;
   /** The pool of request bodies, sent in turn; every body holds the same number of readings. */
   bodies: string[];
   connections: number;
@@ -85,7 +87,7 @@ export class Producers {
         timeout: this.opts.timeoutS,
         // autocannon ends a stopped run at its next sample tick: keep the tail of drain GETs short.
         sampleInt: 100,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...this.opts.headers },
         requests: this.opts.bodies.map((body) => ({ method: 'POST' as const, path: '/v1/points', body })),
         setupClient: (client) => {
           this.clients.push(client);

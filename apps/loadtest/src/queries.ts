@@ -7,6 +7,8 @@ import type { Workload } from './workload.js';
 
 export interface QueryUsersOptions {
   target: string;
+  /** Headers of every request (Authorization). */
+  headers?: Record<string, string>;
   users: number;
   /** Queries per second for all users together; 0 = unlimited. */
   rate: number;
@@ -40,6 +42,7 @@ export class QueryUsers {
         connections: this.opts.users,
         duration: this.opts.durationS,
         timeout: this.opts.timeoutS,
+        headers: this.opts.headers,
         ...(this.opts.rate > 0 ? { overallRate: this.opts.rate } : {}),
         requests: [
           {

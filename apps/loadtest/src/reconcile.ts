@@ -53,6 +53,7 @@ export class AggregatesCounter implements StoredCounter {
     private readonly target: string,
     private readonly workload: Workload,
     private readonly span: () => { from: number; to: number },
+    private readonly headers: Record<string, string> = {},
     private readonly concurrency = 16,
   ) {}
 
@@ -74,7 +75,10 @@ export class AggregatesCounter implements StoredCounter {
           to: new Date(to).toISOString(),
           window: '7d',
         });
-        const res = await fetch(`${this.target}/v1/aggregates?${params}`, { signal: AbortSignal.timeout(30_000) });
+        const res = await fetch(`${this.target}/v1/aggregates?${params}`, {
+          headers: this.headers,
+          signal: AbortSignal.timeout(30_000),
+        });
         if (res.status !== 200) throw new Error(`GET /v1/aggregates answered ${res.status}: ${await res.text()}`);
         const body = (await res.json()) as { buckets: Array<{ count: number }> };
         total += body.buckets.reduce((s, b) => s + b.count, 0);

@@ -2,6 +2,7 @@
 import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
+import { RequireScope } from '@funnel/auth';
 import { KnownQueryKeys, MAX_LISTED_ERRORS } from '@funnel/contracts';
 import { TierExpired } from '@funnel/storage';
 
@@ -16,6 +17,7 @@ export class AggregatesController {
   constructor(private readonly aggregation: AggregationService) {}
 
   @Get()
+  @RequireScope('read', { sensors: { query: 'sensorId' } })
   @KnownQueryKeys(AggregatesQueryDto)
   @ApiOperation({
     summary: 'Windowed aggregates of one series',

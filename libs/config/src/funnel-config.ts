@@ -526,4 +526,110 @@ export class FunnelConfig {
   @IsString()
   @Matches(/^[^\s,]+(,[^\s,]+)*$/, { message: 'must be a comma-separated list of attribute keys' })
   OTLP_SENSOR_ATTRIBUTES!: string;
+  // --- Security (issue 13): tokens, the metrics endpoint, rate limits. ---
+  @Setting({
+    default: 'on',
+    description:
+      'on: every API route needs a token (Authorization: Bearer or Token); off: no checks, for a closed network only (warned about at every start)',
+  })
+  @IsIn(['on', 'off'])
+  AUTH!: 'on' | 'off';
+
+  @Setting({
+    default: '',
+    description:
+      'When set and no usable admin token exists, an admin token with this value is stored at startup (16-512 printable ASCII characters; never logged)',
+    secret: true,
+  })
+  @Matches(/^([\x21-\x7e]{16,512})?$/, { message: 'must be empty or 16-512 printable ASCII characters' })
+  FUNNEL_ADMIN_TOKEN!: string;
+
+  @Setting({
+    default: '5000',
+    description:
+      'How long (ms) a token lookup is cached: a revoked or expired token stops working on every process within this time',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300000)
+  AUTH_CACHE_TTL_MS!: number;
+
+  @Setting({
+    default: '600000',
+    description:
+      'While MongoDB cannot answer, a token seen within this time (ms) keeps its last known answer, so ingest goes on; 0 = refuse (503) at once',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86400000)
+  AUTH_STALE_MS!: number;
+
+  @Setting({
+    default: 'off',
+    description: 'on: GET /metrics needs a token with the read scope (Prometheus sends bearer tokens); off: open',
+  })
+  @IsIn(['on', 'off'])
+  METRICS_AUTH!: 'on' | 'off';
+  @Setting({
+    default: '0',
+    description:
+      'Requests per second one token (or, without a token, one client address) may make on the API routes, on average; 0 = no limit. Past it: 429 with Retry-After',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  RATE_LIMIT_PER_SECOND!: number;
+
+  @Setting({
+    default: '0',
+    description:
+      'Requests one token or address may make at once above RATE_LIMIT_PER_SECOND: the limit is a window of RATE_LIMIT_BURST requests per RATE_LIMIT_BURST/RATE_LIMIT_PER_SECOND seconds (0 = one second of the rate)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100000000)
+  RATE_LIMIT_BURST!: number;
+  @Setting({
+    default: '',
+    description:
+      'PEM certificate (chain) file: with TLS_KEY_FILE, the HTTP server of either role speaks HTTPS only; both are read again on SIGHUP',
+  })
+  @IsString()
+  TLS_CERT_FILE!: string;
+
+  @Setting({ default: '', description: 'PEM private key file of TLS_CERT_FILE (set both or neither)' })
+  @IsString()
+  TLS_KEY_FILE!: string;
+  @Setting({
+    default: '',
+    description:
+      'Kafka SASL mechanism: plain, scram-sha-256 or scram-sha-512 (empty = no SASL); needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+  })
+  @IsIn(['', 'plain', 'scram-sha-256', 'scram-sha-512'])
+  KAFKA_SASL_MECHANISM!: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+  @Setting({ default: '', description: 'Kafka SASL user name' })
+  @IsString()
+  KAFKA_SASL_USERNAME!: string;
+
+  @Setting({ default: '', description: 'Kafka SASL password (never logged)', secret: true })
+  @IsString()
+  KAFKA_SASL_PASSWORD!: string;
+
+  @Setting({ default: 'off', description: 'on: connect to the brokers over TLS (SSL or SASL_SSL listeners)' })
+  @IsIn(['on', 'off'])
+  KAFKA_SSL!: 'on' | 'off';
+
+  @Setting({
+    default: '',
+    description: "PEM file of the CA that signed the brokers' certificates, with KAFKA_SSL=on (empty = the system CAs)",
+  })
+  @IsString()
+  KAFKA_SSL_CA_FILE!: string;
 }

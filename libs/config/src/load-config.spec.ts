@@ -39,6 +39,10 @@ const INTEGER_RANGES: Record<string, [min: number, max: number]> = {
   MAX_BUCKETS: [1, 1000000],
   MONGODB_CAPACITY_DOCS: [0, 1000000000000],
   STORE_FULL_BACKLOG_RECORDS: [0, 1000000000],
+  AUTH_CACHE_TTL_MS: [0, 300000],
+  AUTH_STALE_MS: [0, 86400000],
+  RATE_LIMIT_PER_SECOND: [0, 1000000],
+  RATE_LIMIT_BURST: [0, 100000000],
 };
 
 function read(config: object, name: string): unknown {
@@ -292,5 +296,14 @@ describe('loadConfig HOST default', () => {
 
   it('takes 0.0.0.0 when set, as the containers do', () => {
     expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+  });
+});
+
+describe('loadConfig secret settings', () => {
+  it('never prints the value of a secret setting that fails validation, only its name', () => {
+    const secret = 'short\u00e9';
+    const problems = problemsOf({ FUNNEL_ADMIN_TOKEN: secret, PORT: '0' });
+    expect(problems.some((p) => p.startsWith('FUNNEL_ADMIN_TOKEN=(hidden): '))).toBe(true);
+    expect(problems.join('\n')).not.toContain(secret);
   });
 });

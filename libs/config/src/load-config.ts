@@ -23,10 +23,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = plainToInstance(FunnelConfig, raw);
   const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) {
+    const secret = new Set(
+      listSettings()
+        .filter((s) => s.secret)
+        .map((s) => s.name),
+    );
+    const shown = (name: string) => (secret.has(name) ? '(hidden)' : JSON.stringify(raw[name]));
     throw new ConfigError(
-      errors.map(
-        (e) => `${e.property}=${JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
-      ),
+      errors.map((e) => `${e.property}=${shown(e.property)}: ${Object.values(e.constraints ?? {}).join('; ')}`),
     );
   }
   return Object.freeze(config);

@@ -4,6 +4,8 @@ export interface SettingInfo {
   default: string | undefined;
   description: string;
   roles: ReadonlyArray<'api' | 'worker' | 'all'>;
+  /** Holds a secret: its value is never printed (validation messages say `(hidden)`). */
+  secret?: boolean;
 }
 
 const registry = new Map<string, SettingInfo>();

@@ -1,10 +1,10 @@
 // Serves /health/live (no dependencies) and /health/ready (every readiness check the role's modules brought).
-import { Controller, Get, OnModuleInit } from '@nestjs/common';
+import { Controller, Get, OnModuleInit, Req } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 
-import { ReadinessCheck } from './readiness-check.js';
+import { mayReadHealthDetails, ReadinessCheck } from './readiness-check.js';
 
 @ApiTags('health')
 @Controller('health')
@@ -37,13 +37,19 @@ export class HealthController implements OnModuleInit {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: every dependency this role needs answers' })
-  ready() {
+  @ApiOperation({
+    summary: 'Readiness: every dependency this role needs answers',
+    description:
+      'Open to probes: up or down per dependency. Versions, lag and error texts only for an admin token (or AUTH=off).',
+  })
+  ready(@Req() request: unknown) {
+    const detailed = mayReadHealthDetails(request);
     return this.health.check(
       this.checks.map((readiness) => async () => {
         const { up, details } = await readiness.check();
         const indicator = this.indicators.check(readiness.name);
-        return up ? indicator.up(details) : indicator.down(details);
+        const shown = detailed ? details : undefined;
+        return up ? indicator.up(shown) : indicator.down(shown);
       }),
     );
   }

@@ -22,3 +22,14 @@ export const ReadinessCheck = DiscoveryService.createDecorator<void>();
 
 export const up = (details?: Record<string, unknown>): Readiness => ({ up: true, details });
 export const down = (details?: Record<string, unknown>): Readiness => ({ up: false, details });
+
+/**
+ * Set to true on a request (by whatever authenticates it) when its caller may see the details of each check:
+ * versions, lag, error texts. Anyone else is told only up or down per dependency.
+ */
+export const HEALTH_DETAILS = 'funnelHealthDetails';
+
+/** True when `request` was marked as allowed to see readiness details. */
+export function mayReadHealthDetails(request: unknown): boolean {
+  return (request as Record<string, unknown> | undefined)?.[HEALTH_DETAILS] === true;
+}

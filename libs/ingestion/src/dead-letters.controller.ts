@@ -4,6 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags 
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
+import { RequireScope } from '@funnel/auth';
 import { FunnelConfig } from '@funnel/config';
 import { KnownQueryKeys } from '@funnel/contracts';
 import { DeadLettersRepository } from '@funnel/storage';
@@ -51,6 +52,7 @@ class DeadLetterDto {
 /** Dead letters: records the worker could not use, kept in `<topic>.dlq` and listed from MongoDB. */
 @ApiTags('dead letters')
 @Controller('v1/dlq')
+@RequireScope('admin')
 export class DeadLettersController {
   constructor(
     private readonly deadLetters: DeadLettersRepository,

@@ -17,6 +17,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 
+import { RequireScope } from '@funnel/auth';
 import { DependencyUnavailable, MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS } from '@funnel/contracts';
 
 import { linesOf } from './formats/ndjson.js';
@@ -40,6 +41,7 @@ interface Chunk {
 
 @ApiTags('ingest')
 @Controller('v1/import')
+@RequireScope('write')
 @UseFilters(StoreFullFilter)
 export class ImportController {
   constructor(private readonly intake: ReadingsIntake) {}

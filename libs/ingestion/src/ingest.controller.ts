@@ -1,5 +1,14 @@
 /** POST /v1/points: checks the Idempotency-Key and the readings, publishes them, answers after the broker's ack. */
-import { BadRequestException, Body, Controller, Headers, HttpCode, Post, UseFilters } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  Post,
+  UnprocessableEntityException,
+  UseFilters,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -10,12 +19,15 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 
+import { RequireScope } from '@funnel/auth';
 import { MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS, PointDto, listedErrors } from '@funnel/contracts';
 
+import { IdempotencyKeys } from './idempotency-keys.js';
 import { AcceptedDto, RejectedDto } from './ingest-response.dto.js';
 import { ReadingsIntake, checkIdempotencyKey, idOrigin } from './readings.intake.js';
 import { StoreFullFilter } from './store-full.filter.js';
@@ -25,10 +37,14 @@ import { StoreFullFilter } from './store-full.filter.js';
 @Controller('v1/points')
 @UseFilters(StoreFullFilter)
 export class IngestController {
-  constructor(private readonly intake: ReadingsIntake) {}
+  constructor(
+    private readonly intake: ReadingsIntake,
+    private readonly idempotency: IdempotencyKeys,
+  ) {}
 
   @Post()
   @HttpCode(202)
+  @RequireScope('write', { sensors: 'body' })
   @ApiOperation({
     summary: 'Ingest one reading or an array of readings',
     description:
@@ -63,6 +79,10 @@ export class IngestController {
   })
   @ApiPayloadTooLargeResponse({ description: 'Body over MAX_BODY_BYTES or more than MAX_POINTS_PER_REQUEST readings' })
   @ApiUnsupportedMediaTypeResponse({ description: 'Body is not application/json' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'The Idempotency-Key was used within IDEMPOTENCY_WINDOW_MS for another body; nothing of this request is stored',
+  })
   @ApiServiceUnavailableResponse({
     description:
       'Kafka did not acknowledge, or the store is full (MONGODB_CAPACITY_DOCS) and more than ' +
@@ -104,6 +124,11 @@ export class IngestController {
         message: `${result.invalid} of ${total} readings are invalid; nothing was accepted`,
         ...listedErrors(result.errors),
       });
+    }
+    if (idempotencyKey !== undefined && (await this.idempotency.use(idempotencyKey, body)) === 'other-body') {
+      throw new UnprocessableEntityException(
+        'this Idempotency-Key was used for a different body; use a new key for new readings (nothing was accepted)',
+      );
     }
     await this.intake.publish(result.points, receivedAt, ids);
     return { accepted: result.points.length };

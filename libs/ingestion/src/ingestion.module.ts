@@ -8,6 +8,7 @@ import { kafkaClientConfig } from '@funnel/kafka';
 import { StorageModule } from '@funnel/storage';
 
 import { DeadLettersController } from './dead-letters.controller.js';
+import { IdempotencyKeys } from './idempotency-keys.js';
 import { ImportController } from './import.controller.js';
 import { IngestController } from './ingest.controller.js';
 import { KafkaProducerCheck } from './ingestion.health.js';
@@ -40,7 +41,7 @@ import { StoreAdmission } from './store-admission.js';
     ]),
   ],
   controllers: [IngestController, DeadLettersController, LineProtocolController, ImportController, OtlpController],
-  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission, ReadingsIntake],
+  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission, ReadingsIntake, IdempotencyKeys],
   exports: [PointsPublisher],
 })
 export class IngestionModule {}

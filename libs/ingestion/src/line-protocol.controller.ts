@@ -18,6 +18,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 
+import { RequireScope } from '@funnel/auth';
 import { FunnelConfig } from '@funnel/config';
 import { MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS, listedErrors } from '@funnel/contracts';
 
@@ -87,6 +88,7 @@ function documented(): MethodDecorator {
 
 @ApiTags('ingest')
 @Controller()
+@RequireScope('write')
 @UseFilters(StoreFullFilter)
 export class LineProtocolController {
   private readonly mapping: LineMapping;

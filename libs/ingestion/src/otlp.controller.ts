@@ -26,6 +26,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { RequireScope } from '@funnel/auth';
 import { FunnelConfig } from '@funnel/config';
 
 import { ExportRequest, ExportResponse, OBJECT_OPTIONS, type OtlpRequest } from './formats/otlp-metrics.proto.js';
@@ -38,6 +39,7 @@ const PROTOBUF = 'application/x-protobuf';
 
 @ApiTags('ingest')
 @Controller('v1/otlp/metrics')
+@RequireScope('write')
 @UseFilters(StoreFullFilter)
 export class OtlpController {
   private readonly sensorKeys: readonly string[];

@@ -1,6 +1,8 @@
 // The kafkajs client settings shared by every Funnel producer, consumer and admin.
+import { readFileSync } from 'node:fs';
+
 import { Logger } from '@nestjs/common';
-import { logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import { logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
 
 import type { FunnelConfig } from '@funnel/config';
 
@@ -15,7 +17,34 @@ export function kafkaClientConfig(config: FunnelConfig, clientSuffix: string): K
     retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
     logLevel: logLevel.WARN,
     logCreator: nestLogCreator,
+    ...kafkaSecurity(config),
   };
+}
+
+/** KAFKA_SSL (with KAFKA_SSL_CA_FILE) and KAFKA_SASL_* as kafkajs' `ssl` and `sasl` options. */
+export function kafkaSecurity(
+  config: Pick<
+    FunnelConfig,
+    'KAFKA_SSL' | 'KAFKA_SSL_CA_FILE' | 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_USERNAME' | 'KAFKA_SASL_PASSWORD'
+  >,
+): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (config.KAFKA_SSL === 'on') {
+    security.ssl = config.KAFKA_SSL_CA_FILE ? { ca: [readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8')] } : true;
+  }
+  if (config.KAFKA_SASL_MECHANISM) {
+    if (!config.KAFKA_SASL_USERNAME || !config.KAFKA_SASL_PASSWORD) {
+      throw new Error(
+        `KAFKA_SASL_MECHANISM=${config.KAFKA_SASL_MECHANISM} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+      );
+    }
+    security.sasl = {
+      mechanism: config.KAFKA_SASL_MECHANISM,
+      username: config.KAFKA_SASL_USERNAME,
+      password: config.KAFKA_SASL_PASSWORD,
+    } as SASLOptions;
+  }
+  return security;
 }
 
 /** Routes kafkajs' own log lines through the application logger instead of raw JSON on stdout. */

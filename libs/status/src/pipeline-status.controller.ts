@@ -2,6 +2,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 
+import { RequireScope } from '@funnel/auth';
 import { KnownQueryKeys } from '@funnel/contracts';
 
 import type { ProcessStatus } from './pipeline-status.js';
@@ -28,6 +29,7 @@ class PipelineStatusDto {
 
 @ApiTags('pipeline')
 @Controller('v1/pipeline')
+@RequireScope('read')
 export class PipelineStatusController {
   constructor(private readonly status: PipelineStatusService) {}
 

@@ -113,3 +113,26 @@ export function addIdempotencyKeyCases(kit: CorpusKit): void {
     { status: [202], accepted: 1, stored: { sensorId: sid, value: 5 } },
   );
 }
+
+/** Authorization headers that carry no usable token: each is a 401 that stores nothing, whatever the body. */
+const BAD_AUTHORIZATION: [string, string][] = [
+  ['empty Authorization header', ''],
+  ['Authorization scheme without a token', 'Bearer'],
+  ['Basic credentials', 'Basic dXNlcjpwYXNz'],
+  ['a 4,000-character unknown bearer token', `Bearer ${'t'.repeat(4000)}`],
+  ['a bearer token with a Latin-1 character', 'Bearer fnl_caf\u00e9'],
+  ['two bearer tokens in one header', 'Bearer a-token, Bearer another-token'],
+  ['an unknown token of the Funnel format', `Bearer fnl_0123456789ab_${'x'.repeat(43)}`],
+];
+
+export function addAuthorizationCases(kit: CorpusKit): void {
+  const refused = bodyError([401], /token|authorization/i);
+  for (const [label, value] of BAD_AUTHORIZATION) {
+    kit.add(
+      'authorization',
+      label,
+      kit.post(kit.validReading(kit.ghost()), { ...JSON_CT, authorization: value }),
+      refused,
+    );
+  }
+}

@@ -20,7 +20,7 @@ import {
   addProtoCases,
   addTruncatedCases,
 } from './bodies.js';
-import { addContentTypeCases, addIdempotencyKeyCases } from './headers.js';
+import { addAuthorizationCases, addContentTypeCases, addIdempotencyKeyCases } from './headers.js';
 import { CorpusKit, GHOST_PREFIX } from './kit.js';
 import { addNameCases } from './names.js';
 import { addQueryCases } from './query.js';
@@ -52,6 +52,7 @@ export function buildCorpus(opts: CorpusOptions): BadCase[] {
   addProtoCases(kit);
   addDuplicateKeyCases(kit, bad);
   addIdempotencyKeyCases(kit);
+  addAuthorizationCases(kit);
   // query parameters
   addQueryCases(kit);
   return kit.cases;
