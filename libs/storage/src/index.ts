@@ -32,3 +32,13 @@ export {
   type Stats,
   type StoredStats,
 } from './tiers/stats.js';
+export {
+  RawScanTooLarge,
+  type BucketReadLimits,
+  type BucketStatsSource,
+  type SeriesBuckets,
+  type SeriesId,
+  type SeriesSelector,
+} from './tiers/bucket-stats.js';
+export { RawStatsReader, ReadTimedOut, seriesKeyOf } from './tiers/raw-stats.reader.js';
+export { type SeriesEntry } from './tiers/series-catalog.schema.js';

@@ -13,6 +13,7 @@ import { RollupsRepository } from './rollups/rollups.repository.js';
 import { MongoCheck } from './storage.health.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 import { StoreCapacity } from './store-capacity/store-capacity.js';
+import { RawStatsReader } from './tiers/raw-stats.reader.js';
 
 const logger = new Logger('MongoDB');
 
@@ -59,6 +60,7 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     DeadLettersRepository,
     MongoCheck,
     StoreCapacity,
+    RawStatsReader,
   ],
   exports: [
     PointsRepository,
@@ -67,6 +69,7 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     PartitionProgressRepository,
     DeadLettersRepository,
     StoreCapacity,
+    RawStatsReader,
   ],
 })
 export class StorageModule {}
