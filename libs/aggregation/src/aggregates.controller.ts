@@ -1,5 +1,5 @@
 /** GET /v1/aggregates: checks the query string and answers the service's buckets, or 400 for a refused query. */
-import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Query, UseFilters } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { KnownQueryKeys, MAX_LISTED_ERRORS } from '@funnel/contracts';
@@ -7,10 +7,12 @@ import { KnownQueryKeys, MAX_LISTED_ERRORS } from '@funnel/contracts';
 import { AggregatesQueryDto } from './aggregates-query.dto.js';
 import { AggregatesResponseDto } from './aggregates-response.dto.js';
 import { AggregationService } from './aggregation.service.js';
+import { QueryErrorsFilter } from './query-errors.filter.js';
 import { QueryRejected } from './query-rejected.js';
 
 @ApiTags('aggregates')
 @Controller('v1/aggregates')
+@UseFilters(QueryErrorsFilter)
 export class AggregatesController {
   constructor(private readonly aggregation: AggregationService) {}
 
