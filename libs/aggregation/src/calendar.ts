@@ -52,27 +52,88 @@ export function bucketEdges(from: number, to: number, window: WindowSpec, tz: st
 
 /**
  * Calendar buckets in `tz`: each starts at the local start of its unit (a local midnight for days, Monday for
- * ISO weeks, the 1st for months), so a local day across a DST change is 23 or 25 hours long. Minutes and hours
- * are steps of elapsed time from a local start of unit (an hour repeated at the autumn change is two buckets).
+ * ISO weeks, the 1st for months), so a local day across a DST change is 23 or 25 hours long; the next start is
+ * one unit later, truncated to the unit again (luxon's `plus` then `startOf`: elapsed time for minutes and
+ * hours, so an hour repeated at the autumn change is two buckets; calendar time for the rest).
+ *
+ * luxon costs ~0.1 ms a step, so between offset changes (found by probing the zone a week apart, then bisecting)
+ * the next start is plain arithmetic on local time; luxon steps over each change.
  */
 function calendarEdges(from: number, to: number, unit: CalendarUnit, tz: string, maxBuckets: number): number[] {
   const zone = IANAZone.create(tz);
-  let at = DateTime.fromMillis(from, { zone }).startOf(unit);
-  if (!at.isValid) throw new BucketOutOfRange();
-  const edges = [at.toMillis()];
-  while (edges[edges.length - 1]! < to) {
+  const first = DateTime.fromMillis(from, { zone }).startOf(unit);
+  if (!first.isValid) throw new BucketOutOfRange();
+  const edges = [first.toMillis()];
+  let at = edges[0]!;
+  let segment = offsetSegment(zone, at, to);
+  while (at < to) {
     if (edges.length > maxBuckets) throw new TooManyBucketEdges(edges.length);
-    // The next start of unit after the current one: adding one unit and truncating again also lands right where
-    // a zone skips its local midnight.
-    const next = at.plus({ [unit]: 1 }).startOf(unit);
-    if (!next.isValid) {
-      edges.push(to); // past the last instant a Date holds: only the end of [from, to) matters there
-      break;
+    let next = at < segment.end ? nextLocalStart(at + segment.offsetMs, unit) - segment.offsetMs : Infinity;
+    if (next >= segment.end) {
+      const stepped = DateTime.fromMillis(at, { zone })
+        .plus({ [unit]: 1 })
+        .startOf(unit);
+      if (!stepped.isValid) {
+        edges.push(to); // past the last instant a Date holds: only the end of [from, to) matters there
+        break;
+      }
+      next = stepped.toMillis();
+      if (next <= at) throw new BucketOutOfRange();
+      segment = offsetSegment(zone, next, to);
     }
-    if (next.toMillis() <= at.toMillis()) throw new BucketOutOfRange();
     at = next;
-    edges.push(at.toMillis());
+    edges.push(at);
   }
   if (edges[0]! < -MAX_INSTANT_MS) throw new BucketOutOfRange();
   return edges;
+}
+
+const DAY_MS = 86_400_000;
+/** How far apart the zone is probed for an offset change: no zone changes its offset twice within a week. */
+const PROBE_MS = 7 * DAY_MS;
+
+/**
+ * The zone's offset at `at`, and `end`: the first instant after it with another offset, or (none found by then)
+ * the last instant probed past `until`. The offset holds throughout [at, end).
+ */
+function offsetSegment(zone: IANAZone, at: number, until: number): { offsetMs: number; end: number } {
+  const offset = zone.offset(at);
+  let known = at; // the offset is `offset` at `known`
+  for (;;) {
+    const probe = known + PROBE_MS;
+    if (probe > MAX_INSTANT_MS || known > until) return { offsetMs: offset * 60_000, end: known };
+    if (zone.offset(probe) !== offset) {
+      let [lo, hi] = [known, probe]; // offset(lo) is the segment's, offset(hi) is not
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (zone.offset(mid) === offset) lo = mid;
+        else hi = mid;
+      }
+      return { offsetMs: offset * 60_000, end: hi };
+    }
+    known = probe;
+  }
+}
+
+/** The next start of `unit` after the local time `local` (local wall-clock ms read as if UTC). */
+function nextLocalStart(local: number, unit: CalendarUnit): number {
+  switch (unit) {
+    case 'minute':
+      return Math.floor(local / 60_000) * 60_000 + 60_000;
+    case 'hour':
+      return Math.floor(local / 3_600_000) * 3_600_000 + 3_600_000;
+    case 'day':
+      return Math.floor(local / DAY_MS) * DAY_MS + DAY_MS;
+    case 'week': {
+      const day = Math.floor(local / DAY_MS) * DAY_MS;
+      const sinceMonday = (new Date(day).getUTCDay() + 6) % 7;
+      return day + (7 - sinceMonday) * DAY_MS;
+    }
+    case 'month': {
+      const date = new Date(local);
+      const next = new Date(0); // setUTCFullYear, unlike Date.UTC, takes years 0-99 as written
+      next.setUTCFullYear(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+      return next.getTime();
+    }
+  }
 }
