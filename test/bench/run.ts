@@ -20,7 +20,7 @@ import {
   startMongo,
   startProcess,
 } from '@funnel/dev-infra';
-import { bucketsPipeline, rollupBucketsPipeline } from '@funnel/storage';
+import { bucketsPipeline } from '@funnel/storage';
 
 import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
@@ -589,11 +589,17 @@ try {
     }
     return times;
   };
-  const serverTimes = await timed('points_rollups', rollupBucketsPipeline(bucketQuery));
+  // The minute documents the tiers hold for the range (the answer's documents; compaction has run by now).
+  const minuteMatch = {
+    $match: { s: aggSensor, m: 'value', ts: { $gte: new Date(bucketQuery.from), $lt: new Date(bucketQuery.to) } },
+  };
+  const serverTimes = await timed('points_m1', [minuteMatch]);
   const rawTimes = await timed('points', bucketsPipeline(bucketQuery));
-  const rollupDocs = await mongo.db().collection('points_rollups').countDocuments({});
+  const rollupDocs =
+    (await mongo.db().collection('points_m1').countDocuments(minuteMatch.$match)) +
+    (await mongo.db().collection('points_slices').countDocuments({ s: aggSensor }));
   log(
-    `aggregation Funnel ${funnelTimes.map(Math.round).join(', ')} ms; rollup pipeline via driver ${serverTimes.map(Math.round).join(', ')} ms over ${rollupDocs} rollups; raw pipeline via driver ${rawTimes.map(Math.round).join(', ')} ms`,
+    `aggregation Funnel ${funnelTimes.map(Math.round).join(', ')} ms; minute-tier read via driver ${serverTimes.map(Math.round).join(', ')} ms over ${rollupDocs} rollups; raw pipeline via driver ${rawTimes.map(Math.round).join(', ')} ms`,
   );
 
   await stopNode(worker);

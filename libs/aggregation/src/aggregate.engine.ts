@@ -7,6 +7,7 @@ import {
   mergeInto,
   RawScanTooLarge,
   ReadTimedOut,
+  TierExpired,
   type BucketStatsSource,
   type Stats,
 } from '@funnel/storage';
@@ -42,6 +43,14 @@ export class RawScanRefused extends QueryRejected {
   }
 }
 
+/** A range older than what the tiers it needs keep, as a 400. */
+export class RangeExpired extends QueryRejected {
+  constructor(cause: TierExpired) {
+    super(cause.message);
+    this.name = 'RangeExpired';
+  }
+}
+
 @Injectable()
 export class AggregateEngine {
   constructor(
@@ -74,6 +83,7 @@ export class AggregateEngine {
       } catch (error) {
         if (error instanceof RawScanTooLarge) throw new RawScanRefused(error);
         if (error instanceof ReadTimedOut) throw timedOut(this.config.QUERY_TIMEOUT_MS);
+        if (error instanceof TierExpired) throw new RangeExpired(error);
         throw error;
       }
     });

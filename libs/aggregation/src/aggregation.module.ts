@@ -1,7 +1,7 @@
 /** The api's read side: GET /v1/aggregates and GET /v2/aggregates over one engine. */
 import { Module } from '@nestjs/common';
 
-import { RawStatsReader, StorageModule } from '@funnel/storage';
+import { StorageModule, TierReader } from '@funnel/storage';
 
 import { AggregateEngine, BUCKET_STATS_SOURCE } from './aggregate.engine.js';
 import { AggregatesV2Controller } from './aggregates-v2.controller.js';
@@ -16,8 +16,8 @@ import { QueryGate } from './query-gate.js';
     AggregationService,
     AggregateEngine,
     QueryGate,
-    // TODO(coordinator): bind to TierReader once the rollup tiers land; raw readings answer everything until then.
-    { provide: BUCKET_STATS_SOURCE, useExisting: RawStatsReader },
+    // The tiers answer whole minutes, hours and days, the raw readings the rest.
+    { provide: BUCKET_STATS_SOURCE, useExisting: TierReader },
   ],
 })
 export class AggregationModule {}

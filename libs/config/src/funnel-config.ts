@@ -1,6 +1,7 @@
 // Every setting Funnel reads, with its type, default, range and documentation, validated at boot.
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import ms from 'ms';
 
 import { Setting } from './setting.decorator.js';
 
@@ -34,6 +35,35 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+/** A retention as ms: `forever` is 0; otherwise a duration such as `90d`, `12h`, `30m` (ms's syntax). */
+export function parseRetentionMs(text: string): number | undefined {
+  const t = text.trim();
+  if (t === 'forever') return 0;
+  if (!/^\d+(\.\d+)?\s*[a-z]+$/i.test(t)) return undefined;
+  const parsed = ms(t as ms.StringValue);
+  return typeof parsed === 'number' && Number.isFinite(parsed) && parsed >= 60_000 ? parsed : undefined;
+}
+
+const HALT_POINTS = ['none', 'compaction-merged', 'rollup-written', 'rebuild-written'] as const;
+export type TiersHaltPoint = (typeof HALT_POINTS)[number];
+
+function retention(tier: string): PropertyDecorator {
+  return (target, key) => {
+    Setting({
+      default: 'forever',
+      description: `How long ${tier} are kept: \`forever\` or a duration of at least a minute (\`90d\`, \`12h\`); enforced by TTL indexes on MongoDB and by a sweep in the worker where the server enforces no TTL (the stand-in)`,
+    })(target, key);
+    ValidateBy({
+      name: 'retention',
+      validator: {
+        validate: (value) => typeof value === 'string' && parseRetentionMs(value) !== undefined,
+        defaultMessage: () =>
+          `${String(key)} must be \`forever\` or a duration of at least a minute such as 90d, 12h, 30m`,
+      },
+    })(target, key);
+  };
+}
 
 /**
  * Every setting Funnel reads from the environment, validated once at boot.
@@ -465,4 +495,48 @@ export class FunnelConfig {
   @Setting({ default: 'info', description: 'Log level: fatal, error, warn, info, debug, trace or silent' })
   @IsIn(LOG_LEVELS)
   LOG_LEVEL!: LogLevel;
+
+  @retention('raw readings')
+  RETENTION_RAW!: string;
+
+  @retention('minute rollups')
+  RETENTION_MINUTE!: string;
+
+  @retention('hour rollups')
+  RETENTION_HOUR!: string;
+
+  @retention('day rollups')
+  RETENTION_DAY!: string;
+
+  @Setting({
+    default: '1000',
+    description:
+      'How often the worker compacts committed flush slices into minute documents and rolls dirty hours and days up (ms)',
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(600000)
+  COMPACTION_INTERVAL_MS!: number;
+
+  @Setting({
+    default: '5000',
+    description: 'Most slices (per partition) or dirty marks (per tier) one compaction round takes',
+    roles: ['worker', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  COMPACTION_BATCH!: number;
+
+  @Setting({
+    default: 'none',
+    description:
+      'Testing only: stop the rollup work at this point (compaction-merged, rollup-written, rebuild-written) so a test can kill the process there',
+    roles: ['worker', 'all'],
+  })
+  @IsIn(HALT_POINTS)
+  TIERS_HALT_AT!: TiersHaltPoint;
 }

@@ -4,9 +4,11 @@ export {
   FunnelConfig,
   GRANULARITIES,
   LOG_LEVELS,
+  parseRetentionMs,
   ROLES,
   type FunnelRole,
   type LogLevel,
+  type TiersHaltPoint,
   type TimeSeriesGranularity,
 } from './funnel-config.js';
 export { ConfigError, loadConfig } from './load-config.js';

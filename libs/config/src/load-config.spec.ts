@@ -1,6 +1,7 @@
 // Unit tests of loading settings: defaults, ranges, enums and the error that names every bad setting.
 import { describe, expect, it } from '@jest/globals';
 
+import { parseRetentionMs } from './funnel-config.js';
 import { ConfigError, loadConfig } from './load-config.js';
 import { listSettings } from './setting.decorator.js';
 
@@ -10,6 +11,8 @@ type Env = Record<string, string | undefined>;
 const INTEGER_RANGES: Record<string, [min: number, max: number]> = {
   PORT: [1, 65535],
   WORKER_PORT: [1, 65535],
+  COMPACTION_INTERVAL_MS: [50, 600000],
+  COMPACTION_BATCH: [1, 1000000],
   KAFKA_TOPIC_PARTITIONS: [1, 1000],
   KAFKA_REPLICATION_FACTOR: [0, 100],
   KAFKA_MIN_INSYNC_REPLICAS: [0, 100],
@@ -166,6 +169,20 @@ describe('loadConfig enum settings', () => {
 
   it.each(['second', 'days', 'Seconds', 'ms', 'seconds '])('rejects TS_GRANULARITY=%j', (granularity) => {
     expectOnlyProblem('TS_GRANULARITY', granularity);
+  });
+
+  it.each([
+    ['forever', 0],
+    ['90d', 90 * 86_400_000],
+    ['12h', 12 * 3_600_000],
+    ['1m', 60_000],
+    ['1.5h', 5_400_000],
+  ])('accepts RETENTION_RAW=%j as %d ms', (text, expected) => {
+    expect(parseRetentionMs(loadConfig({ RETENTION_RAW: text }).RETENTION_RAW)).toBe(expected);
+  });
+
+  it.each(['0', '30s', 'never', '-1d', '90', 'd', '1 fortnight'])('rejects RETENTION_DAY=%j', (text) => {
+    expectOnlyProblem('RETENTION_DAY', text);
   });
 
   it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])('accepts LOG_LEVEL=%s', (level) => {

@@ -2,9 +2,12 @@
 import { describe, expect, it, jest } from '@jest/globals';
 
 import type { WirePoint } from '@funnel/contracts';
-import type { DeadLetter } from '@funnel/storage';
+import { seriesFields, type DeadLetter } from '@funnel/storage';
 
 import { TOPIC, committedSoFar, expectedCommits, setup, useWritePathHooks } from './testing/write-path.harness.js';
+
+/** The series key of sensor s, metric m, no tags. */
+const K = seriesFields('s', 'm').k;
 
 useWritePathHooks();
 
@@ -164,9 +167,9 @@ describe('BatchWriter minute rollups', () => {
     expect(
       docs.map(({ _id, o, s, ts, n, sum, min, max }) => ({ _id, o, s, ts: ts.getTime(), n, sum, min, max })),
     ).toEqual([
-      { _id: `${TOPIC}:0:0:s:m:0`, o: 0, s: 's', ts: 0, n: 3, sum: 8, min: 1, max: 4 },
-      { _id: `${TOPIC}:0:0:s:m:60000`, o: 0, s: 's', ts: MINUTE, n: 1, sum: -2, min: -2, max: -2 },
-      { _id: `${TOPIC}:1:0:other:m:0`, o: 0, s: 'other', ts: 0, n: 1, sum: 7, min: 7, max: 7 },
+      { _id: `${TOPIC}:0:0:${K}:0`, o: 0, s: 's', ts: 0, n: 3, sum: 8, min: 1, max: 4 },
+      { _id: `${TOPIC}:0:0:${K}:60000`, o: 0, s: 's', ts: MINUTE, n: 1, sum: -2, min: -2, max: -2 },
+      { _id: `${TOPIC}:1:0:${seriesFields('other', 'm').k}:0`, o: 0, s: 'other', ts: 0, n: 1, sum: 7, min: 7, max: 7 },
     ]);
     const at = (prefix: string) => t.log.findIndex((l) => l.startsWith(prefix));
     expect(at('written')).toBeLessThan(at('rollups'));

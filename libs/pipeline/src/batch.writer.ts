@@ -6,11 +6,11 @@ import type { WirePoint } from '@funnel/contracts';
 import {
   DeadLettersRepository,
   PointsRepository,
-  RollupsRepository,
   type DeadLetter,
-  type RollupDoc,
+  type SliceDoc,
   type SourcedPoint,
   type StoredCopy,
+  TierStore,
 } from '@funnel/storage';
 
 import { PartitionFence, writeBudgetMs, type WriteFence } from './partition-fence.js';
@@ -24,10 +24,10 @@ export interface ReadingsStore {
   insertMany(points: readonly SourcedPoint[], timeoutMS: number): Promise<number>;
 }
 
-/** What the writer needs of the rollups collection. */
+/** What the writer needs of the slice rollups (per flush slice, series and minute; compacted later). */
 export interface RollupsStore {
-  write(docs: readonly RollupDoc[], timeoutMS: number): Promise<void>;
-  deleteFrom(topic: string, partition: number, offset: number, timeoutMS: number): Promise<number>;
+  writeSlices(docs: readonly SliceDoc[], timeoutMS: number): Promise<void>;
+  deleteSlicesFrom(topic: string, partition: number, offset: number, timeoutMS: number): Promise<number>;
 }
 
 /** What the writer needs of the dead-letters collection. */
@@ -89,7 +89,7 @@ export class BatchWriter {
 
   constructor(
     @Inject(PointsRepository) private readonly readings: ReadingsStore,
-    @Inject(RollupsRepository) private readonly rollups: RollupsStore,
+    @Inject(TierStore) private readonly rollups: RollupsStore,
     @Inject(DeadLettersRepository) private readonly deadLetters: DeadLetterStore,
     @Inject(PartitionFence) private readonly fence: WriteFence,
     private readonly config: FunnelConfig,
@@ -179,12 +179,14 @@ export class BatchWriter {
   ): Promise<void> {
     const started = Date.now();
     await Promise.all([
-      ...resets.map(async (s) => this.rollups.deleteFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline))),
+      ...resets.map(async (s) =>
+        this.rollups.deleteSlicesFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline)),
+      ),
       this.readings.insertMany(plan.insert, timeLeft(deadline)),
     ]);
     const inserted = Date.now();
     phases.insert = inserted - started;
-    await this.rollups.write(plan.rollups, timeLeft(deadline));
+    await this.rollups.writeSlices(plan.rollups, timeLeft(deadline));
     phases.rollups = Date.now() - inserted;
   }
 }

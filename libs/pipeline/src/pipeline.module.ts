@@ -20,6 +20,7 @@ import { PointsBuffer } from './points-buffer.js';
 import { PointsConsumer } from './points.consumer.js';
 import { ProgressClock } from './progress.clock.js';
 import { StoreGate } from './store.gate.js';
+import { TierMaintenance } from './tier.maintenance.js';
 
 /** The worker's side of the pipeline: consume, buffer, flush, commit. Only the worker role imports it. */
 @Module({
@@ -41,6 +42,7 @@ import { StoreGate } from './store.gate.js';
     ConsumerLagMonitor,
     PipelineMetrics,
     KafkaConsumerCheck,
+    TierMaintenance,
   ],
   exports: [KafkaConsumerHost, ConsumerLagMonitor],
 })

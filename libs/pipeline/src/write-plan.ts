@@ -1,6 +1,18 @@
 // Decides what a batch writes: which ids to look up, which readings to insert, and the minute rollups they make.
 import { readingKey, type WirePoint } from '@funnel/contracts';
-import { MINUTE_MS, type RollupDoc, type SourcedPoint, type StoredCopy } from '@funnel/storage';
+import {
+  addReading,
+  emptyStats,
+  MINUTE_MS,
+  seriesFields,
+  seriesIdentity,
+  toStored,
+  type SeriesFields,
+  type SliceDoc,
+  type SourcedPoint,
+  type Stats,
+  type StoredCopy,
+} from '@funnel/storage';
 
 /** Where a stored reading came from: `<partition>:<offset>` of its Kafka record. */
 export function sourceOf(partition: number, offset: string): string {
@@ -20,8 +32,8 @@ export interface PlannedRecord {
 export interface WritePlan {
   /** Readings to insert, first copy of each id in batch order. */
   insert: SourcedPoint[];
-  /** Rollups of the readings that count, per slice, series and minute. */
-  rollups: RollupDoc[];
+  /** Rollups of the readings that count, per slice, series (sensorId, metric, tags) and minute. */
+  rollups: SliceDoc[];
   /** Copies not inserted: repeats inside the batch and ids already stored. */
   duplicates: number;
 }
@@ -73,18 +85,19 @@ export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap
     }
   }
   const insert: SourcedPoint[] = [];
-  const rollups = new RollupBuilder(firstOffsets(records));
+  const rollups = new RollupBuilder(records);
   for (const [key, entry] of byId) {
     const copy = stored.get(key);
     if (!copy) {
       const src = sourceOf(entry.firstRecord.partition, entry.firstRecord.offset);
       insert.push({ point: entry.first, src });
-      rollups.add(entry.firstRecord, entry.first.sensorId, entry.first.metric, entry.first.ts, entry.first.value);
+      const p = entry.first;
+      rollups.add(entry.firstRecord, p.sensorId, p.metric, p.tags, p.ts, p.value);
       continue;
     }
     const own = copy.src === undefined ? undefined : entry.srcs.get(copy.src);
     if (own) {
-      rollups.add(own, copy.sensorId, copy.metric, copy.ts, copy.value);
+      rollups.add(own, copy.sensorId, copy.metric, copy.tags, copy.ts, copy.value);
     }
   }
   return { insert, rollups: rollups.docs(), duplicates: copies - insert.length };
@@ -95,7 +108,7 @@ export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap
  * inserted and counted in its own record's slice, as planWrite would, without its per-id record maps.
  */
 function planFresh(records: readonly PlannedRecord[]): WritePlan {
-  const rollups = new RollupBuilder(firstOffsets(records));
+  const rollups = new RollupBuilder(records);
   const seen = new Set<string>();
   const insert: SourcedPoint[] = [];
   let copies = 0;
@@ -108,85 +121,112 @@ function planFresh(records: readonly PlannedRecord[]): WritePlan {
       if (seen.has(key)) continue;
       seen.add(key);
       insert.push({ point, src });
-      slice.add(point.sensorId, point.metric, point.ts, point.value);
+      slice.add(point.sensorId, point.metric, point.tags, point.ts, point.value);
     }
   }
   return { insert, rollups: rollups.docs(), duplicates: copies - insert.length };
 }
 
-/** Lowest offset per topic-partition of the batch: the key of each partition's slice. */
-function firstOffsets(records: readonly PlannedRecord[]): Map<string, bigint> {
-  const first = new Map<string, bigint>();
+/** Lowest and highest offset per topic-partition of the batch: a partition's slice spans them. */
+function offsetSpans(records: readonly PlannedRecord[]): Map<string, { first: bigint; last: bigint }> {
+  const spans = new Map<string, { first: bigint; last: bigint }>();
   for (const record of records) {
     const key = `${record.topic}:${record.partition}`;
     const offset = BigInt(record.offset);
-    const seen = first.get(key);
-    if (seen === undefined || offset < seen) first.set(key, offset);
+    const span = spans.get(key);
+    if (!span) spans.set(key, { first: offset, last: offset });
+    else if (offset < span.first) span.first = offset;
+    else if (offset > span.last) span.last = offset;
   }
-  return first;
+  return spans;
+}
+
+/** A slice rollup being built: its identity and the statistics of its readings so far. */
+interface SliceAccumulator {
+  doc: Omit<SliceDoc, keyof ReturnType<typeof toStored>>;
+  stats: Stats;
 }
 
 /** Rollups of one slice (one topic-partition of the batch); keys share the slice's prefix. */
 class SliceRollups {
   constructor(
-    private readonly byKey: Map<string, RollupDoc>,
+    private readonly builder: RollupBuilder,
     private readonly topic: string,
     private readonly partition: number,
-    private readonly first: bigint,
+    private readonly span: { first: bigint; last: bigint },
     private readonly prefix: string,
   ) {}
 
-  add(sensorId: string, metric: string, ts: number, value: number): void {
+  add(sensorId: string, metric: string, tags: Record<string, string> | undefined, ts: number, value: number): void {
     // ts is non-negative epoch ms (the record decoder refuses anything else).
     const minute = ts - (ts % MINUTE_MS);
-    const key = `${this.prefix}${sensorId}:${metric}:${minute}`;
-    const doc = this.byKey.get(key);
-    if (!doc) {
-      this.byKey.set(key, {
-        _id: key,
-        t: this.topic,
-        p: this.partition,
-        o: Number(this.first),
-        s: sensorId,
-        m: metric,
-        ts: new Date(minute),
-        n: 1,
-        sum: value,
-        min: value,
-        max: value,
-      });
-      return;
+    const series = this.builder.series(sensorId, metric, tags);
+    const key = `${this.prefix}${series.k}:${minute}`;
+    let acc = this.builder.byKey.get(key);
+    if (!acc) {
+      acc = {
+        doc: {
+          _id: key,
+          t: this.topic,
+          p: this.partition,
+          o: Number(this.span.first),
+          oe: Number(this.span.last),
+          ...series,
+          ts: new Date(minute),
+        },
+        stats: emptyStats(),
+      };
+      this.builder.byKey.set(key, acc);
     }
-    doc.n++;
-    doc.sum += value;
-    if (value < doc.min) doc.min = value;
-    if (value > doc.max) doc.max = value;
+    addReading(acc.stats, ts, value);
   }
 }
 
 class RollupBuilder {
-  private readonly byKey = new Map<string, RollupDoc>();
+  readonly byKey = new Map<string, SliceAccumulator>();
   private readonly slices = new Map<string, SliceRollups>();
+  private readonly seriesCache = new Map<string, SeriesFields>();
+  private readonly spans: Map<string, { first: bigint; last: bigint }>;
 
-  constructor(private readonly firstOffset: ReadonlyMap<string, bigint>) {}
+  constructor(records: readonly PlannedRecord[]) {
+    this.spans = offsetSpans(records);
+  }
+
+  /** The series fields of (sensorId, metric, tags), hashed once per series and batch. */
+  series(sensorId: string, metric: string, tags: Record<string, string> | undefined): SeriesFields {
+    const identity = seriesIdentity(sensorId, metric, tags);
+    let fields = this.seriesCache.get(identity);
+    if (!fields) {
+      fields = seriesFields(sensorId, metric, tags);
+      this.seriesCache.set(identity, fields);
+    }
+    return fields;
+  }
 
   /** The rollups of the slice a record belongs to. */
   slice(record: PlannedRecord): SliceRollups {
     const key = `${record.topic}:${record.partition}`;
     let slice = this.slices.get(key);
     if (!slice) {
-      const first = this.firstOffset.get(key)!;
-      slice = new SliceRollups(this.byKey, record.topic, record.partition, first, `${key}:${first}:`);
+      const span = this.spans.get(key)!;
+      slice = new SliceRollups(this, record.topic, record.partition, span, `${key}:${span.first}:`);
       this.slices.set(key, slice);
     }
     return slice;
   }
 
-  add(record: PlannedRecord, sensorId: string, metric: string, ts: number, value: number): void {
-    this.slice(record).add(sensorId, metric, ts, value);
+  add(
+    record: PlannedRecord,
+    sensorId: string,
+    metric: string,
+    tags: Record<string, string> | undefined,
+    ts: number,
+    value: number,
+  ): void {
+    this.slice(record).add(sensorId, metric, tags, ts, value);
   }
 
-  docs(): RollupDoc[] {
-    return [...this.byKey.values()];
+  docs(): SliceDoc[] {
+    return [...this.byKey.values()].map(({ doc, stats }) => ({ ...doc, ...toStored(stats) }) as SliceDoc);
   }
 }

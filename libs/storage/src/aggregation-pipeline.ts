@@ -39,24 +39,3 @@ export function bucketsPipeline(q: BucketQuery): object[] {
     { $sort: { _id: 1 } },
   ];
 }
-
-/**
- * The same buckets from the minute rollups (`<collection>_rollups`), for a minute-aligned range and a window
- * that is a whole number of minutes: every rollup lies in exactly one bucket. Yields count/sum/min/max per
- * bucket (avg = sum / count is left to the caller).
- */
-export function rollupBucketsPipeline(q: BucketQuery): object[] {
-  return [
-    { $match: { s: q.sensorId, m: q.metric, ts: { $gte: new Date(q.from), $lt: new Date(q.to) } } },
-    {
-      $group: {
-        _id: bucketOf('$ts', q.binMs),
-        count: { $sum: '$n' },
-        sum: { $sum: '$sum' },
-        min: { $min: '$min' },
-        max: { $max: '$max' },
-      },
-    },
-    { $sort: { _id: 1 } },
-  ];
-}

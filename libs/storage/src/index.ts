@@ -1,5 +1,5 @@
 // The storage lib's public surface: its module, repositories, stored shapes and query pipelines.
-export { bucketsPipeline, rollupBucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
+export { bucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
 export { type DeadLetter } from './dead-letters/dead-letter.schema.js';
 export { DeadLettersRepository } from './dead-letters/dead-letters.repository.js';
 export { type PartitionClaim } from './partition-progress/partition-progress.schema.js';
@@ -7,8 +7,6 @@ export { PartitionProgressRepository } from './partition-progress/partition-prog
 export { evenChunks, MIN_WRITE_CHUNK } from './readings/chunks.js';
 export { PointsRepository, type RawBucket, type StorageCapabilities } from './readings/points.repository.js';
 export { readingsTimeSeries, type SourcedPoint, type StoredCopy } from './readings/reading.schema.js';
-export { MINUTE_MS, type RollupDoc } from './rollups/rollup.schema.js';
-export { RollupsRepository, type RollupBucket } from './rollups/rollups.repository.js';
 export {
   capacityLevel,
   roomLeft,
@@ -40,5 +38,29 @@ export {
   type SeriesId,
   type SeriesSelector,
 } from './tiers/bucket-stats.js';
-export { RawStatsReader, ReadTimedOut, seriesKeyOf } from './tiers/raw-stats.reader.js';
+export { SeriesCatalogRepository, type CatalogSelector } from './tiers/series-catalog.repository.js';
 export { type SeriesEntry } from './tiers/series-catalog.schema.js';
+export { seriesFields, seriesIdentity, type SeriesFields } from './tiers/series-key.js';
+export {
+  retentionMs,
+  TierCompactor,
+  type CommittedPartition,
+  type HaltHook,
+  type HaltPoint,
+  type RoundResult,
+} from './tiers/tier.compactor.js';
+export { RAW_BUCKET_STATS, TierExpired, TierReader } from './tiers/tier.reader.js';
+export {
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  TIER_MS,
+  tierCollections,
+  TIERS,
+  type SliceDoc,
+  type Tier,
+  type TierDoc,
+} from './tiers/tier.schema.js';
+export { TierStore } from './tiers/tier.store.js';
+export { RetentionKeeper, retentionPlan, TTL_INDEX } from './tiers/retention.js';
+export { RawStatsReader, ReadTimedOut, seriesKeyOf } from './tiers/raw-stats.reader.js';

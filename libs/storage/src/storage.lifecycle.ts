@@ -6,7 +6,9 @@ import type { Connection } from 'mongoose';
 import { FunnelConfig } from '@funnel/config';
 
 import { PointsRepository, type StorageCapabilities } from './readings/points.repository.js';
-import { RollupsRepository } from './rollups/rollups.repository.js';
+import { RetentionKeeper } from './tiers/retention.js';
+import { SeriesCatalogRepository } from './tiers/series-catalog.repository.js';
+import { TierStore } from './tiers/tier.store.js';
 
 const RETRY_MS = 2000;
 
@@ -25,7 +27,9 @@ export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @InjectConnection() private readonly connection: Connection,
     private readonly repository: PointsRepository,
-    private readonly rollups: RollupsRepository,
+    private readonly tiers: TierStore,
+    private readonly catalog: SeriesCatalogRepository,
+    private readonly retention: RetentionKeeper,
     private readonly config: FunnelConfig,
   ) {}
 
@@ -62,7 +66,9 @@ export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationSh
       const hello = await this.connection.db!.admin().command({ isMaster: 1 });
       this.isReplicaSet = typeof hello.setName === 'string';
       const caps = await this.repository.ensureCollection();
-      await this.rollups.ensureIndexes();
+      await this.tiers.ensureIndexes();
+      await this.catalog.ensureIndexes();
+      await this.retention.applyTtl(caps.timeSeries);
       this.repository.logCapabilities(caps);
       this.capabilities = caps;
     } catch (error) {

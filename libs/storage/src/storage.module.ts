@@ -9,11 +9,15 @@ import { DeadLettersRepository } from './dead-letters/dead-letters.repository.js
 import { PartitionProgressRepository } from './partition-progress/partition-progress.repository.js';
 import { PointsRepository } from './readings/points.repository.js';
 import { readingSchema, StoredPoint } from './readings/reading.schema.js';
-import { RollupsRepository } from './rollups/rollups.repository.js';
 import { MongoCheck } from './storage.health.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 import { StoreCapacity } from './store-capacity/store-capacity.js';
 import { RawStatsReader } from './tiers/raw-stats.reader.js';
+import { RetentionKeeper } from './tiers/retention.js';
+import { SeriesCatalogRepository } from './tiers/series-catalog.repository.js';
+import { TierCompactor } from './tiers/tier.compactor.js';
+import { RAW_BUCKET_STATS, TierReader } from './tiers/tier.reader.js';
+import { TierStore } from './tiers/tier.store.js';
 
 const logger = new Logger('MongoDB');
 
@@ -54,21 +58,31 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
   ],
   providers: [
     PointsRepository,
-    RollupsRepository,
     StorageLifecycle,
     PartitionProgressRepository,
     DeadLettersRepository,
     MongoCheck,
     StoreCapacity,
+    TierStore,
+    TierCompactor,
+    TierReader,
+    SeriesCatalogRepository,
+    RetentionKeeper,
     RawStatsReader,
+    // The tiers ask the raw readings for the parts no tier holds whole.
+    { provide: RAW_BUCKET_STATS, useExisting: RawStatsReader },
   ],
   exports: [
     PointsRepository,
-    RollupsRepository,
     StorageLifecycle,
     PartitionProgressRepository,
     DeadLettersRepository,
     StoreCapacity,
+    TierStore,
+    TierCompactor,
+    TierReader,
+    SeriesCatalogRepository,
+    RetentionKeeper,
     RawStatsReader,
   ],
 })

@@ -7,7 +7,7 @@ import type { FunnelConfig } from '@funnel/config';
 import { readingKey, type WirePoint } from '@funnel/contracts';
 import type { ConsumptionSwitch, GroupMembership, NextOffset, OffsetCommitter } from '@funnel/kafka';
 import { MetricsRegistry } from '@funnel/metrics';
-import type { DeadLetter, RollupDoc, SourcedPoint, StoredCopy } from '@funnel/storage';
+import type { DeadLetter, SliceDoc, SourcedPoint, StoredCopy } from '@funnel/storage';
 
 import { AssignmentTracker } from '../assignment.tracker.js';
 import { Backpressure } from '../backpressure.js';
@@ -113,19 +113,19 @@ export class FakeReadings implements ReadingsStore {
 
 /** A rollups collection: keeps the documents like the collection would. */
 export class FakeRollups implements RollupsStore {
-  readonly docs = new Map<string, RollupDoc>();
+  readonly docs = new Map<string, SliceDoc>();
   readonly deletes: { partition: number; offset: number }[] = [];
   fail?: Error;
 
   constructor(private readonly log: string[]) {}
 
-  async write(docs: readonly RollupDoc[]): Promise<void> {
+  async writeSlices(docs: readonly SliceDoc[]): Promise<void> {
     this.log.push(`rollups ${docs.length}`);
     if (this.fail) throw this.fail;
     for (const doc of docs) this.docs.set(doc._id, doc);
   }
 
-  async deleteFrom(_topic: string, partition: number, offset: number): Promise<number> {
+  async deleteSlicesFrom(_topic: string, partition: number, offset: number): Promise<number> {
     this.log.push(`reset rollups ${partition}@${offset}`);
     this.deletes.push({ partition, offset });
     let n = 0;

@@ -151,7 +151,18 @@ export class PointsRepository {
             ts: { $gte: new Date(minTs - lookbackMs), $lte: new Date(maxTs) },
             id: { $in: points.map((p) => p.id) },
           },
-          { projection: { _id: 0, id: 1, src: 1, ts: 1, value: 1, 'meta.sensorId': 1, 'meta.metric': 1 } },
+          {
+            projection: {
+              _id: 0,
+              id: 1,
+              src: 1,
+              ts: 1,
+              value: 1,
+              'meta.sensorId': 1,
+              'meta.metric': 1,
+              'meta.tags': 1,
+            },
+          },
         )
         .toArray(),
     );
@@ -165,6 +176,7 @@ export class PointsRepository {
           src: typeof d.src === 'string' ? d.src : undefined,
           sensorId,
           metric,
+          tags: d.meta?.tags && typeof d.meta.tags === 'object' ? (d.meta.tags as Record<string, string>) : undefined,
           ts: d.ts instanceof Date ? d.ts.getTime() : Number(d.ts),
           value: Number(d.value),
         });

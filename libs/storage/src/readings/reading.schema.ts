@@ -50,6 +50,7 @@ export interface StoredCopy {
   src?: string;
   sensorId: string;
   metric: string;
+  tags?: Record<string, string>;
   ts: number;
   value: number;
 }

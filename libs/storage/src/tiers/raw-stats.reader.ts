@@ -50,8 +50,21 @@ export function rawReadingsFilter(selector: SeriesSelector, from: number, to: nu
   if (selector.sensorIds?.length) sensor.$in = [...selector.sensorIds];
   if (selector.sensorPrefix) sensor.$regex = `^${escapeRegExp(selector.sensorPrefix)}`;
   if (Object.keys(sensor).length > 0) filter['meta.sensorId'] = sensor;
-  for (const [key, value] of Object.entries(selector.tags ?? {})) filter[`meta.tags.${key}`] = value;
+  // A field path cannot name a key holding a dot: those tags are checked on each reading instead (tagsMatch).
+  for (const [key, value] of Object.entries(selector.tags ?? {})) {
+    if (!key.includes('.')) filter[`meta.tags.${key}`] = value;
+  }
   return filter as Filter<Document>;
+}
+
+/** Whether a reading's tags hold every tag the selector asks for. */
+function tagsMatch(
+  wanted: Readonly<Record<string, string>> | undefined,
+  tags: Record<string, string> | undefined,
+): boolean {
+  if (!wanted) return true;
+  for (const key in wanted) if (tags?.[key] !== wanted[key]) return false;
+  return true;
 }
 
 function escapeRegExp(text: string): string {
@@ -111,6 +124,7 @@ export class RawStatsReader implements BucketStatsSource {
             const i = bucketIndex(bounds, ts);
             if (i < 0) continue;
             const meta = doc.meta as { sensorId: string; metric: string; tags?: Record<string, string> };
+            if (!tagsMatch(selector.tags, meta.tags)) continue;
             const key = seriesKeyOf(meta.sensorId, meta.metric, meta.tags);
             let entry = series.get(key);
             if (!entry) {

@@ -6,8 +6,9 @@ export interface SeriesCatalogDoc {
   _id: string;
   s: string;
   m: string;
-  /** Tags, as stored on the readings. */
+  /** Tags, as stored on the readings, and as `key=value` strings for filters. */
   g: Record<string, string>;
+  ga: string[];
   /** Earliest and latest reading time, and readings counted (exact once their slices are compacted). */
   first: Date;
   last: Date;

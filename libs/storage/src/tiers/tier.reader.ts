@@ -1,0 +1,240 @@
+// Answers bucket statistics from the coarsest tier that holds each part exactly, with raw readings at the edges.
+import { Inject, Injectable, Optional } from '@nestjs/common';
+
+import { FunnelConfig } from '@funnel/config';
+
+import {
+  type BucketReadLimits,
+  type BucketStatsSource,
+  type SeriesBuckets,
+  type SeriesSelector,
+} from './bucket-stats.js';
+import { planSlots, rangesOf, type Slot } from './slot-plan.js';
+import { emptyStats, fromStored, mergeInto, type StoredStats } from './stats.js';
+import { retentionMs } from './tier.compactor.js';
+import { partitionKey, periodStart, TIER_MS, type Tier, type TierDoc } from './tier.schema.js';
+import { TierStore } from './tier.store.js';
+
+/** The raw-readings source the reader asks for the parts no tier holds whole. */
+export const RAW_BUCKET_STATS = Symbol('RAW_BUCKET_STATS');
+
+/** A range needs a tier (or the raw readings) past its retention. */
+export class TierExpired extends Error {
+  constructor(
+    readonly source: Tier | 'raw',
+    readonly retention: string,
+  ) {
+    super(
+      `the range needs ${source === 'raw' ? 'raw readings' : `${source} rollups`}, which are kept for ${retention}: ` +
+        'ask for a later range or a coarser window',
+    );
+    this.name = 'TierExpired';
+  }
+}
+
+function human(ms: number): string {
+  const day = 86_400_000;
+  return ms % day === 0 ? `${ms / day}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`;
+}
+
+const DEMOTE: Record<Exclude<Tier, 'minute'>, Tier> = { day: 'hour', hour: 'minute' };
+
+/**
+ * Per bucket, days, hours and minutes lying whole inside it come from their tier, the partial minutes at its
+ * edges from raw readings. A day or hour that may be stale (a dirty mark, or a slice not yet compacted into
+ * it) is read from the next finer tier instead, so an answer is exact whatever compaction is doing: reads go
+ * slices → marks → tier documents, the order in which compaction makes each step visible.
+ */
+@Injectable()
+export class TierReader implements BucketStatsSource {
+  constructor(
+    private readonly store: TierStore,
+    private readonly config: FunnelConfig,
+    @Optional() @Inject(RAW_BUCKET_STATS) private readonly raw?: BucketStatsSource,
+  ) {}
+
+  async bucketStats(
+    selector: SeriesSelector,
+    bounds: readonly number[],
+    limits: BucketReadLimits,
+    now = Date.now(),
+  ): Promise<SeriesBuckets[]> {
+    if (bounds.length < 2) return [];
+    const oldest = this.oldest(now);
+    let slots = planSlots(bounds, oldest);
+    const expiredRaw = slots.find((s) => s.source === 'raw' && s.from < oldest.raw);
+    if (expiredRaw) throw new TierExpired('raw', human(retentionMs(this.config, 'raw')));
+
+    const tiered = slots.filter((s) => s.source !== 'raw');
+    const minuteSpan =
+      tiered.length > 0
+        ? [{ from: Math.min(...tiered.map((s) => s.from)), to: Math.max(...tiered.map((s) => s.to)) }]
+        : [];
+    const slices = await this.store.selectedSlices(selector, minuteSpan, limits.maxTimeMS);
+    const coarse = tiered.filter((s) => s.source === 'day' || s.source === 'hour');
+    // Hour marks before day marks: a roll-up marks the day before it clears the hour's mark.
+    const coarseRanges = fewRanges(rangesOf(coarse));
+    const hourMarks = await this.store.selectedMarks(selector, 'hour', coarseRanges, limits.maxTimeMS);
+    const dayMarks = await this.store.selectedMarks(selector, 'day', coarseRanges, limits.maxTimeMS);
+    const marks = [...hourMarks, ...dayMarks];
+    const stale = new Set<string>();
+    for (const mark of marks) stale.add(`${mark.tier}:${mark.ts.getTime()}`);
+    for (const s of slices) {
+      stale.add(`hour:${periodStart(s.ts.getTime(), 'hour')}`);
+      stale.add(`day:${periodStart(s.ts.getTime(), 'day')}`);
+    }
+    // A day with a stale hour inside is stale too: its hours are read (and the stale one demoted again).
+    for (const key of [...stale]) {
+      if (key.startsWith('hour:')) stale.add(`day:${periodStart(Number(key.slice(5)), 'day')}`);
+    }
+    slots = demote(slots, stale, oldest);
+
+    const bySource = groupBy(slots, (s) => s.source);
+    const read = async (tier: Tier) => {
+      const mine = bySource.get(tier) ?? [];
+      return this.store.selected(tier, selector, fewRanges(rangesOf(mine)), limits.maxTimeMS);
+    };
+    const [days, hours, minutes] = await Promise.all([read('day'), read('hour'), read('minute')]);
+    const rawSlots = bySource.get('raw') ?? [];
+    const rawParts = await this.readRaw(selector, rawSlots, limits);
+
+    const result = new Map<string, SeriesBuckets>();
+    const add = (
+      doc: TierDoc | (StoredStats & { k: string; s: string; m: string; g: Record<string, string> }),
+      bucket: number,
+    ) => {
+      if (Number(doc.n) === 0) return;
+      let entry = result.get(doc.k);
+      if (!entry) {
+        entry = { series: { sensorId: doc.s, metric: doc.m, tags: doc.g ?? {} }, buckets: new Map() };
+        result.set(doc.k, entry);
+      }
+      entry.buckets.set(bucket, mergeInto(entry.buckets.get(bucket) ?? emptyStats(), fromStored(doc)));
+    };
+    for (const [tier, docs] of [
+      ['day', days],
+      ['hour', hours],
+      ['minute', minutes],
+    ] as const) {
+      const bucketOf = new Map((bySource.get(tier) ?? []).map((s) => [s.from, s.bucket]));
+      for (const doc of docs) {
+        const bucket = bucketOf.get(doc.ts.getTime());
+        if (bucket !== undefined) add(doc, bucket);
+      }
+    }
+    // Slices not yet compacted count unless their minute document already holds them (high-water mark).
+    const minuteBucket = new Map((bySource.get('minute') ?? []).map((s) => [s.from, s.bucket]));
+    const minuteDocs = new Map(minutes.map((d) => [d._id, d]));
+    for (const slice of slices) {
+      const bucket = minuteBucket.get(slice.ts.getTime());
+      if (bucket === undefined) continue;
+      const holder = minuteDocs.get(`${slice.k}:${slice.ts.getTime()}`);
+      if (holder && slice.oe <= (holder.hw?.[partitionKey(slice.t, slice.p)] ?? -1)) continue;
+      add(slice, bucket);
+    }
+    for (const part of rawParts) {
+      const key = JSON.stringify([part.series.sensorId, part.series.metric, part.series.tags]);
+      let entry = result.get(key);
+      if (!entry) {
+        entry = { series: part.series, buckets: new Map() };
+        result.set(key, entry);
+      }
+      for (const [bucket, stats] of part.buckets) {
+        entry.buckets.set(bucket, mergeInto(entry.buckets.get(bucket) ?? emptyStats(), stats));
+      }
+    }
+    return mergeSameSeries([...result.values()]);
+  }
+
+  /** Per source, the first instant it still holds. */
+  private oldest(now: number): Record<Tier | 'raw', number> {
+    const cut = (tier: Tier | 'raw') => {
+      const keep = retentionMs(this.config, tier);
+      return keep === 0 ? -Infinity : now - keep;
+    };
+    return { raw: cut('raw'), minute: cut('minute'), hour: cut('hour'), day: cut('day') };
+  }
+
+  /** Raw parts, each contiguous run of raw slots one read with its own bounds. */
+  private async readRaw(
+    selector: SeriesSelector,
+    slots: readonly Slot[],
+    limits: BucketReadLimits,
+  ): Promise<SeriesBuckets[]> {
+    if (slots.length === 0) return [];
+    if (!this.raw) throw new Error('no raw-readings source is configured for the parts no tier holds');
+    const sorted = [...slots].sort((a, b) => a.from - b.from);
+    const runs: Slot[][] = [];
+    for (const s of sorted) {
+      const run = runs[runs.length - 1];
+      if (run && run[run.length - 1]!.to === s.from) run.push(s);
+      else runs.push([s]);
+    }
+    const parts = await Promise.all(
+      runs.map(async (run) => {
+        const bounds = [...run.map((s) => s.from), run[run.length - 1]!.to];
+        const answered = await this.raw!.bucketStats(selector, bounds, limits);
+        // Re-index the run's buckets to the query's.
+        return answered.map((sb) => ({
+          series: sb.series,
+          buckets: new Map([...sb.buckets].map(([i, stats]) => [run[i]!.bucket, stats])),
+        }));
+      }),
+    );
+    return parts.flat();
+  }
+}
+
+/** Many scattered ranges become their span (the reader drops documents outside its slots). */
+function fewRanges(ranges: Array<{ from: number; to: number }>): Array<{ from: number; to: number }> {
+  if (ranges.length <= 32) return ranges;
+  return [{ from: ranges[0]!.from, to: ranges[ranges.length - 1]!.to }];
+}
+
+/** Replaces stale day and hour slots by the next finer tier's periods (while that tier still holds them). */
+function demote(slots: Slot[], stale: ReadonlySet<string>, oldest: Readonly<Record<Tier | 'raw', number>>): Slot[] {
+  let current = slots;
+  for (const tier of ['day', 'hour'] as const) {
+    const finer = DEMOTE[tier];
+    const next: Slot[] = [];
+    for (const s of current) {
+      if (s.source !== tier || !stale.has(`${tier}:${s.from}`) || s.from < oldest[finer]) {
+        next.push(s);
+        continue;
+      }
+      for (let start = s.from; start < s.to; start += TIER_MS[finer]) {
+        next.push({ source: finer, from: start, to: start + TIER_MS[finer], bucket: s.bucket });
+      }
+    }
+    current = next;
+  }
+  return current;
+}
+
+/** Tier documents carry a series key, raw parts a series identity: merge entries naming the same series. */
+function mergeSameSeries(entries: SeriesBuckets[]): SeriesBuckets[] {
+  const bySeries = new Map<string, SeriesBuckets>();
+  for (const e of entries) {
+    const key = JSON.stringify([e.series.sensorId, e.series.metric, Object.entries(e.series.tags).sort()]);
+    const seen = bySeries.get(key);
+    if (!seen) {
+      bySeries.set(key, e);
+      continue;
+    }
+    for (const [bucket, stats] of e.buckets) {
+      seen.buckets.set(bucket, mergeInto(seen.buckets.get(bucket) ?? emptyStats(), stats));
+    }
+  }
+  return [...bySeries.values()];
+}
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

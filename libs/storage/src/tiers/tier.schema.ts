@@ -1,0 +1,82 @@
+// The documents of the rollup tiers: per-slice minute rollups, compacted minutes, hours and days, and dirty marks.
+import type { FunnelConfig } from '@funnel/config';
+
+import type { SeriesFields } from './series-key.js';
+import type { StoredStats } from './stats.js';
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** The compacted tiers, finest first. */
+export const TIERS = ['minute', 'hour', 'day'] as const;
+export type Tier = (typeof TIERS)[number];
+export const TIER_MS: Record<Tier, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
+
+/**
+ * Statistics of one flush slice (one topic-partition of one batch), one series and one minute, written at
+ * flush time. Deleted once compacted into the minute tier.
+ */
+export interface SliceDoc extends SeriesFields, StoredStats {
+  /** `<topic>:<partition>:<first offset of the slice>:<series key>:<minute start ms>` */
+  _id: string;
+  t: string;
+  p: number;
+  /** First and last offset of the slice: a claim deletes slices from its restart offset on. */
+  o: number;
+  oe: number;
+  /** Minute start. */
+  ts: Date;
+}
+
+/** One series in one minute, hour or day: `_id` is `<series key>:<start ms>`. */
+export interface TierDoc extends SeriesFields, StoredStats {
+  _id: string;
+  ts: Date;
+  /**
+   * Minute tier only: per `<topic>:<partition>`, the last offset whose slices this document holds. A slice
+   * whose last offset is at or below it is already counted (compaction deletes it; a query skips it).
+   */
+  hw?: Record<string, number>;
+  /** Random token of the write that made this version: a compare-and-set replaces only the version it read. */
+  w: string;
+}
+
+/** A coarser tier document that may be stale: its finer tier changed since it was computed. */
+export interface DirtyMark extends SeriesFields {
+  /** `<tier>:<series key>:<start ms>` */
+  _id: string;
+  tier: Exclude<Tier, 'minute'>;
+  ts: Date;
+  /** Token of the latest mark: a recompute clears only the mark it saw. */
+  w: string;
+}
+
+/** Collection names, beside the readings collection. */
+export function tierCollections(config: Pick<FunnelConfig, 'MONGODB_COLLECTION'>): {
+  slices: string;
+  minute: string;
+  hour: string;
+  day: string;
+  dirty: string;
+} {
+  const base = config.MONGODB_COLLECTION;
+  return {
+    slices: `${base}_slices`,
+    minute: `${base}_m1`,
+    hour: `${base}_h1`,
+    day: `${base}_d1`,
+    dirty: `${base}_dirty`,
+  };
+}
+
+/** `<topic>:<partition>`, the key of a minute document's high-water marks. */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+/** Start of the tier period holding `ts` (epoch-aligned: UTC minutes, hours, days). */
+export function periodStart(ts: number, tier: Tier): number {
+  const width = TIER_MS[tier];
+  return ts - (((ts % width) + width) % width);
+}

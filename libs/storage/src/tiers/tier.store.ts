@@ -1,0 +1,224 @@
+// The tier collections: slices, compacted minutes, hours and days, and dirty marks, with compare-and-set writes.
+import { randomBytes } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import type { AnyBulkWriteOperation, Collection, Filter } from 'mongodb';
+import type { Connection } from 'mongoose';
+
+import { FunnelConfig } from '@funnel/config';
+
+import { orUnavailable } from '../storage-errors.js';
+import type { SeriesSelector } from './bucket-stats.js';
+import { tierCollections, type DirtyMark, type SliceDoc, type Tier, type TierDoc } from './tier.schema.js';
+
+const DUPLICATE_KEY = 11000;
+
+/** A fresh write token. */
+export function writeToken(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** A half-open time range [from, to) in epoch ms. */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+/** The filter of a series selector on tier documents (fields s, m, ga). */
+export function selectorFilter(selector: SeriesSelector): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  filter.m = selector.metrics.length === 1 ? selector.metrics[0] : { $in: [...selector.metrics] };
+  const s: Record<string, unknown> = {};
+  if (selector.sensorIds && selector.sensorIds.length > 0) s.$in = [...selector.sensorIds];
+  if (selector.sensorPrefix) s.$regex = `^${selector.sensorPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+  if (Object.keys(s).length > 0) filter.s = s;
+  const tags = Object.entries(selector.tags ?? {}).map(([key, value]) => `${key}=${value}`);
+  if (tags.length > 0) filter.ga = { $all: tags };
+  return filter;
+}
+
+/** `ts` inside any of the ranges (one range, or an $or of a few). */
+function inRanges(ranges: readonly TimeRange[]): Record<string, unknown> {
+  const one = (r: TimeRange) => ({ ts: { $gte: new Date(r.from), $lt: new Date(r.to) } });
+  return ranges.length === 1 ? one(ranges[0]!) : { $or: ranges.map(one) };
+}
+
+/**
+ * The collections of the rollup tiers. Every write that replaces a tier document is a compare-and-set on its
+ * write token, so two workers (or a worker and a rebuild) never overwrite each other's newer version.
+ */
+@Injectable()
+export class TierStore {
+  readonly slices: Collection<SliceDoc>;
+  readonly dirty: Collection<DirtyMark>;
+  private readonly tiers: Record<Tier, Collection<TierDoc>>;
+
+  constructor(@InjectConnection() connection: Connection, config: FunnelConfig) {
+    const names = tierCollections(config);
+    this.slices = connection.collection<SliceDoc>(names.slices);
+    this.dirty = connection.collection<DirtyMark>(names.dirty);
+    this.tiers = {
+      minute: connection.collection<TierDoc>(names.minute),
+      hour: connection.collection<TierDoc>(names.hour),
+      day: connection.collection<TierDoc>(names.day),
+    };
+  }
+
+  tier(tier: Tier): Collection<TierDoc> {
+    return this.tiers[tier];
+  }
+
+  /** Indexes (real MongoDB; the stand-in accepts them): series queries, claims, marks. TTLs are RetentionPlan's. */
+  async ensureIndexes(): Promise<void> {
+    await this.slices.createIndex({ t: 1, p: 1, o: 1 }, { name: 'partition_offset' });
+    await this.slices.createIndex({ s: 1, m: 1, ts: 1 }, { name: 'series_ts' });
+    await this.dirty.createIndex({ tier: 1, ts: 1 }, { name: 'tier_ts' });
+    for (const tier of ['minute', 'hour', 'day'] as const) {
+      await this.tiers[tier].createIndex({ s: 1, m: 1, ts: 1 }, { name: 'series_ts' });
+      await this.tiers[tier].createIndex({ k: 1, ts: 1 }, { name: 'key_ts' });
+    }
+  }
+
+  /** Replaces (or creates) each slice by its key: a retried batch's slice says exactly what that batch holds. */
+  async writeSlices(docs: readonly SliceDoc[], timeoutMS: number): Promise<void> {
+    if (docs.length === 0) return;
+    await orUnavailable(() =>
+      this.slices.bulkWrite(
+        docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+        { ordered: false, timeoutMS },
+      ),
+    );
+  }
+
+  /** Deletes a partition's slices starting at `offset` or later (uncommitted: they are replayed). */
+  async deleteSlicesFrom(topic: string, partition: number, offset: number, timeoutMS: number): Promise<number> {
+    const result = await orUnavailable(() =>
+      this.slices.deleteMany({ t: topic, p: partition, o: { $gte: offset } }, { timeoutMS }),
+    );
+    return result.deletedCount;
+  }
+
+  /** Committed slices of a partition (first offset below `below`), lowest offsets first. */
+  async committedSlices(topic: string, partition: number, below: number, limit: number): Promise<SliceDoc[]> {
+    return orUnavailable(() =>
+      this.slices
+        .find({ t: topic, p: partition, o: { $lt: below } })
+        .sort({ o: 1 })
+        .limit(limit)
+        .toArray(),
+    );
+  }
+
+  async deleteSlices(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await orUnavailable(() => this.slices.deleteMany({ _id: { $in: [...ids] } }));
+  }
+
+  async byIds(tier: Tier, ids: readonly string[]): Promise<Map<string, TierDoc>> {
+    if (ids.length === 0) return new Map();
+    const docs = await orUnavailable(() => this.tiers[tier].find({ _id: { $in: [...ids] } }).toArray());
+    return new Map(docs.map((d) => [d._id, d]));
+  }
+
+  /** Documents of series keys in [from, to). */
+  async ofKeys(tier: Tier, keys: readonly string[], range: TimeRange): Promise<TierDoc[]> {
+    if (keys.length === 0) return [];
+    return orUnavailable(() =>
+      this.tiers[tier]
+        .find({ k: { $in: [...keys] }, ts: { $gte: new Date(range.from), $lt: new Date(range.to) } })
+        .toArray(),
+    );
+  }
+
+  /** Documents of the selected series in any of the ranges. */
+  async selected(
+    tier: Tier,
+    selector: SeriesSelector,
+    ranges: readonly TimeRange[],
+    maxTimeMS: number,
+  ): Promise<TierDoc[]> {
+    if (ranges.length === 0) return [];
+    const filter = { ...selectorFilter(selector), ...inRanges(ranges) } as Filter<TierDoc>;
+    return orUnavailable(() => this.tiers[tier].find(filter, { maxTimeMS }).toArray());
+  }
+
+  async selectedSlices(selector: SeriesSelector, ranges: readonly TimeRange[], maxTimeMS: number): Promise<SliceDoc[]> {
+    if (ranges.length === 0) return [];
+    const filter = { ...selectorFilter(selector), ...inRanges(ranges) } as Filter<SliceDoc>;
+    return orUnavailable(() => this.slices.find(filter, { maxTimeMS }).toArray());
+  }
+
+  async selectedMarks(
+    selector: SeriesSelector,
+    tier: DirtyMark['tier'],
+    ranges: readonly TimeRange[],
+    maxTimeMS: number,
+  ): Promise<DirtyMark[]> {
+    if (ranges.length === 0) return [];
+    const filter = { ...selectorFilter(selector), tier, ...inRanges(ranges) } as Filter<DirtyMark>;
+    return orUnavailable(() => this.dirty.find(filter, { maxTimeMS, projection: { tier: 1, ts: 1 } }).toArray());
+  }
+
+  /**
+   * Compare-and-set writes: each document replaces the version whose token is `expect` (or is inserted when
+   * `expect` is undefined and none exists). Returns the ids whose write took effect; the others lost a race.
+   */
+  async compareAndSet(tier: Tier, items: ReadonlyArray<{ doc: TierDoc; expect?: string }>): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const collection = this.tiers[tier];
+    const ops: AnyBulkWriteOperation<TierDoc>[] = items.map(({ doc, expect }) =>
+      expect === undefined
+        ? { insertOne: { document: doc } }
+        : { replaceOne: { filter: { _id: doc._id, w: expect }, replacement: doc } },
+    );
+    try {
+      await orUnavailable(() => collection.bulkWrite(ops, { ordered: false }));
+    } catch (error) {
+      if (!onlyDuplicateKeys(error)) throw error;
+    }
+    const tokens = new Map(items.map(({ doc }) => [doc._id, doc.w]));
+    const now = await orUnavailable(() =>
+      collection.find({ _id: { $in: [...tokens.keys()] } }, { projection: { w: 1 } }).toArray(),
+    );
+    return new Set(now.filter((d) => d.w === tokens.get(d._id)).map((d) => d._id));
+  }
+
+  /** Marks coarser-tier documents dirty (a new token each time, so a recompute in flight does not clear it). */
+  async mark(marks: ReadonlyArray<Omit<DirtyMark, 'w'>>): Promise<void> {
+    if (marks.length === 0) return;
+    const unique = new Map(marks.map((m) => [m._id, m]));
+    await orUnavailable(() =>
+      this.dirty.bulkWrite(
+        [...unique.values()].map(({ _id, ...fields }) => ({
+          updateOne: { filter: { _id }, update: { $set: { ...fields, w: writeToken() } }, upsert: true },
+        })),
+        { ordered: false },
+      ),
+    );
+  }
+
+  async marksOf(tier: DirtyMark['tier'], limit: number): Promise<DirtyMark[]> {
+    return orUnavailable(() => this.dirty.find({ tier }).sort({ ts: 1 }).limit(limit).toArray());
+  }
+
+  /** Clears each mark only if it is still the version seen (a newer mark stays). */
+  async clearMarks(marks: ReadonlyArray<Pick<DirtyMark, '_id' | 'w'>>): Promise<void> {
+    if (marks.length === 0) return;
+    await orUnavailable(() =>
+      this.dirty.bulkWrite(
+        marks.map(({ _id, w }) => ({ deleteOne: { filter: { _id, w } } })),
+        { ordered: false },
+      ),
+    );
+  }
+}
+
+function onlyDuplicateKeys(error: unknown): boolean {
+  const e = error as { code?: number; writeErrors?: Array<{ code?: number }> | { code?: number } };
+  if (e.writeErrors) {
+    const list = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+    return list.length > 0 && list.every((w) => w.code === DUPLICATE_KEY);
+  }
+  return e.code === DUPLICATE_KEY;
+}
