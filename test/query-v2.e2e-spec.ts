@@ -602,6 +602,111 @@ describe('GET /v2/aggregates against an independent oracle', () => {
     expect(Object.keys(res.json.buckets[0])).toEqual(['start', 'count', 'avg', 'min', 'max', 'sum']);
   });
 
+  it('lists the series of the catalog page by page, with exact counts once compacted', async () => {
+    const want = new Map<string, { count: number; first: number; last: number }>();
+    for (const r of READINGS.filter((r) => r.metric === 'temp')) {
+      const key = JSON.stringify([r.sensorId, r.tags ?? {}]);
+      const w = want.get(key) ?? { count: 0, first: Infinity, last: -Infinity };
+      want.set(key, { count: w.count + 1, first: Math.min(w.first, r.ts), last: Math.max(w.last, r.ts) });
+    }
+    type Page = {
+      series: Array<{
+        sensorId: string;
+        metric: string;
+        tags: Record<string, string>;
+        firstTs: string;
+        lastTs: string;
+        count: number;
+      }>;
+      next?: string;
+    };
+    const all = async () => {
+      const listed: Page['series'] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await getJson<Page>(
+          `${funnel.url}/v1/series?metric=temp&sensorPrefix=q-&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        expect(res.status).toBe(200);
+        expect(res.json.series.length).toBeLessThanOrEqual(1);
+        listed.push(...res.json.series);
+        cursor = res.json.next;
+      } while (cursor);
+      return listed;
+    };
+    await pollUntil(
+      'the catalog counts every reading',
+      async () => {
+        const listed = await all();
+        return (
+          listed.length === want.size &&
+          listed.every((s) => want.get(JSON.stringify([s.sensorId, s.tags]))?.count === s.count)
+        );
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    for (const s of await all()) {
+      const w = want.get(JSON.stringify([s.sensorId, s.tags]))!;
+      expect([s.metric, s.firstTs, s.lastTs]).toEqual([
+        'temp',
+        new Date(w.first).toISOString(),
+        new Date(w.last).toISOString(),
+      ]);
+    }
+    const north = await getJson<Page>(`${funnel.url}/v1/series?tag.site=north&metric=temp`);
+    expect(north.json.series.map((s) => s.sensorId).sort()).toEqual(['q-north-1', 'q-north-2']);
+    const bad = await getJson<Answer>(`${funnel.url}/v1/series?limit=0`);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json.message)).toContain('limit');
+  }, 90_000);
+
+  it('exports the raw readings of one series in time order, NDJSON page by page and CSV', async () => {
+    const [from, to] = ['2026-03-07T00:00:00Z', '2026-03-10T00:00:00Z'];
+    const want = READINGS.filter(
+      (r) => r.sensorId === 'q-north-2' && r.metric === 'hum' && r.ts >= Date.parse(from) && r.ts < Date.parse(to),
+    )
+      .map((r) => [r.ts, r.value])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    expect(want.length).toBeGreaterThan(100);
+    const got: number[][] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await fetch(
+        `${funnel.url}/v1/points?sensorId=q-north-2&metric=hum&from=${from}&to=${to}&limit=40${cursor ? `&cursor=${cursor}` : ''}`,
+        { headers: { accept: 'application/x-ndjson' } },
+      );
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+      const lines = (await res.text())
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { ts: string; value: number; sensorId: string; tags: Record<string, string> });
+      expect(lines.length).toBeLessThanOrEqual(40);
+      for (const l of lines) {
+        expect([l.sensorId, l.tags]).toEqual(['q-north-2', { site: 'north', line: 'l1' }]);
+        got.push([Date.parse(l.ts), l.value]);
+      }
+      cursor = res.headers.get('x-next-cursor');
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(Math.ceil(want.length / 40));
+    for (let i = 1; i < got.length; i++) expect(got[i][0]).toBeGreaterThanOrEqual(got[i - 1][0]); // time order
+    expect([...got].sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual(want);
+    const csv = await (
+      await fetch(`${funnel.url}/v1/points?sensorId=q-north-2&metric=hum&from=${from}&to=${to}&format=csv`)
+    ).text();
+    const rows = csv.trimEnd().split('\r\n');
+    expect(rows[0]).toBe('ts,sensorId,metric,value,id,tags');
+    expect(rows.length - 1).toBe(want.length);
+    expect(rows[1].split(',').slice(1, 3)).toEqual(['q-north-2', 'hum']);
+    const bad = await getJson<Answer>(
+      `${funnel.url}/v1/points?sensorId=q-north-2&metric=hum&from=${from}&to=${to}&cursor=nonsense`,
+    );
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json.message)).toContain('cursor');
+  });
+
   const base = { metric: 'temp', from: '2026-03-28T00:00:00Z', to: '2026-03-29T00:00:00Z', window: 'hour' };
   it.each<[string, Record<string, string>, string]>([
     ['an unknown tz', { tz: 'Mars/Olympus' }, 'tz'],

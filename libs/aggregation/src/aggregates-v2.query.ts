@@ -58,6 +58,29 @@ export interface AggregateQuery {
 /** The query, or the problems of its parameters (each message begins with the parameter's name). */
 export type ParsedV2 = { query: AggregateQuery; format?: 'json' | 'csv' } | { problems: string[] };
 
+/** Whether `name` is a tag filter parameter; if so its tag is added to `tags`, or its problem to `problems`. */
+export function tagParameter(name: string, value: string, tags: Record<string, string>, problems: string[]): boolean {
+  const tag = TAG_PARAMETER.exec(name);
+  if (!tag) return false;
+  const key = tag[1] ?? tag[2]!;
+  if (!isName(key, MAX_TAG_KEY_LENGTH)) {
+    problems.push(`${name.slice(0, 80)}: a tag key is 1-${MAX_TAG_KEY_LENGTH} characters of ${NAME_CHARACTERS}`);
+  } else if (value.length > MAX_TAG_VALUE_LENGTH) {
+    problems.push(`tag.${key} must be at most ${MAX_TAG_VALUE_LENGTH} characters`);
+  } else if (Object.hasOwn(tags, key)) {
+    problems.push(`tag.${key} must be given once`);
+  } else {
+    tags[key] = value;
+  }
+  return true;
+}
+
+/** The 400 message of a parameter a route does not take. */
+export function unknownParameter(name: string, known: readonly string[], tags = true): string {
+  const expected = [...known, ...(tags ? ['tag.<key>'] : [])].join(', ');
+  return `query parameter ${JSON.stringify(name.slice(0, 80))} is not known (expected: ${expected})`;
+}
+
 function list(value: string): string[] {
   return value.split(',');
 }
@@ -72,24 +95,9 @@ export function parseV2Query(raw: Record<string, unknown>): ParsedV2 {
       problems.push(`${name.slice(0, 80)} must be given once`);
       continue;
     }
-    const tag = TAG_PARAMETER.exec(name);
-    if (tag) {
-      const key = tag[1] ?? tag[2]!;
-      if (!isName(key, MAX_TAG_KEY_LENGTH)) {
-        problems.push(`${name.slice(0, 80)}: a tag key is 1-${MAX_TAG_KEY_LENGTH} characters of ${NAME_CHARACTERS}`);
-      } else if (value.length > MAX_TAG_VALUE_LENGTH) {
-        problems.push(`tag.${key} must be at most ${MAX_TAG_VALUE_LENGTH} characters`);
-      } else if (Object.hasOwn(tags, key)) {
-        problems.push(`tag.${key} must be given once`);
-      } else {
-        tags[key] = value;
-      }
-    } else if ((V2_PARAMETERS as readonly string[]).includes(name)) {
-      text[name] = value;
-    } else {
-      problems.push(
-        `query parameter ${JSON.stringify(name.slice(0, 80))} is not known (expected: ${V2_PARAMETERS.join(', ')}, tag.<key>)`,
-      );
+    if (!tagParameter(name, value, tags, problems)) {
+      if ((V2_PARAMETERS as readonly string[]).includes(name)) text[name] = value;
+      else problems.push(unknownParameter(name, V2_PARAMETERS));
     }
   }
   if (Object.keys(tags).length > MAX_TAGS) problems.push(`tag.<key>: at most ${MAX_TAGS} tag filters`);

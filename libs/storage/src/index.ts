@@ -63,4 +63,11 @@ export {
 } from './tiers/tier.schema.js';
 export { TierStore } from './tiers/tier.store.js';
 export { RetentionKeeper, retentionPlan, TTL_INDEX } from './tiers/retention.js';
-export { RawStatsReader, ReadTimedOut, seriesKeyOf } from './tiers/raw-stats.reader.js';
+export {
+  RawReadingsExport,
+  RawStatsReader,
+  ReadTimedOut,
+  seriesKeyOf,
+  type ExportedReading,
+  type ExportPosition,
+} from './tiers/raw-stats.reader.js';

@@ -12,7 +12,7 @@ import { readingSchema, StoredPoint } from './readings/reading.schema.js';
 import { MongoCheck } from './storage.health.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 import { StoreCapacity } from './store-capacity/store-capacity.js';
-import { RawStatsReader } from './tiers/raw-stats.reader.js';
+import { RawReadingsExport, RawStatsReader } from './tiers/raw-stats.reader.js';
 import { RetentionKeeper } from './tiers/retention.js';
 import { SeriesCatalogRepository } from './tiers/series-catalog.repository.js';
 import { TierCompactor } from './tiers/tier.compactor.js';
@@ -71,6 +71,7 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     RawStatsReader,
     // The tiers ask the raw readings for the parts no tier holds whole.
     { provide: RAW_BUCKET_STATS, useExisting: RawStatsReader },
+    RawReadingsExport,
   ],
   exports: [
     PointsRepository,
@@ -84,6 +85,7 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     SeriesCatalogRepository,
     RetentionKeeper,
     RawStatsReader,
+    RawReadingsExport,
   ],
 })
 export class StorageModule {}

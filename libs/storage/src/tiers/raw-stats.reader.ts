@@ -2,7 +2,7 @@
 // everything the tiers do not hold yet.
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { MongoServerError, type Document, type Filter } from 'mongodb';
+import { MongoServerError, ObjectId, type Document, type Filter } from 'mongodb';
 import type { Model } from 'mongoose';
 
 import { StoredPoint } from '../readings/reading.schema.js';
@@ -152,5 +152,77 @@ async function timed<T>(limitMs: number, read: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED) throw new ReadTimedOut(limitMs);
     throw error;
+  }
+}
+
+/** One raw reading as exported. */
+export interface ExportedReading {
+  id: string;
+  sensorId: string;
+  metric: string;
+  ts: number;
+  value: number;
+  tags?: Record<string, string>;
+}
+
+/** Where an export page starts: the (ts, _id) of its first reading, inclusive. */
+export interface ExportPosition {
+  ts: number;
+  id: string;
+}
+
+/**
+ * Raw readings of one series in time order (ties by _id), a page at a time: `next` is where the next page
+ * starts, found before the page streams so that it can go in a header. Memory stays at one cursor batch.
+ */
+@Injectable()
+export class RawReadingsExport {
+  constructor(@InjectModel(StoredPoint.name) private readonly model: Model<StoredPoint>) {}
+
+  async page(
+    q: { sensorId: string; metric: string; from: number; to: number; limit: number; after?: ExportPosition },
+    maxTimeMS: number,
+  ): Promise<{ next?: ExportPosition; readings: AsyncIterable<ExportedReading>; close: () => Promise<void> }> {
+    const filter: Record<string, unknown> = {
+      'meta.sensorId': q.sensorId,
+      'meta.metric': q.metric,
+      ts: { $gte: new Date(q.from), $lt: new Date(q.to) },
+    };
+    if (q.after) {
+      const at = new Date(q.after.ts);
+      filter.$or = [{ ts: { $gt: at } }, { ts: at, _id: { $gte: new ObjectId(q.after.id) } }];
+    }
+    const collection = this.model.collection;
+    const sort = { ts: 1, _id: 1 } as const;
+    const [following] = await timed(maxTimeMS, () =>
+      orUnavailable(() =>
+        collection.find(filter, { projection: { ts: 1, _id: 1 }, sort, skip: q.limit, limit: 1, maxTimeMS }).toArray(),
+      ),
+    );
+    const cursor = collection.find(filter, {
+      projection: { _id: 0, id: 1, ts: 1, value: 1, meta: 1 },
+      sort,
+      limit: q.limit,
+      batchSize: BATCH_SIZE,
+      maxTimeMS,
+    });
+    async function* readings(): AsyncIterable<ExportedReading> {
+      for await (const doc of cursor) {
+        const meta = doc.meta as { sensorId: string; metric: string; tags?: Record<string, string> };
+        yield {
+          id: String(doc.id),
+          sensorId: meta.sensorId,
+          metric: meta.metric,
+          ts: doc.ts instanceof Date ? doc.ts.getTime() : Number(doc.ts),
+          value: Number(doc.value),
+          ...(meta.tags && Object.keys(meta.tags).length > 0 ? { tags: meta.tags } : {}),
+        };
+      }
+    }
+    return {
+      ...(following ? { next: { ts: new Date(following.ts as Date).getTime(), id: String(following._id) } } : {}),
+      readings: readings(),
+      close: () => cursor.close(),
+    };
   }
 }
