@@ -3,7 +3,6 @@ import { BadRequestException, Controller, Get, Headers, Query, Res, UseFilters }
 import {
   ApiBadRequestResponse,
   ApiExtraModels,
-  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
@@ -15,10 +14,17 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 
-import { listedErrors, MAX_METRIC_LENGTH, MAX_SENSOR_ID_LENGTH, NAME_CHARACTERS } from '@funnel/contracts';
+import { listedErrors, MAX_SENSOR_ID_LENGTH, NAME_CHARACTERS } from '@funnel/contracts';
 
 import { AggregateEngine } from './aggregate.engine.js';
-import { FORMATS, MAX_LISTED_METRICS, MAX_LISTED_SENSORS, parseV2Query } from './aggregates-v2.query.js';
+import {
+  FORMATS,
+  MAX_LISTED_METRICS,
+  MAX_LISTED_SENSORS,
+  MAX_METRIC_LIST_LENGTH,
+  MAX_SENSOR_LIST_LENGTH,
+  parseV2Query,
+} from './aggregates-v2.query.js';
 import { CALENDAR_UNITS } from './calendar.js';
 import { aggregatesCsv } from './csv.js';
 import { FILL_MODES } from './fill.js';
@@ -93,14 +99,14 @@ export class AggregatesV2Controller {
     name: 'metric',
     required: true,
     description: `One metric or a comma-separated list (at most ${MAX_LISTED_METRICS})`,
-    schema: { type: 'string', pattern: NAME_LIST, maxLength: MAX_LISTED_METRICS * (MAX_METRIC_LENGTH + 1) },
+    schema: { type: 'string', pattern: NAME_LIST, maxLength: MAX_METRIC_LIST_LENGTH },
     example: 'temperature',
   })
   @ApiQuery({
     name: 'sensorId',
     required: false,
     description: `Exact sensor ids, comma-separated (at most ${MAX_LISTED_SENSORS})`,
-    schema: { type: 'string', pattern: NAME_LIST, maxLength: 4096 },
+    schema: { type: 'string', pattern: NAME_LIST, maxLength: MAX_SENSOR_LIST_LENGTH },
     example: 'boiler-7,boiler-8',
   })
   @ApiQuery({
@@ -170,7 +176,6 @@ export class AggregatesV2Controller {
     schema: { type: 'string', enum: [...FILL_MODES], default: 'none' },
   })
   @ApiQuery({ name: 'format', required: false, schema: { type: 'string', enum: [...FORMATS], default: 'json' } })
-  @ApiHeader({ name: 'Accept', required: false, description: '`text/csv` for CSV' })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({
     description: 'The series and their buckets (JSON), or CSV `start,<groupBy columns>,<fns>`',

@@ -20,6 +20,9 @@ import { DEFAULT_GROUP_BY, type GroupField } from './grouping.js';
 export const MAX_LISTED_METRICS = 100;
 export const MAX_LISTED_SENSORS = 1000;
 export const MAX_FNS = 32;
+/** Longest `metric` and `sensorId` lists, in characters: a URL must stay well inside Node's 16 KiB of headers. */
+export const MAX_METRIC_LIST_LENGTH = 1024;
+export const MAX_SENSOR_LIST_LENGTH = 2048;
 
 /** The named parameters of GET /v2/aggregates (besides `tag.<key>`). */
 export const V2_PARAMETERS = [
@@ -102,8 +105,24 @@ export function parseV2Query(raw: Record<string, unknown>): ParsedV2 {
   }
   if (Object.keys(tags).length > MAX_TAGS) problems.push(`tag.<key>: at most ${MAX_TAGS} tag filters`);
 
-  const metrics = names('metric', text.metric, MAX_METRIC_LENGTH, MAX_LISTED_METRICS, problems, true);
-  const sensorIds = names('sensorId', text.sensorId, MAX_SENSOR_ID_LENGTH, MAX_LISTED_SENSORS, problems, false);
+  const metrics = names(
+    'metric',
+    text.metric,
+    MAX_METRIC_LENGTH,
+    MAX_LISTED_METRICS,
+    MAX_METRIC_LIST_LENGTH,
+    problems,
+    true,
+  );
+  const sensorIds = names(
+    'sensorId',
+    text.sensorId,
+    MAX_SENSOR_ID_LENGTH,
+    MAX_LISTED_SENSORS,
+    MAX_SENSOR_LIST_LENGTH,
+    problems,
+    false,
+  );
   const sensorPrefix = text.sensorPrefix;
   if (sensorPrefix !== undefined && !isName(sensorPrefix, MAX_SENSOR_ID_LENGTH)) {
     problems.push(`sensorPrefix must be 1-${MAX_SENSOR_ID_LENGTH} characters of ${NAME_CHARACTERS}`);
@@ -155,11 +174,16 @@ function names(
   value: string | undefined,
   maxLength: number,
   maxItems: number,
+  maxChars: number,
   problems: string[],
   required: boolean,
 ): string[] | undefined {
   if (value === undefined) {
     if (required) problems.push(`${param} is required`);
+    return undefined;
+  }
+  if (value.length > maxChars) {
+    problems.push(`${param} must be at most ${maxChars} characters`);
     return undefined;
   }
   const items = list(value);

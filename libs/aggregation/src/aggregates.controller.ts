@@ -1,6 +1,12 @@
 /** GET /v1/aggregates: checks the query string and answers the service's buckets, or 400 for a refused query. */
 import { BadRequestException, Controller, Get, Query, UseFilters } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 
 import { KnownQueryKeys, MAX_LISTED_ERRORS } from '@funnel/contracts';
 
@@ -28,6 +34,11 @@ export class AggregatesController {
     description:
       "A parameter is missing, unknown or malformed (an instant outside a JavaScript Date's range included), " +
       `from >= to, or too many buckets; at most ${MAX_LISTED_ERRORS} problems are listed, \`moreErrors\` counts the rest`,
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'MongoDB is not available, MAX_CONCURRENT_QUERIES queries are running, or the query ran past QUERY_TIMEOUT_MS',
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
   })
   async aggregate(@Query() query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
     try {

@@ -4,7 +4,6 @@ import { Readable } from 'node:stream';
 import { BadRequestException, Controller, Get, Headers, Query, Res, UseFilters } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
@@ -105,7 +104,6 @@ export class PointsExportController {
     description: `The \`${NEXT_CURSOR_HEADER}\` of the previous page`,
   })
   @ApiQuery({ name: 'format', required: false, schema: { type: 'string', enum: ['ndjson', 'csv'] } })
-  @ApiHeader({ name: 'Accept', required: false, description: '`application/x-ndjson` (default) or `text/csv`' })
   @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOkResponse({
     description:
