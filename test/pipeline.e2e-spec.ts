@@ -7,7 +7,7 @@ import { isolatedEnv, settingDefault } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer, type Bucket, type ReadinessAnswer } from './support/http.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
-import { storedCount, withMongo } from './support/mongo.js';
+import { storedCount, tierTotals, withMongo } from './support/mongo.js';
 import { send } from './support/raw-http.js';
 
 const HOUR = 3_600_000;
@@ -47,10 +47,10 @@ async function ingestAll(api: string, readings: Reading[]): Promise<void> {
   }
 }
 
-/** Readings counted by the minute rollups, and how many rollup documents there are. */
+/** Readings counted by the minute tier (compacted minutes plus slices not compacted yet), and its documents. */
 async function rollupTotals(mongoUri: string): Promise<{ docs: number; n: number }> {
-  const docs = await withMongo(mongoUri, (db) => db.collection('points_rollups').find({}).toArray());
-  return { docs: docs.length, n: docs.reduce((s, d) => s + Number(d.n), 0) };
+  const t = await withMongo(mongoUri, tierTotals);
+  return { docs: t.minuteDocs + t.slices, n: t.minuteN + t.pendingN };
 }
 
 /**

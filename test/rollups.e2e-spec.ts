@@ -12,6 +12,7 @@ import { isolatedEnv } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer } from './support/http.js';
 import { workerCaughtUp } from './support/kafka.js';
+import { tiersSettled } from './support/mongo.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -82,8 +83,8 @@ describe('rollups under replays and retries (api + worker, worker SIGKILLed mid-
     });
     await workerCaughtUp(env, 90_000); // the retries' records, after the last new reading, written or dropped too
     expect(await points.countDocuments()).toBe(READINGS.length);
-    const rollups = await mongo.db().collection('points_rollups').find({}).toArray();
-    expect(rollups.reduce((n, d) => n + Number(d.n), 0)).toBe(READINGS.length);
+    // Compaction settles: every reading in exactly one minute, one hour and one day document.
+    await pollUntil('tiers compacted', () => tiersSettled(env.MONGODB_URI, READINGS.length), { timeoutMs: 60_000 });
 
     for (const sensorId of SENSORS) {
       for (const [from, to, window, binMs] of [

@@ -15,3 +15,54 @@ export async function withMongo<T>(mongoUri: string, read: (db: Db) => Promise<T
 export function storedCount(mongoUri: string, filter: Record<string, unknown> = {}): Promise<number> {
   return withMongo(mongoUri, (db) => db.collection('points').countDocuments(filter));
 }
+
+/** What the rollup tiers of the `points` collection hold: documents and readings counted per tier. */
+export interface TierTotals {
+  /** Slices not yet compacted, and the readings in those a minute document does not hold yet. */
+  slices: number;
+  pendingN: number;
+  minuteDocs: number;
+  minuteN: number;
+  hourDocs: number;
+  hourN: number;
+  dayDocs: number;
+  dayN: number;
+  /** Hours and days marked for a recompute. */
+  marks: number;
+}
+
+/** Reads every tier collection (fine for test-sized data). */
+export async function tierTotals(db: Db): Promise<TierTotals> {
+  const all = (name: string) => db.collection(name).find({}).toArray();
+  const [slices, minutes, hours, days, marks] = await Promise.all([
+    all('points_slices'),
+    all('points_m1'),
+    all('points_h1'),
+    all('points_d1'),
+    db.collection('points_dirty').countDocuments(),
+  ]);
+  const byId = new Map(minutes.map((d) => [String(d._id), d]));
+  // A slice is held by its minute document once the document's high-water mark for its partition reaches it.
+  const pending = slices.filter((s) => {
+    const holder = byId.get(`${s.k}:${new Date(s.ts).getTime()}`);
+    return !(holder && Number(s.oe) <= Number(holder.hw?.[`${s.t}:${s.p}`] ?? -1));
+  });
+  const sum = (docs: Array<Record<string, unknown>>) => docs.reduce((n, d) => n + Number(d.n), 0);
+  return {
+    slices: slices.length,
+    pendingN: sum(pending),
+    minuteDocs: minutes.length,
+    minuteN: sum(minutes),
+    hourDocs: hours.length,
+    hourN: sum(hours),
+    dayDocs: days.length,
+    dayN: sum(days),
+    marks,
+  };
+}
+
+/** Whether compaction and roll-ups are done: no slice pending, no mark, and every tier holds `readings`. */
+export async function tiersSettled(mongoUri: string, readings: number): Promise<boolean> {
+  const t = await withMongo(mongoUri, tierTotals);
+  return t.slices === 0 && t.marks === 0 && t.minuteN === readings && t.hourN === readings && t.dayN === readings;
+}

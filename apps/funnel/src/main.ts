@@ -9,6 +9,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funnel/config';
 
+import { rollupsCommand } from './cli/rollups.command.js';
 import { DependencyUnavailableFilter } from './dependency-unavailable.filter.js';
 import { FunnelModule } from './funnel.module.js';
 import { globalPipes, httpAdapter, setupSwagger } from './http.js';
@@ -65,6 +66,16 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   logger.log(
     `listening on ${base} (health: ${base}/health/live, ${base}/health/ready${plan.servesApi ? `, docs: ${base}/docs` : ''})`,
   );
+}
+
+// `rollups rebuild …`: a one-off command, not a server.
+if (process.argv[2] === 'rollups') {
+  try {
+    process.exit(await rollupsCommand(process.argv.slice(3)));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
 }
 
 // `--help` or `config`: print every setting and exit, before reading or connecting to anything.

@@ -63,6 +63,7 @@ export {
 } from './tiers/tier.schema.js';
 export { TierStore } from './tiers/tier.store.js';
 export { RetentionKeeper, retentionPlan, TTL_INDEX } from './tiers/retention.js';
+export { TierRebuild, type CommittedOffsets, type RebuildRequest, type RebuildResult } from './tiers/tier.rebuild.js';
 export {
   RawReadingsExport,
   RawStatsReader,

@@ -17,6 +17,7 @@ import { RetentionKeeper } from './tiers/retention.js';
 import { SeriesCatalogRepository } from './tiers/series-catalog.repository.js';
 import { TierCompactor } from './tiers/tier.compactor.js';
 import { RAW_BUCKET_STATS, TierReader } from './tiers/tier.reader.js';
+import { TierRebuild } from './tiers/tier.rebuild.js';
 import { TierStore } from './tiers/tier.store.js';
 
 const logger = new Logger('MongoDB');
@@ -68,6 +69,7 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     TierReader,
     SeriesCatalogRepository,
     RetentionKeeper,
+    TierRebuild,
     RawStatsReader,
     // The tiers ask the raw readings for the parts no tier holds whole.
     { provide: RAW_BUCKET_STATS, useExisting: RawStatsReader },
@@ -84,6 +86,7 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     TierReader,
     SeriesCatalogRepository,
     RetentionKeeper,
+    TierRebuild,
     RawStatsReader,
     RawReadingsExport,
   ],

@@ -37,9 +37,8 @@ function split(
   }
   const tier = TIERS[level]!;
   const width = TIER_MS[tier];
-  // A tier kept forever has oldest -Infinity, which ceilTo would turn into NaN (and the tier into no slots).
-  const kept = Number.isFinite(oldest[tier]) ? ceilTo(oldest[tier], tier) : -Infinity;
-  const first = Math.max(ceilTo(from, tier), kept);
+  const keptFrom = oldest[tier];
+  const first = Number.isFinite(keptFrom) ? Math.max(ceilTo(from, tier), ceilTo(keptFrom, tier)) : ceilTo(from, tier);
   const end = periodStart(to, tier);
   if (first >= end) {
     split(from, to, bucket, level - 1, oldest, out);

@@ -18,7 +18,7 @@ import {
 import { TierStore, writeToken } from './tier.store.js';
 
 /** A point where a test can stop the worker (and SIGKILL it) between two steps that must survive a crash. */
-export type HaltPoint = 'compaction-merged' | 'rollup-written';
+export type HaltPoint = 'compaction-merged' | 'rollup-written' | 'rebuild-written';
 
 /** Called at each halt point; resolves to carry on (the default) or never (a test halts there). */
 export type HaltHook = (point: HaltPoint) => Promise<void>;
