@@ -13,7 +13,7 @@ import {
 import { parseWindow } from './window.js';
 
 /** Epoch ms of a `from`/`to` value (ISO-8601, or epoch ms as digits), or undefined if it is neither. */
-function parseInstant(value: unknown): number | undefined {
+export function parseInstant(value: unknown): number | undefined {
   if (typeof value !== 'string') {
     return undefined;
   }

@@ -1,6 +1,12 @@
 /** GET /v1/aggregates: checks the query string and answers the service's buckets, or 400 for a refused query. */
-import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Controller, Get, Query, UseFilters } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 
 import { RequireScope } from '@funnel/auth';
 import { KnownQueryKeys, MAX_LISTED_ERRORS } from '@funnel/contracts';
@@ -9,10 +15,12 @@ import { TierExpired } from '@funnel/storage';
 import { AggregatesQueryDto } from './aggregates-query.dto.js';
 import { AggregatesResponseDto } from './aggregates-response.dto.js';
 import { AggregationService } from './aggregation.service.js';
+import { QueryErrorsFilter } from './query-errors.filter.js';
 import { QueryRejected } from './query-rejected.js';
 
 @ApiTags('aggregates')
 @Controller('v1/aggregates')
+@UseFilters(QueryErrorsFilter)
 export class AggregatesController {
   constructor(private readonly aggregation: AggregationService) {}
 
@@ -29,6 +37,11 @@ export class AggregatesController {
     description:
       "A parameter is missing, unknown or malformed (an instant outside a JavaScript Date's range included), " +
       `from >= to, too many buckets, or a range that needs a tier past its retention (RETENTION_*); at most ${MAX_LISTED_ERRORS} problems are listed, \`moreErrors\` counts the rest`,
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'MongoDB is not available, MAX_CONCURRENT_QUERIES queries are running, or the query ran past QUERY_TIMEOUT_MS',
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
   })
   async aggregate(@Query() query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
     try {

@@ -27,3 +27,51 @@ export class TooManyBuckets extends QueryRejected {
     this.name = 'TooManyBuckets';
   }
 }
+
+/** More series × buckets than MAX_POINTS_PER_QUERY (or, for v1, buckets than MAX_BUCKETS). */
+export class TooManyPoints extends QueryRejected {
+  constructor(
+    readonly points: number,
+    readonly limit: number,
+    readonly setting: string,
+  ) {
+    super(
+      `the answer would hold ${points} series x buckets, more than ${setting} (${limit}): narrow the range, ` +
+        'widen the window, or select fewer series',
+    );
+    this.name = 'TooManyPoints';
+  }
+}
+
+/** More series (after groupBy) than MAX_SERIES_PER_QUERY. */
+export class TooManySeries extends QueryRejected {
+  constructor(
+    readonly series: number,
+    readonly limit: number,
+  ) {
+    super(
+      `the query matches ${series} series, more than MAX_SERIES_PER_QUERY (${limit}): filter by sensorId, ` +
+        'sensorPrefix or tag.<key>, or group coarser (groupBy)',
+    );
+    this.name = 'TooManySeries';
+  }
+}
+
+/** A bucket of the range would begin before the earliest instant a JavaScript Date holds. */
+export class RangeOutsideDates extends QueryRejected {
+  constructor() {
+    super('from: the first bucket of the range would begin before the earliest instant a JavaScript Date holds');
+    this.name = 'RangeOutsideDates';
+  }
+}
+
+/** A query refused for now (too many at once, or it ran out of time): HTTP 503 with Retry-After. */
+export class QueryUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'QueryUnavailable';
+  }
+}

@@ -431,6 +431,61 @@ export class FunnelConfig {
   MAX_BUCKETS!: number;
 
   @Setting({
+    default: '1000',
+    description: 'Most series one GET /v2/aggregates answer may hold (after groupBy)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  MAX_SERIES_PER_QUERY!: number;
+
+  @Setting({
+    default: '100000',
+    description: 'Most series x buckets one GET /v2/aggregates answer may hold',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000000)
+  MAX_POINTS_PER_QUERY!: number;
+
+  @Setting({
+    default: '10000',
+    description: 'Time limit of one aggregate query (ms), enforced on MongoDB too (maxTimeMS); beyond it 503',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(600000)
+  QUERY_TIMEOUT_MS!: number;
+
+  @Setting({
+    default: '16',
+    description: 'Aggregate queries one api process runs at once; more are answered 503 with Retry-After',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  MAX_CONCURRENT_QUERIES!: number;
+
+  @Setting({
+    default: '1000000',
+    description: 'Most raw readings one aggregate query may scan; more is a 400 saying what to ask instead',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000000)
+  MAX_RAW_READINGS_PER_QUERY!: number;
+
+  @Setting({
     default: '30000',
     description: 'On SIGTERM: stop taking work, flush, commit and disconnect within this time (ms), else exit anyway',
   })

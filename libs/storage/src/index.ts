@@ -64,3 +64,11 @@ export {
 export { TierStore } from './tiers/tier.store.js';
 export { oldestAcceptedTs, RetentionKeeper, retentionPlan, TTL_INDEX } from './tiers/retention.js';
 export { TierRebuild, type CommittedOffsets, type RebuildRequest, type RebuildResult } from './tiers/tier.rebuild.js';
+export {
+  RawReadingsExport,
+  RawStatsReader,
+  ReadTimedOut,
+  seriesKeyOf,
+  type ExportedReading,
+  type ExportPosition,
+} from './tiers/raw-stats.reader.js';

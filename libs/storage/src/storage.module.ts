@@ -12,10 +12,11 @@ import { readingSchema, StoredPoint } from './readings/reading.schema.js';
 import { MongoCheck } from './storage.health.js';
 import { StorageLifecycle } from './storage.lifecycle.js';
 import { StoreCapacity } from './store-capacity/store-capacity.js';
+import { RawReadingsExport, RawStatsReader } from './tiers/raw-stats.reader.js';
 import { RetentionKeeper } from './tiers/retention.js';
 import { SeriesCatalogRepository } from './tiers/series-catalog.repository.js';
 import { TierCompactor } from './tiers/tier.compactor.js';
-import { TierReader } from './tiers/tier.reader.js';
+import { RAW_BUCKET_STATS, TierReader } from './tiers/tier.reader.js';
 import { TierRebuild } from './tiers/tier.rebuild.js';
 import { TierStore } from './tiers/tier.store.js';
 
@@ -69,6 +70,10 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     SeriesCatalogRepository,
     RetentionKeeper,
     TierRebuild,
+    RawStatsReader,
+    // The tiers ask the raw readings for the parts no tier holds whole.
+    { provide: RAW_BUCKET_STATS, useExisting: RawStatsReader },
+    RawReadingsExport,
   ],
   exports: [
     PointsRepository,
@@ -82,6 +87,8 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     SeriesCatalogRepository,
     RetentionKeeper,
     TierRebuild,
+    RawStatsReader,
+    RawReadingsExport,
   ],
 })
 export class StorageModule {}

@@ -1,0 +1,132 @@
+/** The one query engine behind GET /v1/aggregates and GET /v2/aggregates: bucket edges, merge per group, fill. */
+import { Inject, Injectable } from '@nestjs/common';
+
+import { FunnelConfig } from '@funnel/config';
+import {
+  emptyStats,
+  mergeInto,
+  RawScanTooLarge,
+  ReadTimedOut,
+  TierExpired,
+  type BucketStatsSource,
+  type Stats,
+} from '@funnel/storage';
+
+import type { AggregateQuery } from './aggregates-v2.query.js';
+import { bucketEdges, BucketOutOfRange, TooManyBucketEdges } from './calendar.js';
+import { fillBuckets, type BucketValues } from './fill.js';
+import { computeFn } from './functions.js';
+import { compareKeys, groupKeyOf, type GroupKey } from './grouping.js';
+import { QueryGate, timedOut } from './query-gate.js';
+import { EmptyRange, QueryRejected, RangeOutsideDates, TooManyPoints, TooManySeries } from './query-rejected.js';
+
+/** Where bucket statistics come from: the raw readings today, the rollup tiers once they are wired. */
+export const BUCKET_STATS_SOURCE = Symbol('BUCKET_STATS_SOURCE');
+
+/** One series of an answer: its group key and its buckets (start in epoch ms, values by function name). */
+export interface AnsweredSeries {
+  key: GroupKey;
+  buckets: Array<{ start: number; values: BucketValues }>;
+}
+
+/** Limits of one run; v1 passes its own bucket limit. */
+export interface EngineLimits {
+  maxPoints: number;
+  pointsSetting: string;
+}
+
+/** A raw scan refused for its size, as a 400. */
+export class RawScanRefused extends QueryRejected {
+  constructor(cause: RawScanTooLarge) {
+    super(`${cause.message} (MAX_RAW_READINGS_PER_QUERY)`);
+    this.name = 'RawScanRefused';
+  }
+}
+
+/** A range older than what the tiers it needs keep, as a 400. */
+export class RangeExpired extends QueryRejected {
+  constructor(cause: TierExpired) {
+    super(cause.message);
+    this.name = 'RangeExpired';
+  }
+}
+
+@Injectable()
+export class AggregateEngine {
+  constructor(
+    @Inject(BUCKET_STATS_SOURCE) private readonly source: BucketStatsSource,
+    private readonly gate: QueryGate,
+    private readonly config: FunnelConfig,
+  ) {}
+
+  /**
+   * Answers a parsed query; throws QueryRejected (400) for a query that cannot be answered as asked, before any
+   * read where the reason is known up front, and QueryUnavailable (503) when busy or out of time.
+   */
+  async run(query: AggregateQuery, limits?: EngineLimits): Promise<AnsweredSeries[]> {
+    const { from, to } = query;
+    if (from >= to) throw new EmptyRange(new Date(from).toISOString(), new Date(to).toISOString());
+    const { maxPoints, pointsSetting } = limits ?? {
+      maxPoints: this.config.MAX_POINTS_PER_QUERY,
+      pointsSetting: 'MAX_POINTS_PER_QUERY',
+    };
+    const edges = this.edges(query, maxPoints, pointsSetting);
+    const buckets = edges.length - 1;
+    // Only readings inside [from, to) count: the first and last buckets are cut at from and to.
+    const bounds = [from, ...edges.slice(1, -1), to];
+    const read = await this.gate.run(async (deadline) => {
+      try {
+        return await this.source.bucketStats(query.selector, bounds, {
+          maxTimeMS: Math.max(1, deadline - Date.now()),
+          maxRawReadings: this.config.MAX_RAW_READINGS_PER_QUERY,
+        });
+      } catch (error) {
+        if (error instanceof RawScanTooLarge) throw new RawScanRefused(error);
+        if (error instanceof ReadTimedOut) throw timedOut(this.config.QUERY_TIMEOUT_MS);
+        if (error instanceof TierExpired) throw new RangeExpired(error);
+        throw error;
+      }
+    });
+
+    const groups = new Map<string, { key: GroupKey; stats: Map<number, Stats> }>();
+    for (const { series, buckets: perBucket } of read) {
+      const key = groupKeyOf(series, query.groupBy);
+      const id = JSON.stringify(query.groupBy.map((f) => key[f]));
+      let group = groups.get(id);
+      if (!group) groups.set(id, (group = { key, stats: new Map() }));
+      for (const [i, stats] of perBucket) {
+        let merged = group.stats.get(i);
+        if (!merged) group.stats.set(i, (merged = emptyStats()));
+        mergeInto(merged, stats);
+      }
+    }
+    if (groups.size > this.config.MAX_SERIES_PER_QUERY) {
+      throw new TooManySeries(groups.size, this.config.MAX_SERIES_PER_QUERY);
+    }
+    if (groups.size * buckets > maxPoints) throw new TooManyPoints(groups.size * buckets, maxPoints, pointsSetting);
+
+    const names = query.fns.map((fn) => fn.name);
+    return [...groups.values()]
+      .sort((a, b) => compareKeys(a.key, b.key, query.groupBy))
+      .map(({ key, stats }) => {
+        const slots = edges.slice(0, -1).map((start, i) => {
+          const s = stats.get(i);
+          return {
+            start,
+            values: s && s.n > 0 ? Object.fromEntries(query.fns.map((fn) => [fn.name, computeFn(fn, s)])) : undefined,
+          };
+        });
+        return { key, buckets: fillBuckets(slots, names, query.fill) };
+      });
+  }
+
+  private edges(query: AggregateQuery, maxPoints: number, pointsSetting: string): number[] {
+    try {
+      return bucketEdges(query.from, query.to, query.window, query.tz, maxPoints);
+    } catch (error) {
+      if (error instanceof TooManyBucketEdges) throw new TooManyPoints(error.atLeast, maxPoints, pointsSetting);
+      if (error instanceof BucketOutOfRange) throw new RangeOutsideDates();
+      throw error;
+    }
+  }
+}
