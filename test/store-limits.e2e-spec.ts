@@ -14,7 +14,7 @@ const CAPACITY = 300;
 /** One request is one Kafka record of this many readings (KAFKA_POINTS_PER_RECORD). */
 const PER_REQUEST = 20;
 const BACKLOG_BOUND = 5;
-const REASON = /^local store full: \d+ readings; set MONGODB_URI to a real MongoDB$/;
+const REASON = /^local store full: \d+ readings; set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW$/;
 /** The worker's 80 % warning line (StoreGate). */
 const WARNING = /local store \d+ % full: \d+ of 300 documents/g;
 

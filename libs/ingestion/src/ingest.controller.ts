@@ -96,7 +96,7 @@ export class IngestController {
         error: { type: 'string', example: 'Service Unavailable' },
         message: {
           type: 'string',
-          example: 'local store full: 549005 readings; set MONGODB_URI to a real MongoDB',
+          example: 'local store full: 549005 readings; set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW',
         },
       },
     },

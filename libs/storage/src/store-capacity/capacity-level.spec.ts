@@ -33,6 +33,6 @@ describe('roomLeft', () => {
 
 describe('storeFullReason', () => {
   it('names the count and the two ways out', () => {
-    expect(storeFullReason(549005)).toBe('local store full: 549005 readings; set MONGODB_URI to a real MongoDB');
+    expect(storeFullReason(549005)).toBe('local store full: 549005 readings; set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW');
   });
 });

@@ -27,5 +27,5 @@ export function roomLeft(held: number, capacity: number): number {
 
 /** The reason readiness, logs and the api's 503 give when the store is full. */
 export function storeFullReason(held: number): string {
-  return `local store full: ${held} readings; set MONGODB_URI to a real MongoDB`;
+  return `local store full: ${held} readings; set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW`;
 }
