@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { becomesTrue, Scrape, sleep } from '@funnel/dev-infra';
 
 import { ADMIN_AUTH } from '../support/env.js';
+import { tierTotals } from '../support/mongo.js';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios.js';
 import { graceful, type FunnelNode } from './funnel-node.js';
 import type { Profile, ScenarioResult, ScenarioRun } from './harness.js';
@@ -737,6 +738,51 @@ function tally(values: number[]): Record<string, number> {
   return out;
 }
 
+// t ------------------------------------------------------------------------------------------------------
+const compaction: ScenarioDef = {
+  key: 't',
+  name: 'worker-sigkill-mid-compaction',
+  fault:
+    'worker-1 runs with TIERS_HALT_AT=compaction-merged (its rollup upkeep stops right after a minute write, before ' +
+    'marking the hour and deleting the slices) and is SIGKILLed there under load; restarted with ' +
+    'TIERS_HALT_AT=rollup-written and SIGKILLed after an hour write; restarted normally',
+  async run(run) {
+    await run.createTopic();
+    const api = await run.startApi();
+    const worker = await run.startWorker({ TIERS_HALT_AT: 'compaction-merged', COMPACTION_INTERVAL_MS: '200' });
+    const load = run.load(api);
+    for (const point of ['compaction-merged', 'rollup-written'] as const) {
+      const halted = await until(() => worker.grep(new RegExp(`halt point ${point} reached`)).length > 0, 60_000, 250);
+      run.check(`the worker halted at ${point}`, halted);
+      run.event(`SIGKILL worker-1 halted at ${point}`);
+      await worker.kill();
+      await run.restart(worker, {
+        TIERS_HALT_AT: point === 'compaction-merged' ? 'rollup-written' : 'none',
+        COMPACTION_INTERVAL_MS: '200',
+      });
+    }
+    await load.done;
+    return run.finish(api, async (rec) => {
+      const db = run.infra.client.db(run.db);
+      let totals = await tierTotals(db);
+      const settled = await until(
+        async () => {
+          totals = await tierTotals(db);
+          return totals.slices === 0 && totals.marks === 0 && totals.minuteN === rec.stored;
+        },
+        60_000,
+        500,
+      );
+      run.check(
+        'every stored reading is counted once in the minute, hour and day tiers',
+        settled && totals.hourN === rec.stored && totals.dayN === rec.stored,
+        `stored ${rec.stored}; minute ${totals.minuteN}, hour ${totals.hourN}, day ${totals.dayN}, ` +
+          `${totals.slices} slices and ${totals.marks} marks left`,
+      );
+    });
+  },
+};
+
 export const SCENARIOS: ScenarioDef[] = [
   workerKillFullBuffer,
   workerKillBeforeCommit,
@@ -747,6 +793,7 @@ export const SCENARIOS: ScenarioDef[] = [
   poison,
   slowMongo,
   apiKill,
+  compaction,
   // Against the 3-node cluster (started on first use).
   ...CLUSTER_SCENARIOS,
 ];
