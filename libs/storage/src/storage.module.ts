@@ -27,6 +27,23 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
   return config.MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(config.MONGODB_WRITE_CONCERN);
 }
 
+/** What the storage lib provides to the other libs: one repository or service per collection or job. */
+const REPOSITORIES = [
+  PointsRepository,
+  StorageLifecycle,
+  PartitionProgressRepository,
+  DeadLettersRepository,
+  StoreCapacity,
+  TierStore,
+  TierCompactor,
+  TierReader,
+  SeriesCatalogRepository,
+  RetentionKeeper,
+  TierRebuild,
+  RawStatsReader,
+  RawReadingsExport,
+];
+
 /** The Mongoose connection and one repository per collection (readings, rollups, partition progress, dead letters). */
 @Module({
   imports: [
@@ -58,37 +75,11 @@ export function writeConcernOf(config: Pick<FunnelConfig, 'MONGODB_WRITE_CONCERN
     ]),
   ],
   providers: [
-    PointsRepository,
-    StorageLifecycle,
-    PartitionProgressRepository,
-    DeadLettersRepository,
+    ...REPOSITORIES,
     MongoCheck,
-    StoreCapacity,
-    TierStore,
-    TierCompactor,
-    TierReader,
-    SeriesCatalogRepository,
-    RetentionKeeper,
-    TierRebuild,
-    RawStatsReader,
     // The tiers ask the raw readings for the parts no tier holds whole.
     { provide: RAW_BUCKET_STATS, useExisting: RawStatsReader },
-    RawReadingsExport,
   ],
-  exports: [
-    PointsRepository,
-    StorageLifecycle,
-    PartitionProgressRepository,
-    DeadLettersRepository,
-    StoreCapacity,
-    TierStore,
-    TierCompactor,
-    TierReader,
-    SeriesCatalogRepository,
-    RetentionKeeper,
-    TierRebuild,
-    RawStatsReader,
-    RawReadingsExport,
-  ],
+  exports: REPOSITORIES,
 })
 export class StorageModule {}
