@@ -11,7 +11,7 @@ import { listSettings } from '@funnel/config';
 import { FUNNEL_DIR, pollUntil } from '@funnel/dev-infra';
 
 import { expectedBuckets } from './support/dataset.js';
-import { isolatedEnv } from './support/env.js';
+import { isolatedEnv, TEST_ADMIN_TOKEN } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer } from './support/http.js';
 
@@ -57,8 +57,10 @@ describe('web console (/ui) in headless Chromium', () => {
     return (await getJson<AggregatesAnswer>(`${funnel.url}/v1/aggregates?${query}`)).json;
   };
 
-  const openPage = async (width = 1280, height = 800): Promise<Page> => {
+  /** A page whose session holds `token` (the operator's admin token unless told otherwise), as the Token field keeps it. */
+  const openPage = async (width = 1280, height = 800, token = TEST_ADMIN_TOKEN): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width, height }, acceptDownloads: true });
+    if (token) await page.addInitScript(`sessionStorage.setItem('funnel.console.token', ${JSON.stringify(token)})`);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
@@ -248,6 +250,13 @@ describe('web console (/ui) in headless Chromium', () => {
     await shot(page, 'pipeline');
     await page.close();
   }, 40_000);
+
+  it('without a token says the api needs one instead of showing data', async () => {
+    const page = await openPage(1280, 800, '');
+    await page.goto(`${funnel.url}/ui/#/dead-letters`);
+    await page.getByText('401 Unauthorized: this api needs a token', { exact: false }).first().waitFor();
+    await page.close();
+  }, 60_000);
 
   it('Dead letters: lists a letter with its content, replays it, and its reading is then stored', async () => {
     // A valid record that a faulty worker dead-lettered: what the worker stores, written as it would write it.

@@ -11,7 +11,7 @@ import { describe, expect, it } from '@jest/globals';
 import { pollUntil } from '@funnel/dev-infra';
 
 import { expectedBuckets, makeReadings } from './support/dataset.js';
-import { isolatedEnv } from './support/env.js';
+import { isolatedEnv, ADMIN_AUTH, TEST_ADMIN_TOKEN } from './support/env.js';
 import { processForSuite } from './support/funnel-process.js';
 import { getJson, type AggregatesAnswer } from './support/http.js';
 import { workerCaughtUp } from './support/kafka.js';
@@ -30,7 +30,9 @@ interface CliRun {
 /** Runs the import CLI; `onStart` gets the child (to kill it). */
 function runCli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'import', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'import', '--token', TEST_ADMIN_TOKEN, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -138,7 +140,7 @@ describe('NDJSON import through the CLI (role all)', () => {
   it('answers /v1/import with counts and refused line numbers; refuses an empty body and JSON', async () => {
     const url = `${suite().url}/v1/import`;
     const post = (body: string, type = 'application/x-ndjson') =>
-      fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+      fetch(url, { method: 'POST', headers: { ...ADMIN_AUTH, 'content-type': type }, body });
     const ts = START + 1000;
     const body = [
       JSON.stringify({ sensorId: 'direct', metric: 't', value: 1, ts }),

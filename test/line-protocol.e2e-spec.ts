@@ -10,7 +10,7 @@ import { describe, expect, it } from '@jest/globals';
 import { pollUntil } from '@funnel/dev-infra';
 
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
-import { isolatedEnv } from './support/env.js';
+import { isolatedEnv, TEST_ADMIN_TOKEN } from './support/env.js';
 import { processForSuite } from './support/funnel-process.js';
 import { getJson, type AggregatesAnswer } from './support/http.js';
 import { workerCaughtUp } from './support/kafka.js';
@@ -37,7 +37,7 @@ async function post(
 ): Promise<{ status: number; text: string }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
+    headers: { 'content-type': 'text/plain; charset=utf-8', authorization: `Token ${TEST_ADMIN_TOKEN}`, ...headers },
     body,
   });
   return { status: res.status, text: await res.text() };
@@ -55,7 +55,7 @@ describe('InfluxDB line protocol and compressed bodies (role all)', () => {
   };
 
   it('stores what the real InfluxDB client writes; aggregates equal an independent calculation', async () => {
-    const client = new InfluxDB({ url: suite().url, token: 'unused-until-tokens-exist' });
+    const client = new InfluxDB({ url: suite().url, token: TEST_ADMIN_TOKEN });
     const write = client.getWriteApi('org', 'bucket', 'ns', { batchSize: 500, flushInterval: 0, maxRetries: 0 });
     for (const r of READINGS) {
       write.writePoint(
@@ -129,7 +129,7 @@ describe('InfluxDB line protocol and compressed bodies (role all)', () => {
 
     // The client logs the refusal it is about to report; the test reads the report instead.
     setLogger({ error: () => undefined, warn: () => undefined });
-    const client = new InfluxDB({ url: suite().url, token: 't' });
+    const client = new InfluxDB({ url: suite().url, token: TEST_ADMIN_TOKEN });
     const write = client.getWriteApi('o', 'b', 'ns', { maxRetries: 0, flushInterval: 0 });
     write.writeRecord(`weather,sensor=bad-2 state="on"`);
     const refused = await write.close().then(

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { isolatedEnv } from './support/env.js';
+import { isolatedEnv, TEST_ADMIN_TOKEN } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 
 const VERSION = '4.32.5';
@@ -47,6 +47,8 @@ describe('OpenAPI fuzzing of the query routes (schemathesis)', () => {
       [
         'run',
         `${api.url}/docs-json`,
+        '--header',
+        `Authorization: Bearer ${TEST_ADMIN_TOKEN}`,
         '--include-path-regex',
         '/v2/aggregates|/v1/series|/v1/points',
         '--exclude-method',

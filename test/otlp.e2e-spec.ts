@@ -9,7 +9,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 
 import { pollUntil } from '@funnel/dev-infra';
 
-import { isolatedEnv } from './support/env.js';
+import { isolatedEnv, ADMIN_AUTH } from './support/env.js';
 import { processForSuite } from './support/funnel-process.js';
 import { workerCaughtUp } from './support/kafka.js';
 import { storedCount, withMongo } from './support/mongo.js';
@@ -35,7 +35,7 @@ describe('OTLP/HTTP metrics from the OpenTelemetry SDK (role all)', () => {
     it(`stores gauges and sums exported as ${label}, not histograms`, async () => {
       const sensor = `otel-${label.toLowerCase()}`;
       const reader = new PeriodicExportingMetricReader({
-        exporter: new Exporter({ url: `${suite().url}/v1/otlp/metrics` }),
+        exporter: new Exporter({ url: `${suite().url}/v1/otlp/metrics`, headers: { ...ADMIN_AUTH } }),
         exportIntervalMillis: 3_600_000, // exports only when flushed
       });
       const provider = new MeterProvider({
@@ -107,7 +107,7 @@ describe('OTLP/HTTP metrics from the OpenTelemetry SDK (role all)', () => {
     };
     const res = await fetch(`${suite().url}/v1/otlp/metrics`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...ADMIN_AUTH, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     expect(res.status).toBe(200);
@@ -126,7 +126,11 @@ describe('OTLP/HTTP metrics from the OpenTelemetry SDK (role all)', () => {
     ]);
 
     const post = (type: string, payload: string | Buffer) =>
-      fetch(`${suite().url}/v1/otlp/metrics`, { method: 'POST', headers: { 'content-type': type }, body: payload });
+      fetch(`${suite().url}/v1/otlp/metrics`, {
+        method: 'POST',
+        headers: { ...ADMIN_AUTH, 'content-type': type },
+        body: payload,
+      });
     expect((await post('application/x-protobuf', Buffer.from([0x0a, 0xff, 0xff]))).status).toBe(400);
     expect((await post('text/plain', 'x')).status).toBe(415);
     expect((await post('application/json', '[]')).status).toBe(400);

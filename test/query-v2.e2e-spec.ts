@@ -10,7 +10,7 @@ import { pollUntil } from '@funnel/dev-infra';
 
 import { TcpProxy } from './faults/tcp-proxy.js';
 import { prng } from './support/dataset.js';
-import { isolatedEnv } from './support/env.js';
+import { isolatedEnv, ADMIN_AUTH } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson } from './support/http.js';
 import { storedCount } from './support/mongo.js';
@@ -558,8 +558,12 @@ describe('GET /v2/aggregates against an independent oracle', () => {
       fill: 'null',
     };
     const json = (await ask(q)).json;
-    const viaAccept = await fetch(`${funnel.url}/v2/aggregates?${qs(q)}`, { headers: { accept: 'text/csv' } });
-    const viaFormat = await fetch(`${funnel.url}/v2/aggregates?${qs({ ...q, format: 'csv' })}`);
+    const viaAccept = await fetch(`${funnel.url}/v2/aggregates?${qs(q)}`, {
+      headers: { ...ADMIN_AUTH, accept: 'text/csv' },
+    });
+    const viaFormat = await fetch(`${funnel.url}/v2/aggregates?${qs({ ...q, format: 'csv' })}`, {
+      headers: ADMIN_AUTH,
+    });
     const [a, b] = [await viaAccept.text(), await viaFormat.text()];
     expect(viaAccept.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(a).toBe(b);
@@ -663,7 +667,7 @@ describe('GET /v2/aggregates against an independent oracle', () => {
     do {
       const res = await fetch(
         `${funnel.url}/v1/points?sensorId=q-north-2&metric=hum&from=${from}&to=${to}&limit=25${cursor ? `&cursor=${cursor}` : ''}`,
-        { headers: { accept: 'application/x-ndjson' } },
+        { headers: { ...ADMIN_AUTH, accept: 'application/x-ndjson' } },
       );
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
@@ -683,7 +687,9 @@ describe('GET /v2/aggregates against an independent oracle', () => {
     for (let i = 1; i < got.length; i++) expect(got[i][0]).toBeGreaterThanOrEqual(got[i - 1][0]); // time order
     expect([...got].sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual(want);
     const csv = await (
-      await fetch(`${funnel.url}/v1/points?sensorId=q-north-2&metric=hum&from=${from}&to=${to}&format=csv`)
+      await fetch(`${funnel.url}/v1/points?sensorId=q-north-2&metric=hum&from=${from}&to=${to}&format=csv`, {
+        headers: ADMIN_AUTH,
+      })
     ).text();
     const rows = csv.trimEnd().split('\r\n');
     expect(rows[0]).toBe('ts,sensorId,metric,value,id,tags');
