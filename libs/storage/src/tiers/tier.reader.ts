@@ -66,10 +66,14 @@ export class TierReader implements BucketStatsSource {
     if (expiredRaw) throw new TierExpired('raw', human(retentionMs(this.config, 'raw')));
 
     const tiered = slots.filter((s) => s.source !== 'raw');
-    const minuteSpan =
-      tiered.length > 0
-        ? [{ from: Math.min(...tiered.map((s) => s.from)), to: Math.max(...tiered.map((s) => s.to)) }]
-        : [];
+    // One span over every tiered slot (a loop: a spread of a large slot list would overflow the stack).
+    let spanFrom = Infinity;
+    let spanTo = -Infinity;
+    for (const slot of tiered) {
+      if (slot.from < spanFrom) spanFrom = slot.from;
+      if (slot.to > spanTo) spanTo = slot.to;
+    }
+    const minuteSpan = tiered.length > 0 ? [{ from: spanFrom, to: spanTo }] : [];
     const slices = await this.store.selectedSlices(selector, minuteSpan, limits.maxTimeMS);
     const coarse = tiered.filter((s) => s.source === 'day' || s.source === 'hour');
     // Hour marks before day marks: a roll-up marks the day before it clears the hour's mark.
