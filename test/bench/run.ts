@@ -27,6 +27,7 @@ import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
 import { ADMIN_AUTH } from '../support/env.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
 import { evaluateTargets, formatTable, type BenchFigures } from './targets.js';
+import { TIERS_PLAN, tiersStage } from './tiers.js';
 import { loadtest, median, REGISTER } from './tools.js';
 
 const { values: flags } = parseArgs({
@@ -151,6 +152,8 @@ const STAGES = {
   ingest: { topic: `bench.points.${rid}`, groupId: `bench-${rid}`, db: funnelDb },
   sustained: { topic: `bench.sustained.${rid}`, groupId: `bench-sustained-${rid}`, db: `${funnelDb}_sustained` },
   backlog: { topic: `bench.backlog.${rid}`, groupId: `bench-backlog-${rid}`, db: backlogDb },
+  tiersYear: { topic: `bench.tiers-year.${rid}`, groupId: `bench-tiers-year-${rid}`, db: `${funnelDb}_year` },
+  tiersFleet: { topic: `bench.tiers-fleet.${rid}`, groupId: `bench-tiers-fleet-${rid}`, db: `${funnelDb}_fleet` },
 };
 /** A stage runs against the shared broker unless it names other brokers (the cluster stage). */
 type Stage = (typeof STAGES)[keyof typeof STAGES] & {
@@ -625,6 +628,22 @@ try {
 
   await stopNode(worker);
   await stopNode(backlogApi);
+  await mongo.db(STAGES.backlog.db).dropDatabase();
+  collectStoreGarbage();
+
+  // ---- Rollup tiers (tiers.ts): a year of one series, and a day of 1,000 series.
+  const tierStages = { year: STAGES.tiersYear, fleet: STAGES.tiersFleet };
+  const tiers = await tiersStage(
+    {
+      start: async (name, role, part) => startNode(funnelNode(name, role, await freePort(), tierStages[part])),
+      stop: stopNode,
+      db: (part) => mongo.db(tierStages[part].db),
+      log,
+    },
+    TIERS_PLAN[smoke ? 'smoke' : quick ? 'quick' : 'full'],
+    rid,
+  );
+  collectStoreGarbage();
 
   // ---- The cluster stage (--cluster): the same batched run, the same paced single-reading rate and L_kafka
   // against a 3-node cluster (RF 3, min ISR 2, acks=all), beside the one-broker figures above.
@@ -733,6 +752,7 @@ try {
     cpuMicrosPerReading: atTarget.cpuPerReading,
     cpuAllMicrosPerReading: atTarget.cpuAllPerReading,
     batchedOfferedPerSec: BATCHED_RATE,
+    tiers,
   };
   const targets = evaluateTargets(figures, quick);
   const header = [

@@ -1,3 +1,5 @@
+import { tierRows, tierTargets, type TiersFigures } from './tiers.js';
+
 /** The figures one bench run measured (medians where repeated). null = not measured. */
 export interface BenchFigures {
   lHttpReqPerSec: number;
@@ -48,6 +50,8 @@ export interface BenchFigures {
   sustainedReadingsPerSec: number;
   sustainedLagFlat: boolean;
   sustainedFreshnessP99Ms: number | null;
+  /** The rollup tiers' stage (tiers.ts). */
+  tiers: TiersFigures;
 }
 
 export interface TargetResult {
@@ -139,6 +143,7 @@ export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[]
       measured: `${n(f.workerPeakRssMb)} MB`,
       pass: f.workerPeakRssMb < 300 && f.backlogReadings >= (quick ? 0 : 1_000_000),
     },
+    ...tierTargets(f.tiers, f.lMongoDocsPerSec),
   ];
 }
 
@@ -180,6 +185,7 @@ export function formatTable(f: BenchFigures, targets: TargetResult[], header: st
       'CPU per reading (batched run)',
       `${n(f.cpuMicrosPerReading, 1)} µs api + worker; ${n(f.cpuAllMicrosPerReading, 1)} µs with broker and store`,
     ],
+    ...tierRows(f.tiers),
   ];
   const w = Math.max(...rows.map(([k]) => k.length), ...targets.map((t) => t.target.length));
   const lines = [...header, '', 'figure'.padEnd(w) + '  value', '-'.repeat(w + 60)];
