@@ -100,13 +100,14 @@ async function ingest(url: string, total: number, readingAt: (i: number) => Read
 
 /** Waits until no slice or dirty mark is left and the hour and day tiers each hold every reading. */
 async function settle(db: Db, readings: number, timeoutS: number): Promise<void> {
-  const sumN = async (collection: string) =>
-    (
-      await db
-        .collection(collection)
-        .find({}, { projection: { n: 1 } })
-        .toArray()
-    ).reduce((s, d) => s + Number(d.n), 0);
+  // A $group on the server: toArray over 100,000+ documents overflowed the driver's stack.
+  const sumN = async (collection: string) => {
+    const [row] = await db
+      .collection(collection)
+      .aggregate<{ n: unknown }>([{ $group: { _id: null, n: { $sum: '$n' } } }])
+      .toArray();
+    return Number(row?.n ?? 0);
+  };
   await pollUntil(
     `the tiers to hold all ${readings} readings`,
     async () => {
@@ -116,7 +117,7 @@ async function settle(db: Db, readings: number, timeoutS: number): Promise<void>
         (await db.collection('points_dirty').countDocuments()) === 0
       );
     },
-    { timeoutMs: timeoutS * 1000, intervalMs: 2000 },
+    { timeoutMs: timeoutS * 1000, intervalMs: 5000 },
   );
   const minuteN = await sumN('points_m1');
   if (minuteN !== readings) throw new Error(`the minute tier holds ${minuteN} readings, expected ${readings}`);
