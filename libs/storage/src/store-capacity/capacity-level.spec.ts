@@ -33,6 +33,8 @@ describe('roomLeft', () => {
 
 describe('storeFullReason', () => {
   it('names the count and the two ways out', () => {
-    expect(storeFullReason(549005)).toBe('local store full: 549005 readings; set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW');
+    expect(storeFullReason(549005)).toBe(
+      'local store full: 549005 readings; set MONGODB_URI to a real MongoDB or shorten RETENTION_RAW',
+    );
   });
 });
