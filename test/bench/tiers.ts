@@ -6,6 +6,7 @@ import { pollUntil, Scrape, sleep } from '@funnel/dev-infra';
 import { bucketsPipeline, DAY_MS, HOUR_MS, MINUTE_MS } from '@funnel/storage';
 
 import type { FunnelNode } from '../faults/funnel-node.js';
+import { ADMIN_AUTH } from '../support/env.js';
 import { median } from './tools.js';
 
 /** How much of it: the issue's sizes in full mode; --quick and --smoke take fewer days and minutes. */
@@ -89,7 +90,7 @@ async function ingest(url: string, total: number, readingAt: (i: number) => Read
       const body = JSON.stringify(Array.from({ length: next - from }, (_, k) => readingAt(from + k)));
       const res = await fetch(`${url}/v1/points`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
         body,
       });
       if (res.status !== 202) throw new Error(`tiers POST answered ${res.status}: ${await res.text()}`);
@@ -209,7 +210,7 @@ export async function tiersStage(host: TiersHost, plan: TiersPlan, rid: string):
       window,
     });
     const funnelMs = await timedMs(plan.reps, async () => {
-      const res = await fetch(`${api.url}/v1/aggregates?${params}`);
+      const res = await fetch(`${api.url}/v1/aggregates?${params}`, { headers: ADMIN_AUTH });
       const body = (await res.json()) as { buckets?: Bucket[] };
       if (res.status !== 200 || !body.buckets)
         throw new Error(`${window} answered ${res.status}: ${JSON.stringify(body)}`);
