@@ -80,12 +80,24 @@ export class TierStore {
     }
   }
 
-  /** Replaces (or creates) each slice by its key: a retried batch's slice says exactly what that batch holds. */
+  /**
+   * Replaces (or creates) each slice by its key: a retried batch's slice says exactly what that batch holds.
+   * Inserted first (a plain insert costs the store a fraction of an upsert, and a slice's key is new unless its
+   * batch is retried); the slices whose key is already there are then replaced.
+   */
   async writeSlices(docs: readonly SliceDoc[], timeoutMS: number): Promise<void> {
     if (docs.length === 0) return;
+    let taken: SliceDoc[] = [];
+    try {
+      await orUnavailable(() => this.slices.insertMany([...docs], { ordered: false, timeoutMS }));
+    } catch (error) {
+      if (!onlyDuplicateKeys(error)) throw error;
+      taken = duplicateIndexes(error, docs.length).map((i) => docs[i]!);
+    }
+    if (taken.length === 0) return;
     await orUnavailable(() =>
       this.slices.bulkWrite(
-        docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+        taken.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
         { ordered: false, timeoutMS },
       ),
     );
@@ -214,11 +226,26 @@ export class TierStore {
   }
 }
 
+type WriteErrors = { code?: number; index?: number; writeErrors?: WriteError[] | WriteError };
+type WriteError = { code?: number; index?: number };
+
+function writeErrorsOf(error: unknown): WriteError[] {
+  const e = error as WriteErrors;
+  if (e.writeErrors) return Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+  return [e];
+}
+
 function onlyDuplicateKeys(error: unknown): boolean {
-  const e = error as { code?: number; writeErrors?: Array<{ code?: number }> | { code?: number } };
-  if (e.writeErrors) {
-    const list = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-    return list.length > 0 && list.every((w) => w.code === DUPLICATE_KEY);
-  }
-  return e.code === DUPLICATE_KEY;
+  const list = writeErrorsOf(error);
+  return list.length > 0 && list.every((w) => w.code === DUPLICATE_KEY);
+}
+
+/**
+ * The indexes, in the operations sent, of those refused for a duplicate key. Without an index on every error
+ * (a server that does not say which) every operation is taken as refused: replacing one again is harmless.
+ */
+function duplicateIndexes(error: unknown, sent: number): number[] {
+  const list = writeErrorsOf(error);
+  if (list.every((w) => typeof w.index === 'number')) return list.map((w) => w.index!);
+  return Array.from({ length: sent }, (_, i) => i);
 }
