@@ -9,11 +9,11 @@ import { FUNNEL_DIR } from '@funnel/dev-infra';
 export const ADMIN_TOKEN_FILE = path.join(FUNNEL_DIR, 'admin-token');
 
 /**
- * FUNNEL_ADMIN_TOKEN when the user set one; else the token of an earlier run; else a new random one, saved.
+ * `given` (the user's FUNNEL_ADMIN_TOKEN) when set; else the token of an earlier run; else a new random one, saved.
  * Funnel stores it as an admin token at startup when the store holds none (the in-memory stand-in forgets it).
  */
-export function localAdminToken(env: NodeJS.ProcessEnv = process.env): { token: string; source: string } {
-  if (env.FUNNEL_ADMIN_TOKEN) return { token: env.FUNNEL_ADMIN_TOKEN, source: 'FUNNEL_ADMIN_TOKEN' };
+export function localAdminToken(given: string): { token: string; source: string } {
+  if (given) return { token: given, source: 'FUNNEL_ADMIN_TOKEN' };
   if (fs.existsSync(ADMIN_TOKEN_FILE)) {
     return {
       token: fs.readFileSync(ADMIN_TOKEN_FILE, 'utf8').trim(),

@@ -10,6 +10,8 @@ import {
   type RunningProcess,
 } from '@funnel/dev-infra';
 
+import { loadConfig } from '@funnel/config';
+
 import { localAdminToken } from './admin-token.js';
 import { describeCapacity, localStoreSizing, startInForeground, startedStandInCapacity } from './up.js';
 
@@ -31,8 +33,11 @@ export async function stack({
   kafkaNodes?: number;
 }): Promise<number> {
   const log = (line: string) => console.log(`[stack] ${line}`);
-  const port = Number(process.env.PORT ?? 3000);
-  const workerPort = Number(process.env.WORKER_PORT ?? 3001);
+  // The user's settings, validated before anything starts (a bad value fails here, naming it); passed on to
+  // Funnel's processes as they are, with what the stack itself decides set over them.
+  const config = loadConfig();
+  const port = config.PORT;
+  const workerPort = config.WORKER_PORT;
   const children: RunningProcess[] = [];
   const sizing = localStoreSizing(mongo.backend);
   const options = { log, kafka, kafkaNodes, mongo: { heapMb: sizing.heapMb, ...mongo } };
@@ -44,28 +49,26 @@ export async function stack({
   });
   if (!infra) return foreground.done;
 
-  // The stand-in's capacity only when this run started it; a user's own MONGODB_CAPACITY_DOCS wins.
-  const capacity = process.env.MONGODB_CAPACITY_DOCS ? undefined : startedStandInCapacity(infra.mongo, sizing);
-  const admin = localAdminToken();
+  // The stand-in's capacity only when this run started it; a user's own MONGODB_CAPACITY_DOCS (> 0) wins.
+  const capacity = config.MONGODB_CAPACITY_DOCS > 0 ? undefined : startedStandInCapacity(infra.mongo, sizing);
+  const admin = localAdminToken(config.FUNNEL_ADMIN_TOKEN);
   const env = {
-    ...process.env,
     FUNNEL_ADMIN_TOKEN: admin.token,
     KAFKA_BROKERS: infra.kafka.brokers,
     MONGODB_URI: infra.mongo.uri,
-    SHUTDOWN_TIMEOUT_MS: process.env.SHUTDOWN_TIMEOUT_MS ?? String(FUNNEL_SHUTDOWN_MS),
+    // At most the stack's own bound: a longer one would be cut short by the stop budget's SIGKILL anyway.
+    SHUTDOWN_TIMEOUT_MS: String(Math.min(config.SHUTDOWN_TIMEOUT_MS, FUNNEL_SHUTDOWN_MS)),
     ...(capacity !== undefined ? { MONGODB_CAPACITY_DOCS: String(capacity) } : {}),
   };
   for (const role of split ? ['worker', 'api'] : ['all']) {
     // The worker's old-space cap (docs/operations.md, worker memory); the api and the one-process role keep V8's default.
-    const heap =
-      role === 'worker' ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`.trim() } : {};
+    const heap = role === 'worker' ? ['--max-old-space-size=192'] : [];
     const child = startProcess(process.execPath, {
-      args: [MAIN],
+      args: [...heap, MAIN],
       // The console's Pipeline page (GET /v1/pipeline on the api) reads the split worker's metrics too.
-      env: {
+      extraEnv: {
         ...env,
-        ...heap,
-        ...(role === 'api' && !process.env.PIPELINE_WORKER_URLS
+        ...(role === 'api' && !config.PIPELINE_WORKER_URLS
           ? { PIPELINE_WORKER_URLS: `http://127.0.0.1:${workerPort}` }
           : {}),
         FUNNEL_ROLE: role,

@@ -10,7 +10,6 @@ import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fa
 import { ConfigError, loadConfig, settingsHelp, type FunnelConfig } from '@funnel/config';
 
 import { COMMAND_NAMES, runCli } from './cli/index.js';
-import { rollupsCommand } from './cli/rollups.command.js';
 import { serveConsole } from './console.js';
 import { DependencyUnavailableFilter } from './dependency-unavailable.filter.js';
 import { FunnelModule } from './funnel.module.js';
@@ -84,22 +83,6 @@ async function bootstrap(config: FunnelConfig): Promise<void> {
   );
 }
 
-// `rollups rebuild …`: a one-off command, not a server.
-if (process.argv[2] === 'rollups') {
-  try {
-    process.exit(await rollupsCommand(process.argv.slice(3)));
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(1);
-  }
-}
-
-// `import FILE|-`: the NDJSON import client, which talks to a running api over HTTP and reads no settings.
-if (process.argv[2] === 'import') {
-  const { runImportCli } = await import('./cli/import.command.js');
-  process.exit(await runImportCli(process.argv.slice(2)));
-}
-
 /** The validated settings, or exit 2 naming every bad one. */
 function configOrExit(): FunnelConfig {
   try {
@@ -113,7 +96,7 @@ function configOrExit(): FunnelConfig {
   }
 }
 
-// An operator command (`tokens ...`) runs and exits; it never starts a server.
+// An operator command (`tokens …`, `rollups rebuild …`, `import FILE`) runs and exits; it never starts a server.
 if (COMMAND_NAMES.includes(process.argv[2] ?? '')) {
   process.exit(await runCli(process.argv.slice(2), configOrExit));
 }

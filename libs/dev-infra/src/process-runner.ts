@@ -17,7 +17,10 @@ export interface StopInfo extends ExitInfo {
 
 export interface ProcessOptions {
   args?: string[];
+  /** The child's whole environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Variables set over that environment for the child. */
+  extraEnv?: Record<string, string>;
   cwd?: string;
   /** Words put before the command, e.g. a `taskset -c 0` pinning. */
   prefix?: string[];
@@ -77,7 +80,8 @@ export class RunningProcess {
     readonly command: string,
     options: ProcessOptions = {},
   ) {
-    const { args = [], env = process.env, cwd, prefix = [], logFile, stdin = 'ignore' } = options;
+    const { args = [], cwd, prefix = [], logFile, stdin = 'ignore' } = options;
+    const env = { ...(options.env ?? process.env), ...options.extraEnv };
     const [bin, ...rest] = [...prefix, command, ...args];
     this.keepChars = options.keepChars ?? 1 << 20;
     if (logFile) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { SingleBar } from 'cli-progress';
-import yargs, { type ArgumentsCamelCase, type Argv, type CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 import { linesOf } from '@funnel/ingestion';
 
@@ -66,13 +66,6 @@ export const importCommand: CommandModule<object, ImportArgs> = {
     process.exitCode = await runImport(argv);
   },
 };
-
-/** Runs `funnel import ...` (argv after the program name) and resolves to the exit code. */
-export async function runImportCli(argv: string[]): Promise<number> {
-  process.exitCode = 0;
-  await yargs(argv).command(importCommand).demandCommand(1).strict().help().parseAsync();
-  return Number(process.exitCode ?? 0);
-}
 
 /** 0: every line accepted; 1: done, some lines refused; 2: the import stopped (its state is kept for a rerun). */
 async function runImport(args: ImportArgs): Promise<number> {

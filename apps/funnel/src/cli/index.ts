@@ -3,11 +3,16 @@ import yargs, { type CommandModule } from 'yargs';
 
 import type { FunnelConfig } from '@funnel/config';
 
+import { importCommand } from './import.command.js';
+import { rollupsCommand } from './rollups.command.js';
 import { tokensCommand } from './tokens.command.js';
 
-/** Every command's module; a new command (e.g. `rollups`) is one more entry. */
+/**
+ * Every command's module; a new command is one more entry. `config` validates the settings when a command
+ * first needs them (`import` talks to an api over HTTP and reads none).
+ */
 function commands(config: () => FunnelConfig): CommandModule[] {
-  return [tokensCommand(config)];
+  return [tokensCommand(config), rollupsCommand(config), importCommand as CommandModule];
 }
 
 /** The names the commands answer to: main.ts hands argv here when its first word is one of them. */
@@ -15,9 +20,13 @@ export const COMMAND_NAMES: readonly string[] = commands(() => {
   throw new Error('not read');
 }).map((command) => String(command.command).split(' ')[0]!);
 
-/** Runs the command in `argv` (without node and script); resolves with the exit code. */
+/**
+ * Runs the command in `argv` (without node and script); resolves with the exit code: 1 when it failed,
+ * else what its handler set in process.exitCode (0 by default).
+ */
 export async function runCli(argv: string[], config: () => FunnelConfig): Promise<number> {
   let failed = false;
+  process.exitCode = 0;
   await yargs(argv)
     .scriptName('funnel')
     .command(commands(config))
@@ -32,5 +41,5 @@ export async function runCli(argv: string[], config: () => FunnelConfig): Promis
       failed = true;
       console.error(error.message);
     });
-  return failed ? 1 : 0;
+  return failed ? 1 : Number(process.exitCode ?? 0);
 }

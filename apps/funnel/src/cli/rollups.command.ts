@@ -2,9 +2,9 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import cliProgress from 'cli-progress';
-import yargs from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 
-import { ConfigError, FunnelConfig, FunnelConfigModule, loadConfig } from '@funnel/config';
+import { FunnelConfig, FunnelConfigModule } from '@funnel/config';
 import { parseTimestamp } from '@funnel/contracts';
 import { kafkaClientConfig, LazyAdmin } from '@funnel/kafka';
 import { StorageLifecycle, StorageModule, TierRebuild, type CommittedOffsets } from '@funnel/storage';
@@ -38,29 +38,47 @@ function instant(name: string, text: string): number {
   return ms;
 }
 
-/** Runs the command; resolves to the process exit code. */
-export async function rollupsCommand(argv: string[]): Promise<number> {
-  const args = await yargs(argv)
-    .scriptName('funnel rollups')
-    .command('rebuild', 'Recompute the minute, hour and day rollups of a range from the raw readings')
-    .demandCommand(1, 'name a subcommand: rebuild')
-    .options({
-      from: { type: 'string', demandOption: true, describe: 'Start of the range (ISO-8601 or epoch ms), inclusive' },
-      to: { type: 'string', demandOption: true, describe: 'End of the range (ISO-8601 or epoch ms), exclusive' },
-      sensor: { type: 'string', describe: 'Only this sensor' },
-    })
-    .strict()
-    .parseAsync();
-  let config: FunnelConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+interface RebuildArgs {
+  from: string;
+  to: string;
+  sensor?: string;
+}
+
+/** The `rollups` command (subcommand `rebuild`); `config` is read when it runs. */
+export function rollupsCommand(config: () => FunnelConfig): CommandModule {
+  return {
+    command: 'rollups <command>',
+    describe: 'Maintain the rollup tiers',
+    builder: (args: Argv) =>
+      args
+        .command<RebuildArgs>({
+          command: 'rebuild',
+          describe: 'Recompute the minute, hour and day rollups of a range from the raw readings',
+          builder: (y) =>
+            y.options({
+              from: {
+                type: 'string',
+                demandOption: true,
+                describe: 'Start of the range (ISO-8601 or epoch ms), inclusive',
+              },
+              to: {
+                type: 'string',
+                demandOption: true,
+                describe: 'End of the range (ISO-8601 or epoch ms), exclusive',
+              },
+              sensor: { type: 'string', describe: 'Only this sensor' },
+            }) as unknown as Argv<RebuildArgs>,
+          handler: async (args) => {
+            process.exitCode = await rebuild(args, config());
+          },
+        })
+        .demandCommand(1, 'name a subcommand: rebuild'),
+    handler: () => undefined,
+  };
+}
+
+/** Rebuilds the range; resolves to the process exit code. */
+async function rebuild(args: RebuildArgs, config: FunnelConfig): Promise<number> {
   const from = instant('from', args.from);
   const to = instant('to', args.to);
   if (from >= to) throw new Error('--from must be before --to');
