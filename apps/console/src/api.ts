@@ -11,13 +11,12 @@ export function getToken(): string {
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
 }
 
-/** Fired on window when the token changes, so pages that depend on its scope ask again. */
+/** Fired on window when a token has been entered (not per keystroke), so pages that depend on its scope ask again. */
 export const TOKEN_CHANGED = 'funnel:token';
 
 export function setToken(token: string): void {
   if (token === '') sessionStorage.removeItem(TOKEN_KEY);
   else sessionStorage.setItem(TOKEN_KEY, token);
-  dispatchEvent(new Event(TOKEN_CHANGED));
 }
 
 /** A non-2xx answer: the status and the api's own message, so 401/403 read as what they are. */
