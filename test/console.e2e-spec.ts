@@ -121,8 +121,8 @@ describe('web console (/ui) in headless Chromium', () => {
   };
 
   /** A page whose session holds `token` (the operator's admin token unless told otherwise), as the Token field keeps it. */
-  const openPage = async (width = 1280, height = 800, token = TEST_ADMIN_TOKEN): Promise<Page> => {
-    const page = await browser.newPage({ viewport: { width, height }, acceptDownloads: true });
+  const openPage = async (width = 1280, height = 800, token = TEST_ADMIN_TOKEN, timezoneId?: string): Promise<Page> => {
+    const page = await browser.newPage({ viewport: { width, height }, acceptDownloads: true, timezoneId });
     if (token) await page.addInitScript(`sessionStorage.setItem('funnel.console.token', ${JSON.stringify(token)})`);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
@@ -366,6 +366,41 @@ describe('web console (/ui) in headless Chromium', () => {
     await again.close();
     expect(outside).toEqual([]);
   }, 90_000);
+
+  it("Explore: the default zone is the browser's: calendar days of the browser's zone, times shown in it", async () => {
+    // A browser in Kolkata (UTC+5:30): its days start at 18:30Z, which neither UTC nor the test box's zone gives.
+    const page = await openPage(1280, 800, TEST_ADMIN_TOKEN, 'Asia/Kolkata');
+    const view = new URLSearchParams({
+      metric: METRIC,
+      sensorId: 'console-a',
+      range: 'absolute',
+      from: '2026-11-27T00:00:00Z',
+      to: '2026-11-29T00:00:00Z',
+      window: 'day',
+      fns: 'count',
+    });
+    await page.goto(`${funnel.url}/ui/#/explore?${view}`);
+    await page.waitForSelector('table.buckets tbody tr');
+    const query = new URLSearchParams({
+      metric: METRIC,
+      sensorId: 'console-a',
+      from: '2026-11-27T00:00:00Z',
+      to: '2026-11-29T00:00:00Z',
+      window: 'day',
+      tz: 'Asia/Kolkata',
+      fns: 'count',
+    });
+    const api = (await (await v2(query)).json()) as V2Answer;
+    const starts = api.series[0]!.buckets.map((b) => b.start);
+    expect(starts[0]).toBe('2026-11-26T18:30:00.000Z');
+    expect((await tableRows(page)).map((r) => [r.start, r.count])).toEqual(
+      api.series[0]!.buckets.map((b) => [b.start, b.count]),
+    );
+    expect(await page.getByTestId('summary').textContent()).toContain('day in Asia/Kolkata');
+    // Shown in the browser's zone: the first Kolkata day starts at its local midnight.
+    expect(await page.locator('table.buckets tbody th').first().textContent()).toMatch(/^2026-11-27 00:00:00 /);
+    await page.close();
+  }, 40_000);
 
   it('Live: shows a reading posted after the page opened, within a few seconds', async () => {
     const page = await openPage();
