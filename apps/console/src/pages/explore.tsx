@@ -78,13 +78,13 @@ export function ExplorePage({ params }: { params: URLSearchParams }) {
     setDraft(next);
     if (now) apply(next);
   };
-  /** A dragged or stepped range: absolute, and `auto` so the window gets finer with it. */
+  /** A dragged or stepped range: absolute (whole seconds, outwards), and `auto` so the window gets finer with it. */
   const zoomTo = (from: number, to: number) =>
     apply({
       ...state,
       range: 'absolute',
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
+      from: new Date(Math.floor(from / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      to: new Date(Math.ceil(to / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
       window: 'auto',
     });
   const saveCsv = async (query: AggregatesQuery) => {
