@@ -1,7 +1,7 @@
 /** Explore's series picker: the GET /v1/series catalog searched by sensor prefix and tags, ticked into the query. */
 import { useEffect, useState } from 'preact/hooks';
 
-import { listSeries, type CatalogSeries } from './api.js';
+import { listSeries, TOKEN_CHANGED, type CatalogSeries } from './api.js';
 import { formatTime } from './format.js';
 import { list, parseTags, tagsText } from './query.js';
 import { ErrorBanner } from './status.js';
@@ -36,12 +36,18 @@ export function CatalogPicker({
       const page = await listSeries({ sensorPrefix: value.sensorPrefix, tags: value.tags, limit: PAGE, cursor });
       setFound((prev) => ({ series: [...(cursor ? prev.series : []), ...page.series], next: page.next }));
     } catch (error) {
-      setFound((prev) => ({ ...prev, error }));
+      setFound((prev) => (cursor ? { ...prev, error } : { series: [], error }));
     }
   };
   useEffect(() => {
     const timer = setTimeout(() => void search(), SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
+    // A token entered after a 401 lists the catalog at once.
+    const again = () => void search();
+    addEventListener(TOKEN_CHANGED, again);
+    return () => {
+      clearTimeout(timer);
+      removeEventListener(TOKEN_CHANGED, again);
+    };
   }, [filterKey]);
 
   const metrics = list(value.metric);
