@@ -42,7 +42,6 @@ export function Chart({ data, tz, range, onZoom, label, describedBy }: Props) {
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    window.funnelConsole = { ...window.funnelConsole, chart: data };
     const zone = zoneOf(tz);
     const opts: uPlot.Options = {
       width: Math.max(el.clientWidth, 280),

@@ -97,7 +97,14 @@ export function ExplorePage({ params }: { params: URLSearchParams }) {
   };
 
   const data = answer?.data;
-  const chart = useMemo(() => (data ? chartData(data) : undefined), [data]);
+  const chart = useMemo(() => {
+    if (!data) return undefined;
+    // What the chart draws (even nothing), left on window.funnelConsole for tests and debugging; set while
+    // rendering, so it is there as soon as the table of the same answer is.
+    const drawn = chartData(data);
+    window.funnelConsole = { ...window.funnelConsole, chart: drawn };
+    return drawn;
+  }, [data]);
   const zoneProblem = isKnownZone(draft.tz) ? undefined : `Unknown time zone "${draft.tz}" (use an IANA name)`;
   const percentileProblem = list(percentiles).find((p) => !PERCENTILE.test(p));
   const groupings = [...GROUPINGS, ...Object.keys(draft.tags).map((k) => `tag.${k}`)];
@@ -274,14 +281,16 @@ export function ExplorePage({ params }: { params: URLSearchParams }) {
             Drag across the chart to zoom in (the window becomes auto, finer). With the chart focused (Tab to it):{' '}
             {CHART_KEYS_HELP}. Click a legend entry to hide a line.
           </p>
-          <Chart
-            data={chart}
-            tz={state.tz}
-            range={{ from: Date.parse(data.from), to: Date.parse(data.to) }}
-            onZoom={zoomTo}
-            describedBy="chart-help"
-            label={`Chart of ${data.fns.join(', ')} per ${data.window} bucket for ${data.series.length} series`}
-          />
+          {chart.x.length > 0 && (
+            <Chart
+              data={chart}
+              tz={state.tz}
+              range={{ from: Date.parse(data.from), to: Date.parse(data.to) }}
+              onZoom={zoomTo}
+              describedBy="chart-help"
+              label={`Chart of ${data.fns.join(', ')} per ${data.window} bucket for ${data.series.length} series`}
+            />
+          )}
           <p>
             <button type="button" onClick={() => void saveCsv(answer.query!)}>
               Download CSV
