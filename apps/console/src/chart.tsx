@@ -1,53 +1,40 @@
-/** A uPlot line chart of buckets: one line per function, hover values in the legend, legend toggles, drag to zoom. */
+/**
+ * A uPlot line chart of GET /v2/aggregates: one line per series and function, hover values in the legend, legend
+ * toggles, drag to zoom, and keyboard zoom and pan (+/- and the arrow keys) when the chart has focus.
+ */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import type { Bucket, Fn } from './api.js';
+import { lineStyle, type ChartData } from './chart-data.js';
 import { zoneOf } from './format.js';
+import { stepRange } from './query.js';
 
-/**
- * Colours that differ in lightness as well as hue, and a dash pattern each, so lines stay apart in grayscale
- * and for colour-blind readers.
- */
-export const FN_STYLE: Record<Fn, { stroke: string; dash?: number[]; width: number }> = {
-  avg: { stroke: '#143d7a', width: 2.5 },
-  min: { stroke: '#5b9bd5', dash: [8, 4], width: 2 },
-  max: { stroke: '#b5451b', dash: [2, 3], width: 2 },
-  sum: { stroke: '#333333', dash: [12, 3, 3, 3], width: 1.5 },
-  count: { stroke: '#8c8c8c', dash: [1, 3], width: 2 },
+const KEY_STEPS: Record<string, 'in' | 'out' | 'left' | 'right'> = {
+  '+': 'in',
+  '=': 'in',
+  '-': 'out',
+  _: 'out',
+  ArrowLeft: 'left',
+  ArrowRight: 'right',
 };
 
-/** What the chart draws, also left on window.funnelConsole.chart for tests and debugging. */
-export interface ChartData {
-  /** Bucket starts, epoch ms. */
-  x: number[];
-  series: Partial<Record<Fn, number[]>>;
-}
-
-declare global {
-  interface Window {
-    funnelConsole?: { chart?: ChartData };
-  }
-}
-
-export function chartData(buckets: readonly Bucket[], fns: readonly Fn[]): ChartData {
-  return {
-    x: buckets.map((b) => Date.parse(b.start)),
-    series: Object.fromEntries(fns.map((fn) => [fn, buckets.map((b) => b[fn])])),
-  };
-}
+/** The keys the chart answers to, for the page's help text. */
+export const CHART_KEYS_HELP = '+ zooms in, − zooms out, ← and → move the range by a quarter';
 
 interface Props {
   data: ChartData;
-  fns: readonly Fn[];
   tz: string;
-  /** Called with the dragged range [from, to) in epoch ms. */
+  /** The range shown [from, to), epoch ms: what the keys zoom and pan. */
+  range: { from: number; to: number };
+  /** Called with a new range [from, to) in epoch ms (dragged, or from the keys). */
   onZoom: (from: number, to: number) => void;
   label: string;
+  /** The id of the element that explains how to use the chart. */
+  describedBy?: string;
 }
 
-export function Chart({ data, fns, tz, onZoom, label }: Props) {
+export function Chart({ data, tz, range, onZoom, label, describedBy }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const zoom = useRef(onZoom);
   zoom.current = onZoom;
@@ -55,14 +42,20 @@ export function Chart({ data, fns, tz, onZoom, label }: Props) {
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    window.funnelConsole = { ...window.funnelConsole, chart: data };
     const zone = zoneOf(tz);
     const opts: uPlot.Options = {
       width: Math.max(el.clientWidth, 280),
       height: el.clientWidth < 600 ? 240 : 340,
       ...(zone ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), zone) } : {}),
       cursor: { drag: { x: true, y: false, setScale: false } },
-      series: [{}, ...fns.map((fn) => ({ label: fn, ...FN_STYLE[fn], points: { show: data.x.length < 60 } }))],
+      series: [
+        {},
+        ...data.lines.map((line) => ({
+          label: line.label,
+          ...lineStyle(line.seriesIndex, line.fnIndex),
+          points: { show: data.x.length < 60 },
+        })),
+      ],
       axes: [{}, { size: 60 }],
       hooks: {
         setSelect: [
@@ -78,7 +71,7 @@ export function Chart({ data, fns, tz, onZoom, label }: Props) {
     };
     const plot = new uPlot(
       opts,
-      [data.x.map((ms) => ms / 1000), ...fns.map((fn) => data.series[fn] ?? [])] as uPlot.AlignedData,
+      [data.x.map((ms) => ms / 1000), ...data.lines.map((line) => line.values)] as uPlot.AlignedData,
       el,
     );
     const resize = new ResizeObserver(() =>
@@ -89,7 +82,26 @@ export function Chart({ data, fns, tz, onZoom, label }: Props) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [data, fns, tz]);
+  }, [data, tz]);
 
-  return <div ref={host} class="chart" role="img" aria-label={label} />;
+  const onKeyDown = (event: KeyboardEvent) => {
+    const step = KEY_STEPS[event.key];
+    if (!step) return;
+    event.preventDefault();
+    const next = stepRange(range, step);
+    zoom.current(next.from, next.to);
+  };
+
+  return (
+    <div
+      ref={host}
+      class="chart"
+      role="group"
+      tabIndex={0}
+      aria-label={label}
+      aria-describedby={describedBy}
+      aria-keyshortcuts="+ - ArrowLeft ArrowRight"
+      onKeyDown={onKeyDown}
+    />
+  );
 }

@@ -1,12 +1,4 @@
-/** CSV of the buckets shown, made in the browser from the api's answer (the v2 API will serve its own CSV). */
-import type { Bucket, Fn } from './api.js';
-
-/** `start,<fn>...` then one line per bucket; start in ISO UTC, numbers as JSON writes them. */
-export function bucketsCsv(buckets: readonly Bucket[], fns: readonly Fn[]): string {
-  const lines = [['start', ...fns].join(',')];
-  for (const bucket of buckets) lines.push([bucket.start, ...fns.map((fn) => String(bucket[fn]))].join(','));
-  return `${lines.join('\n')}\n`;
-}
+/** Saving a file the api produced (Explore's "Download CSV" saves GET /v2/aggregates?format=csv as received). */
 
 /** Makes the browser save `text` as `name`. */
 export function download(name: string, text: string, type = 'text/csv'): void {

@@ -4,6 +4,40 @@ export function zoneOf(tz: string): string | undefined {
   return tz === 'browser' ? undefined : tz;
 }
 
+/** The IANA name to send the api: the browser's own zone for 'browser'. */
+export function resolveZone(tz: string): string {
+  return tz === 'browser' ? Intl.DateTimeFormat().resolvedOptions().timeZone : tz;
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's offset from UTC at instant `ms`, in ms (Berlin in winter: +3,600,000). */
+export function zoneOffsetMs(ms: number, zone: string): number {
+  let format = offsetFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    offsetFormats.set(zone, format);
+  }
+  const part = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const wall = Date.UTC(+part.year!, +part.month! - 1, +part.day!, +part.hour!, +part.minute!, +part.second!);
+  return wall - (ms - (ms % 1000));
+}
+
+/** The instant whose wall-clock time in `zone` is `wall` (its fields read as UTC); two steps settle the offset. */
+export function zonedToUtc(wall: number, zone: string): number {
+  const guess = wall - zoneOffsetMs(wall, zone);
+  return wall - zoneOffsetMs(guess, zone);
+}
+
 /** Whether Intl knows `tz` (an IANA name such as Europe/Berlin), or it is 'browser'. */
 export function isKnownZone(tz: string): boolean {
   if (tz === 'browser') return true;

@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 
-import { getToken, setToken } from './api.js';
+import { getToken, setToken, TOKEN_CHANGED } from './api.js';
 import { DeadLettersPage } from './pages/dead-letters.js';
 import { ExplorePage } from './pages/explore.js';
 import { LivePage } from './pages/live.js';
@@ -32,6 +32,8 @@ function TokenField() {
           setValue(value);
           setToken(value);
         }}
+        // Once entered (Enter or leaving the field), not per keystroke: each half-typed token would be a failed login.
+        onChange={() => dispatchEvent(new Event(TOKEN_CHANGED))}
       />
     </label>
   );

@@ -27,7 +27,12 @@ export const FAILED_AUTH_PER_MINUTE = 100;
 
 /** The token id a request was authenticated with, for its log line (never the token). */
 export function requestTokenId(request: FastifyRequest): string | undefined {
-  return (request as FastifyRequest & { principal?: Principal }).principal?._id;
+  return requestPrincipal(request)?._id;
+}
+
+/** The stored token a request was authenticated with; undefined on open routes and with AUTH=off. */
+export function requestPrincipal(request: FastifyRequest): Principal | undefined {
+  return (request as FastifyRequest & { principal?: Principal }).principal;
 }
 
 @Injectable()
@@ -58,6 +63,8 @@ export class AuthGuard implements CanActivate {
 
     const principal = await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>());
     (request as FastifyRequest & { principal?: Principal }).principal = principal;
+    // `any` routes answer only about the caller, so neither the scope nor a sensor prefix limits them.
+    if (access.scope === 'any') return true;
     if (!scopeAllows(principal.scope, access.scope)) {
       throw new ForbiddenException(
         `token ${principal._id} has the ${principal.scope} scope; this route needs ${access.scope}`,

@@ -10,6 +10,7 @@ import { FunnelConfig } from '@funnel/config';
 import { AdminTokenBootstrap } from './admin-token.bootstrap.js';
 import { AuthGuard } from './auth.guard.js';
 import { Authenticator } from './authenticator.js';
+import { TokenSelfController } from './token-self.controller.js';
 import { TokensController } from './tokens.controller.js';
 import { tokensCollection, TokensRepository, type TokenDoc } from './tokens.repository.js';
 
@@ -20,7 +21,7 @@ export class AuthModule {
   static forRoot(options: { tokenRoutes: boolean }): DynamicModule {
     return {
       module: AuthModule,
-      controllers: options.tokenRoutes ? [TokensController] : [],
+      controllers: options.tokenRoutes ? [TokenSelfController, TokensController] : [],
       providers: [
         {
           provide: TokensRepository,

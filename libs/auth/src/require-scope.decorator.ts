@@ -19,8 +19,11 @@ export type SensorsIn =
   /** One query parameter naming the sensor. */
   | { query: string };
 
+/** `any`: every valid token, whatever its scope or sensor prefix (routes about the caller itself). */
+export type RouteScope = Scope | 'any';
+
 export interface RouteAccess {
-  scope: Scope;
+  scope: RouteScope;
   /** Absent: a prefix-limited token is refused on this route (it could reach other sensors' data). */
   sensors?: SensorsIn;
 }
@@ -29,9 +32,13 @@ export const ROUTE_ACCESS = 'funnel:route-access';
 
 /**
  * The scope a route needs (`admin` implies `read` and `write`). A route without this decorator needs `admin`:
- * a new route is closed to read and write tokens until it says what it needs. Documents 401, 403 and 429.
+ * a new route is closed to read and write tokens until it says what it needs. `any` admits every valid token
+ * (routes about the caller itself). Documents 401, 403 and 429.
  */
-export function RequireScope(scope: Scope, options: { sensors?: SensorsIn } = {}): MethodDecorator & ClassDecorator {
+export function RequireScope(
+  scope: RouteScope,
+  options: { sensors?: SensorsIn } = {},
+): MethodDecorator & ClassDecorator {
   const access: RouteAccess = { scope, ...options };
   return applyDecorators(
     SetMetadata(ROUTE_ACCESS, access),
@@ -39,14 +46,18 @@ export function RequireScope(scope: Scope, options: { sensors?: SensorsIn } = {}
     ApiUnauthorizedResponse({
       description: 'No token, a malformed Authorization header, or a token that is unknown, revoked or expired',
     }),
-    ApiForbiddenResponse({
-      description: options.sensors
-        ? `The token lacks the ${scope} scope, or names a sensor outside its sensor prefix (nothing is stored or read)`
-        : `The token lacks the ${scope} scope, or is limited to a sensor prefix (such tokens cannot use this route)`,
-    }),
+    ApiForbiddenResponse({ description: forbiddenWhen(scope, options.sensors) }),
     ApiTooManyRequestsResponse({
       description: 'Rate limit reached, or too many failed authentications from this address; see Retry-After',
       headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } },
     }),
   );
+}
+
+function forbiddenWhen(scope: RouteScope, sensors: SensorsIn | undefined): string {
+  // Listed on every protected route for a uniform document, though an `any` route never refuses a valid token.
+  if (scope === 'any') return 'Not answered to a valid token: every scope and sensor prefix may use this route';
+  return sensors
+    ? `The token lacks the ${scope} scope, or names a sensor outside its sensor prefix (nothing is stored or read)`
+    : `The token lacks the ${scope} scope, or is limited to a sensor prefix (such tokens cannot use this route)`;
 }

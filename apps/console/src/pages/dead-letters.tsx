@@ -1,7 +1,17 @@
-/** Dead letters: the records the worker could not use, their content, and replay of the ones chosen. */
+/**
+ * Dead letters: the records the worker could not use, their content, and replay of the ones chosen. Both need an
+ * admin token; the page asks GET /v1/tokens/self first and offers neither list nor replay to another token.
+ */
 import { useEffect, useState } from 'preact/hooks';
 
-import { listDeadLetters, replayDeadLetters, type DeadLetter } from '../api.js';
+import {
+  listDeadLetters,
+  replayDeadLetters,
+  TOKEN_CHANGED,
+  tokenSelf,
+  type DeadLetter,
+  type TokenSelf,
+} from '../api.js';
 import { formatTime } from '../format.js';
 import { ErrorBanner } from '../status.js';
 
@@ -20,16 +30,28 @@ export function DeadLettersPage() {
   const [shown, setShown] = useState<string>();
   const [message, setMessage] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [self, setSelf] = useState<TokenSelf>();
 
   const load = async () => {
     try {
-      setLetters(await listDeadLetters(200));
+      const who = await tokenSelf();
+      setSelf(who);
       setError(undefined);
+      if (who.scopes.includes('admin')) setLetters(await listDeadLetters(200));
+      else setLetters(undefined);
     } catch (e) {
+      setSelf(undefined);
+      setLetters(undefined);
       setError(e);
     }
   };
-  useEffect(() => void load(), []);
+  useEffect(() => {
+    void load();
+    const reload = () => void load();
+    addEventListener(TOKEN_CHANGED, reload);
+    return () => removeEventListener(TOKEN_CHANGED, reload);
+  }, []);
+  const admin = self?.scopes.includes('admin') === true;
 
   const toggle = (id: string, on: boolean) => {
     const next = new Set(selected);
@@ -61,10 +83,18 @@ export function DeadLettersPage() {
         <button type="button" onClick={() => void load()}>
           Refresh
         </button>
-        <button type="button" disabled={selected.size === 0 || busy} onClick={() => void replay()}>
-          Replay selected ({selected.size})
-        </button>
+        {admin && (
+          <button type="button" disabled={selected.size === 0 || busy} onClick={() => void replay()}>
+            Replay selected ({selected.size})
+          </button>
+        )}
       </p>
+      {self && !admin && (
+        <p class="hint" role="status" data-testid="needs-admin">
+          Dead letters and their replay need an admin token; this token ({self.id}) may use {self.scopes.join(', ')}
+          {self.sensorPrefix ? ` for sensors "${self.sensorPrefix}*"` : ''}.
+        </p>
+      )}
       <ErrorBanner error={error} />
       {message && (
         <p class="ok" role="status">

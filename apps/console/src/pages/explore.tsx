@@ -1,44 +1,72 @@
-/** Explore: one series over a range, in a window, several functions; chart, table and CSV, all held in the URL. */
+/**
+ * Explore: series from the catalog over a range, in a window of a time zone, several functions, grouped and
+ * gap-filled (GET /v2/aggregates); a chart, a table of the same buckets and the api's CSV, all held in the URL.
+ */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
-import { FUNCTIONS, querySeries, type Fn, type SeriesAnswer } from '../api.js';
-import { Chart, chartData, FN_STYLE } from '../chart.js';
-import { bucketsCsv, download } from '../csv.js';
-import { formatNumber, formatTime, isKnownZone } from '../format.js';
 import {
+  aggregatesCsv,
+  bucketValue,
+  FILLS,
+  NAMED_FNS,
+  PERCENTILE,
+  queryAggregates,
+  type AggregatesAnswer,
+  type AggregatesQuery,
+  type Fill,
+} from '../api.js';
+import { CatalogPicker } from '../catalog.js';
+import { chartData, lineStyle } from '../chart-data.js';
+import { Chart, CHART_KEYS_HELP } from '../chart.js';
+import { download } from '../csv.js';
+import { formatNumber, formatTime, isKnownZone, resolveZone } from '../format.js';
+import {
+  aggregatesQuery,
+  GROUPINGS,
+  list,
   parseExplore,
   PRESETS,
   resolveRange,
-  resolveWindow,
   serializeExplore,
   WINDOWS,
   type ExploreState,
 } from '../query.js';
 import { navigate } from '../route.js';
-import { SeriesFields } from '../series-fields.js';
-import { ErrorBanner } from '../status.js';
+import { ErrorBanner, describeError } from '../status.js';
 
-const ZONES = ['browser', 'UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'];
+const ZONES = ['browser', 'UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Asia/Tokyo'];
+
+interface Answer {
+  key: string;
+  query?: AggregatesQuery;
+  data?: AggregatesAnswer;
+  error?: unknown;
+}
 
 export function ExplorePage({ params }: { params: URLSearchParams }) {
   const state = useMemo(() => parseExplore(params), [params.toString()]);
   const [draft, setDraft] = useState<ExploreState>(state);
-  useEffect(() => setDraft(state), [state]);
-  const [answer, setAnswer] = useState<{ key: string; data?: SeriesAnswer; error?: unknown; window?: string }>();
-  const ready = state.sensorId !== '' && state.metric !== '';
+  const [percentiles, setPercentiles] = useState(percentilesOf(state.fns));
+  useEffect(() => {
+    setDraft(state);
+    setPercentiles(percentilesOf(state.fns));
+  }, [state]);
+  const [answer, setAnswer] = useState<Answer>();
+  const [csvError, setCsvError] = useState<unknown>();
+  const ready = state.metric !== '';
   const range = resolveRange(state);
   const key = serializeExplore(state).toString();
   // Show on an unchanged query asks again (new data, or a token just entered).
   const [runs, setRuns] = useState(0);
 
   useEffect(() => {
-    if (!ready || typeof range === 'string') return;
-    const window = resolveWindow(state.window, range.from, range.to);
+    if (!ready || typeof range === 'string' || !isKnownZone(state.tz)) return;
+    const query = aggregatesQuery(state, range);
     let current = true;
     setAnswer((prev) => ({ ...prev, key: '' }));
-    querySeries({ sensorId: state.sensorId, metric: state.metric, ...range, window })
-      .then((data) => current && setAnswer({ key, data, window }))
-      .catch((error: unknown) => current && setAnswer({ key, error }));
+    queryAggregates(query)
+      .then((data) => current && setAnswer({ key, query, data }))
+      .catch((error: unknown) => current && setAnswer({ key, query, error }));
     return () => {
       current = false;
     };
@@ -50,197 +78,290 @@ export function ExplorePage({ params }: { params: URLSearchParams }) {
     setDraft(next);
     if (now) apply(next);
   };
+  /** A dragged or stepped range: absolute (whole seconds, outwards), and `auto` so the window gets finer with it. */
   const zoomTo = (from: number, to: number) =>
     apply({
       ...state,
       range: 'absolute',
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
+      from: new Date(Math.floor(from / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      to: new Date(Math.ceil(to / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
       window: 'auto',
     });
+  const saveCsv = async (query: AggregatesQuery) => {
+    setCsvError(undefined);
+    try {
+      download(`funnel-${query.metric.replace(/,/g, '+')}-${query.window}.csv`, await aggregatesCsv(query));
+    } catch (error) {
+      setCsvError(error);
+    }
+  };
 
   const data = answer?.data;
-  const chart = useMemo(() => (data ? chartData(data.buckets, state.fns) : undefined), [data, state.fns.join()]);
+  const chart = useMemo(() => {
+    if (!data) return undefined;
+    // What the chart draws (even nothing), left on window.funnelConsole for tests and debugging; set while
+    // rendering, so it is there as soon as the table of the same answer is.
+    const drawn = chartData(data);
+    window.funnelConsole = { ...window.funnelConsole, chart: drawn };
+    return drawn;
+  }, [data]);
   const zoneProblem = isKnownZone(draft.tz) ? undefined : `Unknown time zone "${draft.tz}" (use an IANA name)`;
+  const percentileProblem = list(percentiles).find((p) => !PERCENTILE.test(p));
+  const groupings = [...GROUPINGS, ...Object.keys(draft.tags).map((k) => `tag.${k}`)];
 
   return (
     <section aria-labelledby="explore-title">
       <h1 id="explore-title">Explore</h1>
       <form
-        class="controls"
+        class="explore"
         onSubmit={(e) => {
           e.preventDefault();
-          if (zoneProblem) return;
-          apply(draft);
+          if (zoneProblem || percentileProblem) return;
+          apply({ ...draft, fns: withPercentiles(draft.fns, percentiles) });
           setRuns((n) => n + 1);
         }}
       >
-        <SeriesFields value={draft} onChange={(series) => update(series)} />
-        <label>
-          Range
-          <select
-            name="range"
-            value={draft.range}
-            onChange={(e) => update({ range: e.currentTarget.value as ExploreState['range'] })}
-          >
-            {Object.keys(PRESETS).map((p) => (
-              <option key={p} value={p}>
-                last {p}
-              </option>
+        <CatalogPicker value={draft} tz={draft.tz} onChange={(selection) => update(selection)} />
+        <div class="controls">
+          <label>
+            Range
+            <select
+              name="range"
+              value={draft.range}
+              onChange={(e) => update({ range: e.currentTarget.value as ExploreState['range'] })}
+            >
+              {Object.keys(PRESETS).map((p) => (
+                <option key={p} value={p}>
+                  last {p}
+                </option>
+              ))}
+              <option value="absolute">absolute…</option>
+            </select>
+          </label>
+          {draft.range === 'absolute' && (
+            <>
+              <label>
+                From
+                <input
+                  name="from"
+                  placeholder="2026-11-28T00:00:00Z"
+                  aria-describedby="range-help"
+                  value={draft.from}
+                  onInput={(e) => update({ from: e.currentTarget.value.trim() })}
+                />
+              </label>
+              <label>
+                To
+                <input
+                  name="to"
+                  placeholder="2026-11-29 00:00"
+                  aria-describedby="range-help"
+                  value={draft.to}
+                  onInput={(e) => update({ to: e.currentTarget.value.trim() })}
+                />
+              </label>
+            </>
+          )}
+          <label>
+            Window
+            <select name="window" value={draft.window} onChange={(e) => update({ window: e.currentTarget.value })}>
+              <option value="auto">auto</option>
+              {WINDOWS.map((w) => (
+                <option key={w} value={w}>
+                  {w}
+                </option>
+              ))}
+              {!(WINDOWS as readonly string[]).includes(draft.window) && draft.window !== 'auto' && (
+                <option value={draft.window}>{draft.window}</option>
+              )}
+            </select>
+          </label>
+          <label>
+            Time zone
+            <input
+              name="tz"
+              list="zones"
+              value={draft.tz}
+              aria-invalid={zoneProblem ? true : undefined}
+              onInput={(e) => update({ tz: e.currentTarget.value.trim() })}
+            />
+            <datalist id="zones">
+              {ZONES.map((z) => (
+                <option key={z} value={z} />
+              ))}
+            </datalist>
+          </label>
+          <label>
+            Fill
+            <select name="fill" value={draft.fill} onChange={(e) => update({ fill: e.currentTarget.value as Fill })}>
+              {FILLS.map((f) => (
+                <option key={f} value={f}>
+                  {f}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Group by
+            <input
+              name="groupBy"
+              list="groupings"
+              value={draft.groupBy}
+              onInput={(e) => update({ groupBy: e.currentTarget.value.replace(/\s/g, '') })}
+            />
+            <datalist id="groupings">
+              {groupings.map((g) => (
+                <option key={g} value={g} />
+              ))}
+            </datalist>
+          </label>
+          <fieldset class="fns">
+            <legend>Functions</legend>
+            {NAMED_FNS.map((fn) => (
+              <label key={fn} class="check">
+                <input
+                  type="checkbox"
+                  name="fn"
+                  value={fn}
+                  checked={draft.fns.includes(fn)}
+                  onChange={(e) => {
+                    const named = e.currentTarget.checked
+                      ? NAMED_FNS.filter((f) => f === fn || draft.fns.includes(f))
+                      : NAMED_FNS.filter((f) => f !== fn && draft.fns.includes(f));
+                    const fns = withPercentiles(named, percentiles);
+                    if (fns.length > 0) update({ fns }, !percentileProblem);
+                  }}
+                />
+                {fn}
+              </label>
             ))}
-            <option value="absolute">absolute…</option>
-          </select>
-        </label>
-        {draft.range === 'absolute' && (
-          <>
-            <label>
-              From
+            <label class="check">
+              Percentiles
               <input
-                name="from"
-                placeholder="2026-11-28T00:00:00Z"
-                value={draft.from}
-                onInput={(e) => update({ from: e.currentTarget.value.trim() })}
+                name="percentiles"
+                size={14}
+                placeholder="p50, p95, p99.9"
+                aria-invalid={percentileProblem ? true : undefined}
+                value={percentiles}
+                onInput={(e) => setPercentiles(e.currentTarget.value)}
               />
             </label>
-            <label>
-              To
-              <input
-                name="to"
-                placeholder="2026-11-29T00:00:00Z"
-                value={draft.to}
-                onInput={(e) => update({ to: e.currentTarget.value.trim() })}
-              />
-            </label>
-          </>
-        )}
-        <label>
-          Window
-          <select name="window" value={draft.window} onChange={(e) => update({ window: e.currentTarget.value })}>
-            <option value="auto">auto</option>
-            {WINDOWS.map((w) => (
-              <option key={w} value={w}>
-                {w}
-              </option>
-            ))}
-            {!(WINDOWS as readonly string[]).includes(draft.window) && draft.window !== 'auto' && (
-              <option value={draft.window}>{draft.window}</option>
-            )}
-          </select>
-        </label>
-        <label>
-          Time zone
-          <input
-            name="tz"
-            list="zones"
-            value={draft.tz}
-            aria-invalid={zoneProblem ? true : undefined}
-            onInput={(e) => update({ tz: e.currentTarget.value.trim() })}
-          />
-          <datalist id="zones">
-            {ZONES.map((z) => (
-              <option key={z} value={z} />
-            ))}
-          </datalist>
-        </label>
-        <fieldset class="fns">
-          <legend>Functions</legend>
-          {FUNCTIONS.map((fn) => (
-            <label key={fn} class="check">
-              <input
-                type="checkbox"
-                name="fn"
-                value={fn}
-                checked={draft.fns.includes(fn)}
-                onChange={(e) => {
-                  const fns = e.currentTarget.checked
-                    ? FUNCTIONS.filter((f) => f === fn || draft.fns.includes(f))
-                    : draft.fns.filter((f) => f !== fn);
-                  if (fns.length > 0) update({ fns }, true);
-                }}
-              />
-              <span class="swatch" style={swatch(fn)} aria-hidden="true" />
-              {fn}
-            </label>
-          ))}
-        </fieldset>
-        <button type="submit">Show</button>
+          </fieldset>
+          <button type="submit">Show</button>
+        </div>
       </form>
+      <p class="hint" id="range-help">
+        Times without a zone (2026-11-28 01:00) are read in the chosen time zone; minute, hour, day, week and month are
+        calendar windows of that zone, the others fixed lengths aligned to UTC.
+      </p>
       {zoneProblem && (
         <p class="error" role="alert">
           {zoneProblem}
         </p>
       )}
-      {!ready && <p class="hint">Enter a sensor id and a metric, then Show.</p>}
+      {percentileProblem && (
+        <p class="error" role="alert">
+          Percentile "{percentileProblem}" is not p&lt;q&gt; with 0 &lt; q ≤ 100 (e.g. p95, p99.9)
+        </p>
+      )}
+      {!ready && <p class="hint">Pick a series from the catalog (or type a metric), then Show.</p>}
       {typeof range === 'string' && ready && (
         <p class="error" role="alert">
           {range}
         </p>
       )}
       {answer?.error !== undefined && <ErrorBanner error={answer.error} />}
-      {data && chart && (
-        <div aria-busy={answer?.key !== key}>
+      {data && chart && answer?.query && (
+        <div aria-busy={answer.key !== key}>
           <p class="summary" data-testid="summary">
-            {data.buckets.length} buckets of {answer?.window} for {data.sensorId} / {data.metric},{' '}
-            {formatTime(Date.parse(data.from), state.tz)} to {formatTime(Date.parse(data.to), state.tz)}. Drag across
-            the chart to zoom in; click a legend entry to hide a line.
+            {data.series.length} series, {chart.x.length} buckets of {data.window} in {data.tz},{' '}
+            {formatTime(Date.parse(data.from), state.tz)} to {formatTime(Date.parse(data.to), state.tz)}.
           </p>
-          <Chart
-            data={chart}
-            fns={state.fns}
-            tz={state.tz}
-            onZoom={zoomTo}
-            label={`Chart of ${state.fns.join(', ')} per ${answer?.window} bucket`}
-          />
+          <p class="hint" id="chart-help">
+            Drag across the chart to zoom in (the window becomes auto, finer). With the chart focused (Tab to it):{' '}
+            {CHART_KEYS_HELP}. Click a legend entry to hide a line.
+          </p>
+          {chart.x.length > 0 && (
+            <Chart
+              data={chart}
+              tz={state.tz}
+              range={{ from: Date.parse(data.from), to: Date.parse(data.to) }}
+              onZoom={zoomTo}
+              describedBy="chart-help"
+              label={`Chart of ${data.fns.join(', ')} per ${data.window} bucket for ${data.series.length} series`}
+            />
+          )}
           <p>
-            <button
-              type="button"
-              onClick={() =>
-                download(`${data.sensorId}-${data.metric}-${answer?.window}.csv`, bucketsCsv(data.buckets, state.fns))
-              }
-            >
+            <button type="button" onClick={() => void saveCsv(answer.query!)}>
               Download CSV
             </button>
           </p>
-          <BucketTable answer={data} fns={state.fns} tz={state.tz} />
+          {csvError !== undefined && (
+            <p class="error" role="alert">
+              CSV: {describeError(csvError)}
+            </p>
+          )}
+          <BucketTable answer={data} tz={state.tz} />
         </div>
       )}
     </section>
   );
 }
 
-function swatch(fn: Fn) {
-  const style = FN_STYLE[fn];
-  return { borderTop: `3px ${style.dash ? 'dashed' : 'solid'} ${style.stroke}` };
+function percentilesOf(fns: readonly string[]): string {
+  return fns.filter((fn) => PERCENTILE.test(fn)).join(', ');
 }
 
-function BucketTable({ answer, fns, tz }: { answer: SeriesAnswer; fns: readonly Fn[]; tz: string }) {
-  if (answer.buckets.length === 0) return <p class="hint">No readings in this range.</p>;
+/** The named functions chosen, then the percentiles typed (the api answers in this order). */
+function withPercentiles(fns: readonly string[], percentiles: string): string[] {
+  const named = NAMED_FNS.filter((fn) => fns.includes(fn));
+  return [...named, ...new Set(list(percentiles).filter((p) => PERCENTILE.test(p)))];
+}
+
+function BucketTable({ answer, tz }: { answer: AggregatesAnswer; tz: string }) {
+  if (answer.series.every((s) => s.buckets.length === 0)) return <p class="hint">No readings in this range.</p>;
   return (
     <div class="table-wrap" tabIndex={0} role="region" aria-label="Buckets">
       <table class="buckets">
         <thead>
           <tr>
-            <th scope="col">Start ({tz === 'browser' ? 'browser zone' : tz})</th>
-            {fns.map((fn) => (
+            <th scope="col">Start ({tz === 'browser' ? `browser zone, ${resolveZone(tz)}` : tz})</th>
+            {answer.groupBy.map((field) => (
+              <th key={field} scope="col">
+                {field}
+              </th>
+            ))}
+            {answer.fns.map((fn, i) => (
               <th key={fn} scope="col">
-                {fn}
+                <span class="swatch" style={swatch(i)} aria-hidden="true" /> {fn}
               </th>
             ))}
           </tr>
         </thead>
         <tbody>
-          {answer.buckets.map((b) => (
-            <tr key={b.start} data-start={b.start}>
-              <th scope="row">{formatTime(Date.parse(b.start), tz)}</th>
-              {fns.map((fn) => (
-                <td key={fn} data-fn={fn} data-value={String(b[fn])}>
-                  {formatNumber(b[fn])}
-                </td>
-              ))}
-            </tr>
-          ))}
+          {answer.series.flatMap((s) =>
+            s.buckets.map((b) => (
+              <tr key={`${JSON.stringify(s.key)}${b.start}`} data-start={b.start} data-key={JSON.stringify(s.key)}>
+                <th scope="row">{formatTime(Date.parse(b.start), tz)}</th>
+                {answer.groupBy.map((field) => (
+                  <td key={field}>{s.key[field] ?? '(none)'}</td>
+                ))}
+                {answer.fns.map((fn) => (
+                  <td key={fn} data-fn={fn} data-value={String(bucketValue(b, fn))}>
+                    {formatNumber(bucketValue(b, fn))}
+                  </td>
+                ))}
+              </tr>
+            )),
+          )}
         </tbody>
       </table>
     </div>
   );
+}
+
+/** The dash of a function's lines (the first series' colour), as a legend swatch in the table head. */
+function swatch(fnIndex: number) {
+  const style = lineStyle(0, fnIndex);
+  return { borderTop: `3px ${style.dash ? 'dashed' : 'solid'} ${style.stroke}` };
 }
