@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --smoke] [-- --json FILE] [-- --no-pin] [-- --profile]
+// npm run bench [-- --quick | --smoke] [-- --only STAGE,…] [-- --json FILE] [-- --no-pin] [-- --profile]
 // Measures Funnel stage by stage beside the ceiling of the component under each stage, in one run on this
 // machine, and prints a table of figures and of the issue's targets (PASS/MISS). See test/bench/README.md.
 import { spawnSync } from 'node:child_process';
@@ -26,7 +26,7 @@ import { bucketsPipeline } from '@funnel/storage';
 import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
 import { ADMIN_AUTH } from '../support/env.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
-import { evaluateTargets, formatTable, type BenchFigures } from './targets.js';
+import { evaluateTargets, formatTable, STAGE_NAMES, type BenchFigures, type StageName } from './targets.js';
 import { TIERS_PLAN, tiersStage } from './tiers.js';
 import { loadtest, median, REGISTER } from './tools.js';
 
@@ -39,8 +39,18 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     // Also the cluster stage: the batched and single-reading runs and L_kafka against 3 brokers (RF 3, acks=all).
     cluster: { type: 'boolean', default: false },
+    // Only these stages (the ceilings L_kafka and L_mongo always run): the figures and targets of the others are
+    // left out of the table and the JSON. For measuring one stage at full size without the whole run.
+    only: { type: 'string' },
   },
 });
+const ran: ReadonlySet<StageName> = (() => {
+  const names = flags.only?.split(',').map((s) => s.trim()) ?? STAGE_NAMES.filter((s) => s !== 'cluster');
+  const unknown = names.filter((s) => !(STAGE_NAMES as readonly string[]).includes(s));
+  if (unknown.length)
+    throw new Error(`--only: unknown stage ${unknown.join(', ')} (stages: ${STAGE_NAMES.join(', ')})`);
+  return new Set([...(names as StageName[]), ...(flags.cluster ? (['cluster'] as const) : [])]);
+})();
 /** --smoke runs every stage's code at toy sizes (npm test: the bench must not rot); its figures mean nothing. */
 const smoke = flags.smoke!;
 const quick = flags.quick! || smoke;
@@ -446,209 +456,283 @@ try {
       `one stream ${ceilingRates.oneStreamDocsPerSec.map(Math.round).join(', ')} (first of each: warm-up)`,
   );
 
-  // ---- L_http (bare Fastify), L_nest (the smallest Nest app on the same adapter: the framework's own share
-  // of the request path) and Funnel's api, all up at once, under the same single-reading load. They are
-  // measured round by round, the three back to back in an order that rotates, so that a noisy moment of the
-  // host weighs on all three alike; each round gives its own ratios, and the medians of those are reported.
-  log(`pinning: ${pin.description}`);
-  const ceilingServer = async (script: string) => {
-    const port = await freePort();
-    const server = startProcess(process.execPath, {
-      prefix: pin.prefix('service'),
-      args: ['--import', REGISTER, script, String(port)],
-    });
-    const url = `http://127.0.0.1:${port}`;
-    await waitHttp(`${url}/health/live`);
-    pin.freeHelpers(server.pid!);
-    return {
-      url,
-      stop: () => server.stop(),
-    };
+  // Measured by the ceilings above whatever stages run; each stage adds its own figures (--only picks stages).
+  const figures: Partial<BenchFigures> = {
+    lKafkaMBPerSec: lKafkaMB,
+    lKafkaRecordBytes: recordBytes,
+    lKafkaReadingsPerSec: lKafkaReadings,
+    lMongoDocsPerSec: lMongo,
+    lMongoOneStreamDocsPerSec: lMongoOneStream,
+    writeStreams: FUNNEL.writeStreams,
+    // Not availableParallelism(): this process is pinned to the generator's CPU.
+    cores: os.cpus().length,
+    flushIntervalMs: FUNNEL.flushIntervalMs,
   };
-  const bareHttp = await ceilingServer('test/bench/bare-http.ts');
-  const bareNest = await ceilingServer('test/bench/bare-nest.ts');
-  // Funnel's api, on the service CPU, publishing to Kafka as always. The worker is another stage (and in
-  // production another process or machine): it is not run here, so the api is measured against L_http
-  // without the consumer and the store's inserts on the same two cores. End to end is the batched stages'.
-  // Each stage has a topic, group and database of its own: the stand-in keeps every document in its heap.
-  const singleApi = await startNode(funnelNode('api', 'api', await freePort(), STAGES.single));
-  const contenders = { http: bareHttp.url, nest: bareNest.url, funnel: singleApi.url } as const;
-  type Contender = keyof typeof contenders;
-  const order: Contender[] = ['http', 'nest', 'funnel'];
-  // Funnel's api (and the broker behind it) kept speeding up for about half a minute of full load: with an
-  // 8 s warm-up its rounds went 0.44 → 0.62, 0.49 → 0.94 and 0.45 → 0.74 × L_http within one run.
-  for (const name of order) await loadtest(pin, tmp, single(contenders[name], PLAN.warmS));
-  const rounds: Array<Record<Contender, number>> = [];
-  for (let i = 0; i < PLAN.reps; i++) {
-    const round = { http: 0, nest: 0, funnel: 0 };
-    for (const name of [...order.slice(i % 3), ...order.slice(0, i % 3)]) {
-      round[name] = (await loadtest(pin, tmp, single(contenders[name], PLAN.loadS))).ingest.requestsPerSec;
-    }
-    rounds.push(round);
-    log(
-      `single-reading round ${i + 1}: L_http ${Math.round(round.http)}, L_nest ${Math.round(round.nest)}, ` +
-        `Funnel ${Math.round(round.funnel)} req/s = ${(round.funnel / round.http).toFixed(2)} × L_http`,
-    );
-  }
-  await bareHttp.stop();
-  await bareNest.stop();
-  const of = (pick: (r: Record<Contender, number>) => number) => median(rounds.map(pick));
-  const lHttp = of((r) => r.http);
-  const lNest = of((r) => r.nest);
-  const singleRate = of((r) => r.funnel);
-  // Paced evenly (one request every 2/singleRate s, latency from each request's due time: see the load
-  // tool's pacing.ts), measured after a warm-up of the generator's own (a fresh process) at that rate.
-  const half = await loadtest(
-    pin,
-    tmp,
-    single(singleApi.url, PLAN.halfS, [
-      `--rate=${Math.max(1, Math.round(singleRate / 2))}`,
-      `--warmup=${PLAN.halfWarmS}`,
-    ]),
-  );
-  log(
-    `Funnel single paced at ${Math.round(singleRate / 2)}/s for ${PLAN.halfS} s: ` +
-      `p50 ${half.ingest.latencyMs.p50}, p99 ${half.ingest.latencyMs.p99}, p99.9 ${half.ingest.latencyMs.p999} ms`,
-  );
-
-  const singleApiPeak = singleApi.sampleMemory()?.peakMb ?? 0;
-  await stopNode(singleApi);
-  await mongo.db(STAGES.single.db).dropDatabase();
-
-  // ---- Batched end to end at the sustained target, then at half of the end-to-end rate that run measured
-  // (for freshness and lag where the pipeline is not over its capacity, when the target is).
-  const atTarget = await batchedStage('target', STAGES.ingest, BATCHED_RATE, PLAN.batchedS);
-  const sustainedRate = Math.min(BATCHED_RATE, Math.max(1000, Math.round((0.5 * atTarget.batchedRate) / 1000) * 1000));
-  const sustained = await batchedStage('sustained', STAGES.sustained, sustainedRate, Math.ceil(PLAN.batchedS / 2));
-  const { batched, batchedRate, lagSamples } = atTarget;
-
-  // ---- Backlog: worker stopped, the api takes PLAN.backlog readings of one sensor; a fresh worker drains them.
-  const backlogApi = await startNode(funnelNode('api-backlog', 'api', await freePort(), STAGES.backlog));
-  const aggSensor = `${rid}-agg`;
-  const step = 57;
-  const aggEnd = Math.floor((Date.now() - 120_000) / 60_000) * 60_000;
-  const aggStart = aggEnd - PLAN.backlog * step;
-  let sent = 0;
-  const poster = async () => {
-    while (sent < PLAN.backlog) {
-      const from = sent;
-      sent = Math.min(PLAN.backlog, sent + BACKLOG_BODY);
-      const body = JSON.stringify(
-        Array.from({ length: sent - from }, (_, i) => ({
-          sensorId: aggSensor,
-          metric: 'value',
-          value: ((from + i) % 20000) / 100 - 50,
-          ts: aggStart + (from + i) * step,
-        })),
-      );
-      const res = await fetch(`${backlogApi.url}/v1/points`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
-        body,
+  // What the cluster stage compares against, when the stages that measure it ran.
+  let singleRate: number | undefined;
+  let half: Awaited<ReturnType<typeof loadtest>> | undefined;
+  let atTarget: Awaited<ReturnType<typeof batchedStage>> | undefined;
+  const apiPeaks: number[] = [];
+  let rounds: Array<Record<'http' | 'nest' | 'funnel', number>> = [];
+  let sustained: Awaited<ReturnType<typeof batchedStage>> | undefined;
+  if (ran.has('single')) {
+    // ---- L_http (bare Fastify), L_nest (the smallest Nest app on the same adapter: the framework's own share
+    // of the request path) and Funnel's api, all up at once, under the same single-reading load. They are
+    // measured round by round, the three back to back in an order that rotates, so that a noisy moment of the
+    // host weighs on all three alike; each round gives its own ratios, and the medians of those are reported.
+    log(`pinning: ${pin.description}`);
+    const ceilingServer = async (script: string) => {
+      const port = await freePort();
+      const server = startProcess(process.execPath, {
+        prefix: pin.prefix('service'),
+        args: ['--import', REGISTER, script, String(port)],
       });
-      if (res.status !== 202) throw new Error(`backlog POST answered ${res.status}: ${await res.text()}`);
+      const url = `http://127.0.0.1:${port}`;
+      await waitHttp(`${url}/health/live`);
+      pin.freeHelpers(server.pid!);
+      return {
+        url,
+        stop: () => server.stop(),
+      };
+    };
+    const bareHttp = await ceilingServer('test/bench/bare-http.ts');
+    const bareNest = await ceilingServer('test/bench/bare-nest.ts');
+    // Funnel's api, on the service CPU, publishing to Kafka as always. The worker is another stage (and in
+    // production another process or machine): it is not run here, so the api is measured against L_http
+    // without the consumer and the store's inserts on the same two cores. End to end is the batched stages'.
+    // Each stage has a topic, group and database of its own: the stand-in keeps every document in its heap.
+    const singleApi = await startNode(funnelNode('api', 'api', await freePort(), STAGES.single));
+    const contenders = { http: bareHttp.url, nest: bareNest.url, funnel: singleApi.url } as const;
+    type Contender = keyof typeof contenders;
+    const order: Contender[] = ['http', 'nest', 'funnel'];
+    // Funnel's api (and the broker behind it) kept speeding up for about half a minute of full load: with an
+    // 8 s warm-up its rounds went 0.44 → 0.62, 0.49 → 0.94 and 0.45 → 0.74 × L_http within one run.
+    for (const name of order) await loadtest(pin, tmp, single(contenders[name], PLAN.warmS));
+    rounds = [];
+    for (let i = 0; i < PLAN.reps; i++) {
+      const round = { http: 0, nest: 0, funnel: 0 };
+      for (const name of [...order.slice(i % 3), ...order.slice(0, i % 3)]) {
+        round[name] = (await loadtest(pin, tmp, single(contenders[name], PLAN.loadS))).ingest.requestsPerSec;
+      }
+      rounds.push(round);
+      log(
+        `single-reading round ${i + 1}: L_http ${Math.round(round.http)}, L_nest ${Math.round(round.nest)}, ` +
+          `Funnel ${Math.round(round.funnel)} req/s = ${(round.funnel / round.http).toFixed(2)} × L_http`,
+      );
     }
-  };
-  await Promise.all([poster(), poster(), poster(), poster()]);
-  const backlogStart = await lag(STAGES.backlog);
-  log(`backlog of ${PLAN.backlog} readings in Kafka (${backlogStart.end - backlogStart.committed} records)`);
-  const worker = funnelNode('worker-drain', 'worker', await freePort(), STAGES.backlog);
-  await startNode(worker);
-  let firstProgress: { t: number; committed: number } | undefined;
-  let last = backlogStart;
-  const drainDeadline = Date.now() + 15 * 60_000;
-  while (Date.now() < drainDeadline) {
-    last = await lag(STAGES.backlog);
-    worker.sampleMemory();
-    if (!firstProgress && last.committed > backlogStart.committed)
-      firstProgress = { t: performance.now(), committed: last.committed };
-    if (last.committed >= last.end) break;
-    await sleep(200);
-  }
-  const drainedAt = performance.now();
-  const drainRate = firstProgress
-    ? ((last.committed - firstProgress.committed) * FUNNEL.pointsPerRecord) / ((drainedAt - firstProgress.t) / 1000)
-    : 0;
-  const workerPeak = memoryOf(worker.pid!)?.peakMb ?? worker.peakMb;
-  const drainMetrics = await scrape(worker.url);
-  const flushRate =
-    drainMetrics.sum('funnel_readings_written_total') / drainMetrics.sum('funnel_flush_duration_seconds_sum');
-  log(
-    `drain ${Math.round(drainRate)} docs/s wall, ${Math.round(flushRate)} docs/s in flushes, worker peak ${Math.round(workerPeak)} MB`,
-  );
+    await bareHttp.stop();
+    await bareNest.stop();
+    const of = (pick: (r: Record<Contender, number>) => number) => median(rounds.map(pick));
+    const lHttp = of((r) => r.http);
+    const lNest = of((r) => r.nest);
+    singleRate = of((r) => r.funnel);
+    // Paced evenly (one request every 2/singleRate s, latency from each request's due time: see the load
+    // tool's pacing.ts), measured after a warm-up of the generator's own (a fresh process) at that rate.
+    half = await loadtest(
+      pin,
+      tmp,
+      single(singleApi.url, PLAN.halfS, [
+        `--rate=${Math.max(1, Math.round(singleRate / 2))}`,
+        `--warmup=${PLAN.halfWarmS}`,
+      ]),
+    );
+    log(
+      `Funnel single paced at ${Math.round(singleRate / 2)}/s for ${PLAN.halfS} s: ` +
+        `p50 ${half.ingest.latencyMs.p50}, p99 ${half.ingest.latencyMs.p99}, p99.9 ${half.ingest.latencyMs.p999} ms`,
+    );
 
-  // ---- Aggregation over the backlog's sensor: Funnel's answer vs the same pipeline through the driver.
-  const query = new URLSearchParams({
-    sensorId: aggSensor,
-    metric: 'value',
-    from: new Date(aggStart - 60_000).toISOString(),
-    to: new Date(aggEnd + 60_000).toISOString(),
-    window: 'minute',
-  });
-  const funnelTimes: number[] = [];
-  for (let i = 0; i < PLAN.aggReps; i++) {
-    const t = performance.now();
-    const res = await fetch(`${backlogApi.url}/v1/aggregates?${query}`, { headers: ADMIN_AUTH });
-    const body = (await res.json()) as { buckets: Array<{ count: number }> };
-    funnelTimes.push(performance.now() - t);
-    const counted = body.buckets.reduce((s, b) => s + b.count, 0);
-    if (counted !== PLAN.backlog) throw new Error(`aggregation counted ${counted} readings, expected ${PLAN.backlog}`);
+    apiPeaks.push(singleApi.sampleMemory()?.peakMb ?? 0);
+    await stopNode(singleApi);
+    await mongo.db(STAGES.single.db).dropDatabase();
+
+    Object.assign(figures, {
+      lHttpReqPerSec: lHttp,
+      lNestReqPerSec: lNest,
+      singleRatioOfRounds: of((r) => r.funnel / r.http),
+      nestRatioOfRounds: of((r) => r.nest / r.http),
+      singleToNestOfRounds: of((r) => r.funnel / r.nest),
+      singleRounds: rounds.length,
+      singleReqPerSec: singleRate,
+      singleP99AtHalfMs: half.ingest.latencyMs.p99,
+    });
   }
-  // The same query straight through the driver: the server's share of Funnel's answer time. The range is
-  // minute-aligned, so Funnel answers it from the minute rollups alone; the raw pipeline over the readings
-  // is timed too, as what the answer would cost without rollups.
-  const bucketQuery = {
-    sensorId: aggSensor,
-    metric: 'value',
-    from: aggStart - 60_000,
-    to: aggEnd + 60_000,
-    binMs: 60_000,
-  };
-  const timed = async (collection: string, pipeline: object[]) => {
-    const times: number[] = [];
+
+  if (ran.has('batched')) {
+    // ---- Batched end to end at the sustained target, then at half of the end-to-end rate that run measured
+    // (for freshness and lag where the pipeline is not over its capacity, when the target is).
+    atTarget = await batchedStage('target', STAGES.ingest, BATCHED_RATE, PLAN.batchedS);
+    const sustainedRate = Math.min(
+      BATCHED_RATE,
+      Math.max(1000, Math.round((0.5 * atTarget.batchedRate) / 1000) * 1000),
+    );
+    sustained = await batchedStage('sustained', STAGES.sustained, sustainedRate, Math.ceil(PLAN.batchedS / 2));
+    const { batched, batchedRate } = atTarget;
+    apiPeaks.push(atTarget.apiPeak, sustained.apiPeak);
+
+    Object.assign(figures, {
+      batchedReadingsPerSec: batchedRate,
+      batchedDurationS: batched.ingest.elapsedS,
+      batchedLagFlat: atTarget.lagFlat,
+      batchedLagMaxRecords: atTarget.lagMax,
+      batchedFreshnessP99Ms: atTarget.freshnessP99Ms,
+      sustainedOfferedPerSec: sustained.rate,
+      sustainedReadingsPerSec: sustained.batchedRate,
+      sustainedLagFlat: sustained.lagFlat,
+      sustainedFreshnessP99Ms: sustained.freshnessP99Ms,
+      cpuMicrosPerReading: atTarget.cpuPerReading,
+      cpuAllMicrosPerReading: atTarget.cpuAllPerReading,
+      batchedOfferedPerSec: BATCHED_RATE,
+    });
+  }
+
+  if (ran.has('backlog')) {
+    // ---- Backlog: worker stopped, the api takes PLAN.backlog readings of one sensor; a fresh worker drains them.
+    const backlogApi = await startNode(funnelNode('api-backlog', 'api', await freePort(), STAGES.backlog));
+    const aggSensor = `${rid}-agg`;
+    const step = 57;
+    const aggEnd = Math.floor((Date.now() - 120_000) / 60_000) * 60_000;
+    const aggStart = aggEnd - PLAN.backlog * step;
+    let sent = 0;
+    const poster = async () => {
+      while (sent < PLAN.backlog) {
+        const from = sent;
+        sent = Math.min(PLAN.backlog, sent + BACKLOG_BODY);
+        const body = JSON.stringify(
+          Array.from({ length: sent - from }, (_, i) => ({
+            sensorId: aggSensor,
+            metric: 'value',
+            value: ((from + i) % 20000) / 100 - 50,
+            ts: aggStart + (from + i) * step,
+          })),
+        );
+        const res = await fetch(`${backlogApi.url}/v1/points`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
+          body,
+        });
+        if (res.status !== 202) throw new Error(`backlog POST answered ${res.status}: ${await res.text()}`);
+      }
+    };
+    await Promise.all([poster(), poster(), poster(), poster()]);
+    const backlogStart = await lag(STAGES.backlog);
+    log(`backlog of ${PLAN.backlog} readings in Kafka (${backlogStart.end - backlogStart.committed} records)`);
+    const worker = funnelNode('worker-drain', 'worker', await freePort(), STAGES.backlog);
+    await startNode(worker);
+    let firstProgress: { t: number; committed: number } | undefined;
+    let last = backlogStart;
+    const drainDeadline = Date.now() + 15 * 60_000;
+    while (Date.now() < drainDeadline) {
+      last = await lag(STAGES.backlog);
+      worker.sampleMemory();
+      if (!firstProgress && last.committed > backlogStart.committed)
+        firstProgress = { t: performance.now(), committed: last.committed };
+      if (last.committed >= last.end) break;
+      await sleep(200);
+    }
+    const drainedAt = performance.now();
+    const drainRate = firstProgress
+      ? ((last.committed - firstProgress.committed) * FUNNEL.pointsPerRecord) / ((drainedAt - firstProgress.t) / 1000)
+      : 0;
+    const workerPeak = memoryOf(worker.pid!)?.peakMb ?? worker.peakMb;
+    const drainMetrics = await scrape(worker.url);
+    const flushRate =
+      drainMetrics.sum('funnel_readings_written_total') / drainMetrics.sum('funnel_flush_duration_seconds_sum');
+    log(
+      `drain ${Math.round(drainRate)} docs/s wall, ${Math.round(flushRate)} docs/s in flushes, worker peak ${Math.round(workerPeak)} MB`,
+    );
+
+    // ---- Aggregation over the backlog's sensor: Funnel's answer vs the same pipeline through the driver.
+    const query = new URLSearchParams({
+      sensorId: aggSensor,
+      metric: 'value',
+      from: new Date(aggStart - 60_000).toISOString(),
+      to: new Date(aggEnd + 60_000).toISOString(),
+      window: 'minute',
+    });
+    const funnelTimes: number[] = [];
     for (let i = 0; i < PLAN.aggReps; i++) {
       const t = performance.now();
-      await mongo.db().collection(collection).aggregate(pipeline).toArray();
-      times.push(performance.now() - t);
+      const res = await fetch(`${backlogApi.url}/v1/aggregates?${query}`, { headers: ADMIN_AUTH });
+      const body = (await res.json()) as { buckets: Array<{ count: number }> };
+      funnelTimes.push(performance.now() - t);
+      const counted = body.buckets.reduce((s, b) => s + b.count, 0);
+      if (counted !== PLAN.backlog)
+        throw new Error(`aggregation counted ${counted} readings, expected ${PLAN.backlog}`);
     }
-    return times;
-  };
-  // The minute documents the tiers hold for the range (the answer's documents; compaction has run by now).
-  const minuteMatch = {
-    $match: { s: aggSensor, m: 'value', ts: { $gte: new Date(bucketQuery.from), $lt: new Date(bucketQuery.to) } },
-  };
-  const serverTimes = await timed('points_m1', [minuteMatch]);
-  const rawTimes = await timed('points', bucketsPipeline(bucketQuery));
-  const rollupDocs =
-    (await mongo.db().collection('points_m1').countDocuments(minuteMatch.$match)) +
-    (await mongo.db().collection('points_slices').countDocuments({ s: aggSensor }));
-  log(
-    `aggregation Funnel ${funnelTimes.map(Math.round).join(', ')} ms; minute-tier read via driver ${serverTimes.map(Math.round).join(', ')} ms over ${rollupDocs} rollups; raw pipeline via driver ${rawTimes.map(Math.round).join(', ')} ms`,
-  );
+    // The same query straight through the driver: the server's share of Funnel's answer time. The range is
+    // minute-aligned, so Funnel answers it from the minute rollups alone; the raw pipeline over the readings
+    // is timed too, as what the answer would cost without rollups.
+    const bucketQuery = {
+      sensorId: aggSensor,
+      metric: 'value',
+      from: aggStart - 60_000,
+      to: aggEnd + 60_000,
+      binMs: 60_000,
+    };
+    const timed = async (collection: string, pipeline: object[]) => {
+      const times: number[] = [];
+      for (let i = 0; i < PLAN.aggReps; i++) {
+        const t = performance.now();
+        await mongo.db().collection(collection).aggregate(pipeline).toArray();
+        times.push(performance.now() - t);
+      }
+      return times;
+    };
+    // The minute documents the tiers hold for the range (the answer's documents; compaction has run by now).
+    const minuteMatch = {
+      $match: { s: aggSensor, m: 'value', ts: { $gte: new Date(bucketQuery.from), $lt: new Date(bucketQuery.to) } },
+    };
+    const serverTimes = await timed('points_m1', [minuteMatch]);
+    const rawTimes = await timed('points', bucketsPipeline(bucketQuery));
+    const rollupDocs =
+      (await mongo.db().collection('points_m1').countDocuments(minuteMatch.$match)) +
+      (await mongo.db().collection('points_slices').countDocuments({ s: aggSensor }));
+    log(
+      `aggregation Funnel ${funnelTimes.map(Math.round).join(', ')} ms; minute-tier read via driver ${serverTimes.map(Math.round).join(', ')} ms over ${rollupDocs} rollups; raw pipeline via driver ${rawTimes.map(Math.round).join(', ')} ms`,
+    );
 
-  await stopNode(worker);
-  await stopNode(backlogApi);
-  await mongo.db(STAGES.backlog.db).dropDatabase();
-  collectStoreGarbage();
+    await stopNode(worker);
+    await stopNode(backlogApi);
+    await mongo.db(STAGES.backlog.db).dropDatabase();
+    collectStoreGarbage();
 
-  // ---- Rollup tiers (tiers.ts): a year of one series, and a day of 1,000 series.
-  const tierStages = { year: STAGES.tiersYear, fleet: STAGES.tiersFleet };
-  const tiers = await tiersStage(
-    {
-      start: async (name, role, part) => startNode(funnelNode(name, role, await freePort(), tierStages[part])),
-      stop: stopNode,
-      db: (part) => mongo.db(tierStages[part].db),
-      log,
-    },
-    TIERS_PLAN[smoke ? 'smoke' : quick ? 'quick' : 'full'],
-    rid,
-  );
-  collectStoreGarbage();
+    Object.assign(figures, {
+      workerFlushDocsPerSec: flushRate,
+      workerDrainDocsPerSec: drainRate,
+      backlogReadings: PLAN.backlog,
+      workerPeakRssMb: workerPeak,
+      aggregationReadings: PLAN.backlog,
+      aggregationFunnelMs: median(funnelTimes),
+      aggregationServerMs: median(serverTimes),
+      aggregationRawServerMs: median(rawTimes),
+      aggregationRollupDocs: rollupDocs,
+    });
+  }
+
+  if (ran.has('tiers')) {
+    // ---- Rollup tiers (tiers.ts): a year of one series, and a day of 1,000 series.
+    const tierStages = { year: STAGES.tiersYear, fleet: STAGES.tiersFleet };
+    const tiers = await tiersStage(
+      {
+        start: async (name, role, part) => startNode(funnelNode(name, role, await freePort(), tierStages[part])),
+        stop: stopNode,
+        db: (part) => mongo.db(tierStages[part].db),
+        log,
+      },
+      TIERS_PLAN[smoke ? 'smoke' : quick ? 'quick' : 'full'],
+      rid,
+    );
+    collectStoreGarbage();
+
+    figures.tiers = tiers;
+  }
 
   // ---- The cluster stage (--cluster): the same batched run, the same paced single-reading rate and L_kafka
   // against a 3-node cluster (RF 3, min ISR 2, acks=all), beside the one-broker figures above.
   let cluster: Record<string, number | boolean | null> | undefined;
-  if (flags.cluster) {
+  if (ran.has('cluster')) {
+    // Half of the one-broker api's rate when the single stage measured it (else a fixed 1,000/s).
+    const pacedRate = Math.max(1, Math.round((singleRate ?? 2000) / 2));
     const nodes3 = await startKafkaCluster({
       basePort: CLUSTER_BASE_PORT,
       numPartitions: FUNNEL.partitions,
@@ -687,10 +771,7 @@ try {
       const clusterHalf = await loadtest(
         pin,
         tmp,
-        single(clusterApi.url, PLAN.halfS, [
-          `--rate=${Math.max(1, Math.round(singleRate / 2))}`,
-          `--warmup=${PLAN.halfWarmS}`,
-        ]),
+        single(clusterApi.url, PLAN.halfS, [`--rate=${pacedRate}`, `--warmup=${PLAN.halfWarmS}`]),
       );
       await stopNode(clusterApi);
       await mongo.db(clusterSingleStage.db).dropDatabase();
@@ -702,7 +783,7 @@ try {
         batchedLagFlat: clusterBatched.lagFlat,
         batchedFreshnessP99Ms: clusterBatched.freshnessP99Ms,
         singleP99AtHalfMs: clusterHalf.ingest.latencyMs.p99,
-        singlePacedPerSec: Math.round(singleRate / 2),
+        singlePacedPerSec: pacedRate,
         cpuAllMicrosPerReading: clusterBatched.cpuAllPerReading,
       };
       log(`cluster L_kafka ${clusterKafkaRates.join(', ')} MB/s; single p99 ${clusterHalf.ingest.latencyMs.p99} ms`);
@@ -712,58 +793,17 @@ try {
     }
   }
 
-  const figures: BenchFigures = {
-    lHttpReqPerSec: lHttp,
-    lNestReqPerSec: lNest,
-    singleRatioOfRounds: of((r) => r.funnel / r.http),
-    nestRatioOfRounds: of((r) => r.nest / r.http),
-    singleToNestOfRounds: of((r) => r.funnel / r.nest),
-    singleRounds: rounds.length,
-    lKafkaMBPerSec: lKafkaMB,
-    lKafkaRecordBytes: recordBytes,
-    lKafkaReadingsPerSec: lKafkaReadings,
-    lMongoDocsPerSec: lMongo,
-    lMongoOneStreamDocsPerSec: lMongoOneStream,
-    writeStreams: FUNNEL.writeStreams,
-    // Not availableParallelism(): this process is pinned to the generator's CPU.
-    cores: os.cpus().length,
-    singleReqPerSec: singleRate,
-    singleP99AtHalfMs: half.ingest.latencyMs.p99,
-    batchedReadingsPerSec: batchedRate,
-    batchedDurationS: batched.ingest.elapsedS,
-    batchedLagFlat: atTarget.lagFlat,
-    batchedLagMaxRecords: atTarget.lagMax,
-    batchedFreshnessP99Ms: atTarget.freshnessP99Ms,
-    sustainedOfferedPerSec: sustained.rate,
-    sustainedReadingsPerSec: sustained.batchedRate,
-    sustainedLagFlat: sustained.lagFlat,
-    sustainedFreshnessP99Ms: sustained.freshnessP99Ms,
-    flushIntervalMs: FUNNEL.flushIntervalMs,
-    workerFlushDocsPerSec: flushRate,
-    workerDrainDocsPerSec: drainRate,
-    backlogReadings: PLAN.backlog,
-    workerPeakRssMb: workerPeak,
-    apiPeakRssMb: Math.max(singleApiPeak, atTarget.apiPeak, sustained.apiPeak),
-    aggregationReadings: PLAN.backlog,
-    aggregationFunnelMs: median(funnelTimes),
-    aggregationServerMs: median(serverTimes),
-    aggregationRawServerMs: median(rawTimes),
-    aggregationRollupDocs: rollupDocs,
-    cpuMicrosPerReading: atTarget.cpuPerReading,
-    cpuAllMicrosPerReading: atTarget.cpuAllPerReading,
-    batchedOfferedPerSec: BATCHED_RATE,
-    tiers,
-  };
-  const targets = evaluateTargets(figures, quick);
+  if (apiPeaks.length) figures.apiPeakRssMb = Math.max(...apiPeaks);
+  const targets = evaluateTargets(figures, quick, ran);
   const header = [
-    `Funnel bench ${smoke ? '--smoke' : quick ? '--quick' : '(full)'} ${new Date(started).toISOString()} run ${rid}, ${Math.round((Date.now() - started) / 1000)} s`,
+    `Funnel bench ${smoke ? '--smoke' : quick ? '--quick' : '(full)'} ${new Date(started).toISOString()} run ${rid}, ${Math.round((Date.now() - started) / 1000)} s; stages ${[...ran].join(', ')}`,
     `machine: ${os.cpus().length} CPUs, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}; pinning: ${pin.description}`,
     `reps ${PLAN.reps} (medians) after warm-up; single-reading ${SINGLE_CONNECTIONS} connections; batched ${BATCH}/request, ${BATCHED_CONNECTIONS} connections, ${PLAN.batchedS} s; Kafka ${brokers} (shared), MongoDB stand-in of the bench's own`,
   ];
-  process.stdout.write(`${formatTable(figures, targets, header)}\n`);
+  process.stdout.write(`${formatTable(figures, targets, header, ran)}\n`);
   if (cluster) {
     const n = (v: unknown) => (typeof v === 'number' ? Math.round(v).toLocaleString('en-US') : String(v));
     process.stdout.write(
@@ -771,9 +811,9 @@ try {
         '',
         'one broker vs 3-node cluster (RF 3, min ISR 2, acks=all), same run:',
         `L_kafka ProducerPerformance         ${n(lKafkaReadings)} vs ${n(cluster.lKafkaReadingsPerSec)} readings/s (${lKafkaMB.toFixed(1)} vs ${Number(cluster.lKafkaMBPerSec).toFixed(1)} MB/s)`,
-        `Funnel batched end to end           ${n(batchedRate)} vs ${n(cluster.batchedReadingsPerSec)} readings/s of ${n(BATCHED_RATE)}/s offered`,
-        `single-reading p99 at ${n(cluster.singlePacedPerSec)}/s       ${half.ingest.latencyMs.p99} vs ${cluster.singleP99AtHalfMs} ms`,
-        `CPU per reading, whole pipeline     ${n(atTarget.cpuAllPerReading)} vs ${n(cluster.cpuAllMicrosPerReading)} µs`,
+        `Funnel batched end to end           ${n(atTarget?.batchedRate)} vs ${n(cluster.batchedReadingsPerSec)} readings/s of ${n(BATCHED_RATE)}/s offered`,
+        `single-reading p99 at ${n(cluster.singlePacedPerSec)}/s       ${n(half?.ingest.latencyMs.p99)} vs ${cluster.singleP99AtHalfMs} ms`,
+        `CPU per reading, whole pipeline     ${n(atTarget?.cpuAllPerReading)} vs ${n(cluster.cpuAllMicrosPerReading)} µs`,
         '',
       ].join('\n'),
     );
@@ -781,7 +821,7 @@ try {
   if (flags.json) {
     await writeFile(
       flags.json,
-      `${JSON.stringify({ run: rid, quick, smoke, startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, cluster, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples, batched, half, sustained: { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
+      `${JSON.stringify({ run: rid, quick, smoke, stages: [...ran], startedAt: new Date(started).toISOString(), loadAtStart, pinning: pin.description, plan: PLAN, figures, cluster, targets, raw: { singleRounds: rounds, mongoCeiling: ceilingRates, kafkaMBPerSec: kafkaRates, lagSamples: atTarget?.lagSamples, batched: atTarget?.batched, half, sustained: sustained && { batched: sustained.batched, lagSamples: sustained.lagSamples } } }, null, 2)}\n`,
     );
   }
   if (flags.profile) log(`CPU profiles in ${profDir}`);

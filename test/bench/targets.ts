@@ -1,5 +1,9 @@
 import { tierRows, tierTargets, type TiersFigures } from './tiers.js';
 
+/** The bench's stages, in the order they run; `--only` picks some (the ceilings L_kafka and L_mongo always run). */
+export const STAGE_NAMES = ['single', 'batched', 'backlog', 'tiers', 'cluster'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
 /** The figures one bench run measured (medians where repeated). null = not measured. */
 export interface BenchFigures {
   lHttpReqPerSec: number;
@@ -65,11 +69,21 @@ export interface TargetResult {
   outOfReach?: string;
 }
 
-const n = (x: number | null, digits = 0) =>
-  x === null ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const n = (x: number | null | undefined, digits = 0) =>
+  x === null || x === undefined
+    ? '-'
+    : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** The issue's targets, each a ratio against a ceiling measured in the same run or an absolute bound. */
-export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[] {
+/**
+ * The issue's targets, each a ratio against a ceiling measured in the same run or an absolute bound; only
+ * those of the stages that ran (their figures are set when they ran: `figures` is partial otherwise).
+ */
+export function evaluateTargets(
+  partial: Partial<BenchFigures>,
+  quick: boolean,
+  ran: ReadonlySet<StageName>,
+): TargetResult[] {
+  const f = partial as BenchFigures;
   const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
   const singleRatio = f.singleRatioOfRounds;
   const kafkaRatio = ratio(f.batchedReadingsPerSec, f.lKafkaReadingsPerSec);
@@ -90,71 +104,92 @@ export function evaluateTargets(f: BenchFigures, quick: boolean): TargetResult[]
         ? `at 50,000/s the pipeline needs ${n(coresAtTarget, 1)} CPUs (${n(f.cpuAllMicrosPerReading, 1)} µs per reading over api, worker, broker and store, measured in the run at 50,000/s offered); the machine has ${f.cores}`
         : undefined;
   return [
-    {
-      target: 'single-reading POST ≥ 0.6 × L_http req/s',
-      measured: `${n(singleRatio, 2)}, median of ${f.singleRounds} rounds (medians ${n(f.singleReqPerSec)} / ${n(f.lHttpReqPerSec)} req/s; ${n(f.singleToNestOfRounds, 2)} × L_nest, L_nest ${n(f.nestRatioOfRounds, 2)} × L_http)`,
-      pass: singleRatio >= 0.6,
-    },
-    {
-      target: 'single-reading p99 < 20 ms at half that rate',
-      measured: `${n(f.singleP99AtHalfMs, 1)} ms`,
-      pass: f.singleP99AtHalfMs !== null && f.singleP99AtHalfMs < 20,
-    },
-    {
-      target: 'batched end to end ≥ 0.5 × L_kafka readings/s',
-      measured: `${n(f.batchedReadingsPerSec)} / ${n(f.lKafkaReadingsPerSec)} = ${n(kafkaRatio, 2)} (${n(mongoRatio, 2)} × L_mongo)`,
-      pass: kafkaRatio >= 0.5 && f.batchedLagFlat,
-      // Every reading ends in an insert: end to end cannot beat the store's own ceiling.
-      outOfReach:
-        f.lMongoDocsPerSec < 0.5 * f.lKafkaReadingsPerSec
-          ? `L_mongo ${n(f.lMongoDocsPerSec)} docs/s < 0.5 × L_kafka = ${n(0.5 * f.lKafkaReadingsPerSec)} readings/s: every reading is one insert`
-          : coresAtKafkaHalf !== null && coresAtKafkaHalf > f.cores
-            ? `at ${n(0.5 * f.lKafkaReadingsPerSec)} readings/s the pipeline needs ${n(coresAtKafkaHalf, 1)} CPUs; the machine has ${f.cores}`
-            : undefined,
-    },
-    {
-      target: `batched ≥ 50,000 readings/s sustained 60 s, lag flat${quick ? ' (quick: shorter)' : ''}`,
-      measured: `${n(f.batchedReadingsPerSec)}/s for ${n(f.batchedDurationS)} s, lag ${f.batchedLagFlat ? 'flat' : 'GROWING'} (max ${n(f.batchedLagMaxRecords)} records)`,
-      pass: f.batchedReadingsPerSec >= 50_000 && f.batchedLagFlat && f.batchedDurationS >= (quick ? 0 : 60),
-      outOfReach: targetRateOutOfReach,
-    },
-    {
-      target: `freshness p99 ≤ flush interval + 250 ms (${n(freshnessBound)} ms)`,
-      measured: `${n(f.batchedFreshnessP99Ms)} ms at ${n(f.batchedOfferedPerSec)}/s offered; ${n(f.sustainedFreshnessP99Ms)} ms at ${n(f.sustainedOfferedPerSec)}/s (lag ${f.sustainedLagFlat ? 'flat' : 'GROWING'})`,
-      pass: f.batchedFreshnessP99Ms !== null && f.batchedFreshnessP99Ms <= freshnessBound,
-      // Freshness at a rate the pipeline cannot carry is its growing lag; say what it is where it can.
-      outOfReach:
-        targetRateOutOfReach && !f.batchedLagFlat
-          ? `${n(f.batchedOfferedPerSec)}/s cannot be carried here (above), so lag grows; at ${n(f.sustainedOfferedPerSec)}/s, half of what the pipeline stored flat out, p99 is ${n(f.sustainedFreshnessP99Ms)} ms (${f.sustainedFreshnessP99Ms !== null && f.sustainedFreshnessP99Ms <= freshnessBound ? 'within' : 'over'} the bound)`
-          : undefined,
-    },
-    {
-      target: 'worker flush ≥ 0.85 × L_mongo docs/s',
-      measured: `${n(f.workerFlushDocsPerSec)} / ${n(f.lMongoDocsPerSec)} = ${n(flushRatio, 2)}`,
-      pass: flushRatio >= 0.85,
-    },
-    {
-      target: `aggregation of ${n(f.aggregationReadings)} readings into minutes < 1 s`,
-      measured: `${n(f.aggregationFunnelMs)} ms (server ${n(f.aggregationServerMs)} ms + Funnel ${n(f.aggregationFunnelMs - f.aggregationServerMs)} ms; raw readings would take ${n(f.aggregationRawServerMs)} ms)`,
-      pass: f.aggregationFunnelMs < 1000 && f.aggregationReadings >= (quick ? 0 : 1_000_000),
-    },
-    {
-      target: `worker peak RSS < 300 MB draining ${n(f.backlogReadings)} readings`,
-      measured: `${n(f.workerPeakRssMb)} MB`,
-      pass: f.workerPeakRssMb < 300 && f.backlogReadings >= (quick ? 0 : 1_000_000),
-    },
-    ...tierTargets(f.tiers, f.lMongoDocsPerSec),
+    ...(ran.has('single')
+      ? [
+          {
+            target: 'single-reading POST ≥ 0.6 × L_http req/s',
+            measured: `${n(singleRatio, 2)}, median of ${f.singleRounds} rounds (medians ${n(f.singleReqPerSec)} / ${n(f.lHttpReqPerSec)} req/s; ${n(f.singleToNestOfRounds, 2)} × L_nest, L_nest ${n(f.nestRatioOfRounds, 2)} × L_http)`,
+            pass: singleRatio >= 0.6,
+          },
+          {
+            target: 'single-reading p99 < 20 ms at half that rate',
+            measured: `${n(f.singleP99AtHalfMs, 1)} ms`,
+            pass: f.singleP99AtHalfMs !== null && f.singleP99AtHalfMs < 20,
+          },
+        ]
+      : []),
+    ...(ran.has('batched')
+      ? [
+          {
+            target: 'batched end to end ≥ 0.5 × L_kafka readings/s',
+            measured: `${n(f.batchedReadingsPerSec)} / ${n(f.lKafkaReadingsPerSec)} = ${n(kafkaRatio, 2)} (${n(mongoRatio, 2)} × L_mongo)`,
+            pass: kafkaRatio >= 0.5 && f.batchedLagFlat,
+            // Every reading ends in an insert: end to end cannot beat the store's own ceiling.
+            outOfReach:
+              f.lMongoDocsPerSec < 0.5 * f.lKafkaReadingsPerSec
+                ? `L_mongo ${n(f.lMongoDocsPerSec)} docs/s < 0.5 × L_kafka = ${n(0.5 * f.lKafkaReadingsPerSec)} readings/s: every reading is one insert`
+                : coresAtKafkaHalf !== null && coresAtKafkaHalf > f.cores
+                  ? `at ${n(0.5 * f.lKafkaReadingsPerSec)} readings/s the pipeline needs ${n(coresAtKafkaHalf, 1)} CPUs; the machine has ${f.cores}`
+                  : undefined,
+          },
+          {
+            target: `batched ≥ 50,000 readings/s sustained 60 s, lag flat${quick ? ' (quick: shorter)' : ''}`,
+            measured: `${n(f.batchedReadingsPerSec)}/s for ${n(f.batchedDurationS)} s, lag ${f.batchedLagFlat ? 'flat' : 'GROWING'} (max ${n(f.batchedLagMaxRecords)} records)`,
+            pass: f.batchedReadingsPerSec >= 50_000 && f.batchedLagFlat && f.batchedDurationS >= (quick ? 0 : 60),
+            outOfReach: targetRateOutOfReach,
+          },
+          {
+            target: `freshness p99 ≤ flush interval + 250 ms (${n(freshnessBound)} ms)`,
+            measured: `${n(f.batchedFreshnessP99Ms)} ms at ${n(f.batchedOfferedPerSec)}/s offered; ${n(f.sustainedFreshnessP99Ms)} ms at ${n(f.sustainedOfferedPerSec)}/s (lag ${f.sustainedLagFlat ? 'flat' : 'GROWING'})`,
+            pass: f.batchedFreshnessP99Ms !== null && f.batchedFreshnessP99Ms <= freshnessBound,
+            // Freshness at a rate the pipeline cannot carry is its growing lag; say what it is where it can.
+            outOfReach:
+              targetRateOutOfReach && !f.batchedLagFlat
+                ? `${n(f.batchedOfferedPerSec)}/s cannot be carried here (above), so lag grows; at ${n(f.sustainedOfferedPerSec)}/s, half of what the pipeline stored flat out, p99 is ${n(f.sustainedFreshnessP99Ms)} ms (${f.sustainedFreshnessP99Ms !== null && f.sustainedFreshnessP99Ms <= freshnessBound ? 'within' : 'over'} the bound)`
+                : undefined,
+          },
+        ]
+      : []),
+    ...(ran.has('backlog')
+      ? [
+          {
+            target: 'worker flush ≥ 0.85 × L_mongo docs/s',
+            measured: `${n(f.workerFlushDocsPerSec)} / ${n(f.lMongoDocsPerSec)} = ${n(flushRatio, 2)}`,
+            pass: flushRatio >= 0.85,
+          },
+          {
+            target: `aggregation of ${n(f.aggregationReadings)} readings into minutes < 1 s`,
+            measured: `${n(f.aggregationFunnelMs)} ms (server ${n(f.aggregationServerMs)} ms + Funnel ${n(f.aggregationFunnelMs - f.aggregationServerMs)} ms; raw readings would take ${n(f.aggregationRawServerMs)} ms)`,
+            pass: f.aggregationFunnelMs < 1000 && f.aggregationReadings >= (quick ? 0 : 1_000_000),
+          },
+          {
+            target: `worker peak RSS < 300 MB draining ${n(f.backlogReadings)} readings`,
+            measured: `${n(f.workerPeakRssMb)} MB`,
+            pass: f.workerPeakRssMb < 300 && f.backlogReadings >= (quick ? 0 : 1_000_000),
+          },
+        ]
+      : []),
+    ...(ran.has('tiers') ? tierTargets(f.tiers, f.lMongoDocsPerSec) : []),
   ];
 }
 
-/** The printed table: every figure, then every target with PASS/MISS. */
-export function formatTable(f: BenchFigures, targets: TargetResult[], header: string[]): string {
+/** The printed table: every figure of the stages that ran, then every target with PASS/MISS. */
+export function formatTable(
+  partial: Partial<BenchFigures>,
+  targets: TargetResult[],
+  header: string[],
+  ran: ReadonlySet<StageName>,
+): string {
+  const f = partial as BenchFigures;
+  const when = (stage: StageName, rows: Array<[string, string]>) => (ran.has(stage) ? rows : []);
   const rows: Array<[string, string]> = [
-    ['L_http  bare Fastify, 1 reading/request', `${n(f.lHttpReqPerSec)} req/s (median of ${f.singleRounds} rounds)`],
-    [
-      'L_nest  smallest Nest app, same adapter and load',
-      `${n(f.lNestReqPerSec)} req/s = ${n(f.lHttpReqPerSec > 0 ? f.lNestReqPerSec / f.lHttpReqPerSec : 0, 2)} × L_http`,
-    ],
+    ...when('single', [
+      ['L_http  bare Fastify, 1 reading/request', `${n(f.lHttpReqPerSec)} req/s (median of ${f.singleRounds} rounds)`],
+      [
+        'L_nest  smallest Nest app, same adapter and load',
+        `${n(f.lNestReqPerSec)} req/s = ${n(f.lHttpReqPerSec > 0 ? f.lNestReqPerSec / f.lHttpReqPerSec : 0, 2)} × L_http`,
+      ],
+    ]),
     [
       'L_kafka ProducerPerformance, acks=all',
       `${n(f.lKafkaMBPerSec, 1)} MB/s of ${n(f.lKafkaRecordBytes)} B records = ${n(f.lKafkaReadingsPerSec)} readings/s`,
@@ -163,29 +198,37 @@ export function formatTable(f: BenchFigures, targets: TargetResult[], header: st
       'L_mongo driver insertMany, Funnel batch',
       `${n(f.lMongoDocsPerSec)} docs/s in ${f.writeStreams} concurrent calls per batch, as the worker writes; ${n(f.lMongoOneStreamDocsPerSec)} in one`,
     ],
-    ['Funnel single-reading POST', `${n(f.singleReqPerSec)} req/s; p99 at half rate ${n(f.singleP99AtHalfMs, 1)} ms`],
-    [
-      'Funnel batched end to end',
-      `${n(f.batchedReadingsPerSec)} readings/s stored of ${n(f.batchedOfferedPerSec)}/s offered for ${n(f.batchedDurationS)} s; freshness p99 ${n(f.batchedFreshnessP99Ms)} ms`,
-    ],
-    [
-      'Funnel batched at half of that',
-      `${n(f.sustainedReadingsPerSec)} readings/s stored of ${n(f.sustainedOfferedPerSec)}/s offered, lag ${f.sustainedLagFlat ? 'flat' : 'GROWING'}; freshness p99 ${n(f.sustainedFreshnessP99Ms)} ms`,
-    ],
-    [
-      'Funnel worker flush (backlog drain)',
-      `${n(f.workerFlushDocsPerSec)} docs/s in flushes; ${n(f.workerDrainDocsPerSec)} docs/s drain wall-clock`,
-    ],
-    [
-      `Funnel aggregation, ${n(f.aggregationReadings)} readings`,
-      `${n(f.aggregationFunnelMs)} ms answer; ${n(f.aggregationServerMs)} ms same query via driver (${n(f.aggregationRollupDocs)} rollup docs); raw-readings pipeline ${n(f.aggregationRawServerMs)} ms`,
-    ],
-    ['peak RSS (VmHWM)', `worker ${n(f.workerPeakRssMb)} MB (backlog drain); api ${n(f.apiPeakRssMb)} MB`],
-    [
-      'CPU per reading (batched run)',
-      `${n(f.cpuMicrosPerReading, 1)} µs api + worker; ${n(f.cpuAllMicrosPerReading, 1)} µs with broker and store`,
-    ],
-    ...tierRows(f.tiers),
+    ...when('single', [
+      ['Funnel single-reading POST', `${n(f.singleReqPerSec)} req/s; p99 at half rate ${n(f.singleP99AtHalfMs, 1)} ms`],
+    ]),
+    ...when('batched', [
+      [
+        'Funnel batched end to end',
+        `${n(f.batchedReadingsPerSec)} readings/s stored of ${n(f.batchedOfferedPerSec)}/s offered for ${n(f.batchedDurationS)} s; freshness p99 ${n(f.batchedFreshnessP99Ms)} ms`,
+      ],
+      [
+        'Funnel batched at half of that',
+        `${n(f.sustainedReadingsPerSec)} readings/s stored of ${n(f.sustainedOfferedPerSec)}/s offered, lag ${f.sustainedLagFlat ? 'flat' : 'GROWING'}; freshness p99 ${n(f.sustainedFreshnessP99Ms)} ms`,
+      ],
+    ]),
+    ...when('backlog', [
+      [
+        'Funnel worker flush (backlog drain)',
+        `${n(f.workerFlushDocsPerSec)} docs/s in flushes; ${n(f.workerDrainDocsPerSec)} docs/s drain wall-clock`,
+      ],
+      [
+        `Funnel aggregation, ${n(f.aggregationReadings)} readings`,
+        `${n(f.aggregationFunnelMs)} ms answer; ${n(f.aggregationServerMs)} ms same query via driver (${n(f.aggregationRollupDocs)} rollup docs); raw-readings pipeline ${n(f.aggregationRawServerMs)} ms`,
+      ],
+      ['peak RSS (VmHWM)', `worker ${n(f.workerPeakRssMb)} MB (backlog drain); api ${n(f.apiPeakRssMb)} MB`],
+    ]),
+    ...when('batched', [
+      [
+        'CPU per reading (batched run)',
+        `${n(f.cpuMicrosPerReading, 1)} µs api + worker; ${n(f.cpuAllMicrosPerReading, 1)} µs with broker and store`,
+      ],
+    ]),
+    ...when('tiers', tierRows(f.tiers)),
   ];
   const w = Math.max(...rows.map(([k]) => k.length), ...targets.map((t) => t.target.length));
   const lines = [...header, '', 'figure'.padEnd(w) + '  value', '-'.repeat(w + 60)];
