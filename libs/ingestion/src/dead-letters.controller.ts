@@ -8,6 +8,7 @@ import {
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -107,6 +108,7 @@ export class DeadLettersController {
     description: 'The body is not `{ ids: [1-1000 strings] }`, or a chosen dead letter came from another topic',
   })
   @ApiNotFoundResponse({ description: 'No dead letter has one of the ids (none is replayed)' })
+  @ApiServiceUnavailableResponse({ description: 'Kafka did not acknowledge the records; retry after Retry-After' })
   async replay(@Body() body: ReplayDto): Promise<{ replayed: number }> {
     const ids = [...new Set(body.ids)];
     const letters = await this.deadLetters.get(ids);
