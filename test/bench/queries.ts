@@ -321,6 +321,22 @@ function steadyIngest(url: string, rate: number, sensorPrefix: string) {
   };
 }
 
+/** `work`, failing as soon as one of `nodes` exits (rather than at the end of a settle timeout). */
+async function whileRunning<T>(nodes: readonly FunnelNode[], work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const gone = nodes.find((node) => !node.running);
+      if (gone) reject(new Error(`${gone.name} exited during the queries stage:\n${gone.tail(15)}`));
+    }, 1000);
+  });
+  try {
+    return await Promise.race([work(), exited]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** `clients` loops at once, each running every kind `rounds` times (rotated): the latency of each run, in ms. */
 async function concurrently(clients: number, rounds: number, kinds: number, run: (kind: number) => Promise<void>) {
   const times: number[] = [];
@@ -368,9 +384,13 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
   // Up to 20 dashboards at once: more than MAX_CONCURRENT_QUERIES' default (16) would measure refusals.
   const api = await host.start('api-queries', 'api', { MAX_CONCURRENT_QUERIES: String(plan.dashboards) });
   const worker = await host.start('worker-queries', 'worker');
-  await ingest(api.url, yearReadings, yearAt);
-  await ingest(api.url, fleetReadings, fleetAt);
-  await settle(db, yearReadings + fleetReadings, plan.settleS);
+  // One part settled before the next is sent: the worker holds one part's backlog at a time.
+  await whileRunning([api, worker], async () => {
+    await ingest(api.url, yearReadings, yearAt);
+    await settle(db, yearReadings, plan.settleS);
+    await ingest(api.url, fleetReadings, fleetAt);
+    await settle(db, yearReadings + fleetReadings, plan.settleS);
+  });
   host.log(`queries: ${yearReadings} year readings and ${fleetReadings} fleet readings settled in the tiers`);
 
   // ---- The fleet grouped by site, hourly over the day.
