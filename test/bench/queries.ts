@@ -102,6 +102,8 @@ interface V2Answer {
 type Range = { from: number; to: number };
 
 const SITES = 10;
+/** Readings sent before the stage waits for the tiers to hold them (well under the worker's 50,000 buffer). */
+const LOAD_PART = 25_000;
 /** Percentiles are within 1 % of the value at rank q·(n−1) (the issue's bound). */
 const PERCENTILE_BOUND = 0.01;
 
@@ -384,12 +386,20 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
   // Up to 20 dashboards at once: more than MAX_CONCURRENT_QUERIES' default (16) would measure refusals.
   const api = await host.start('api-queries', 'api', { MAX_CONCURRENT_QUERIES: String(plan.dashboards) });
   const worker = await host.start('worker-queries', 'worker');
-  // One part settled before the next is sent: the worker holds one part's backlog at a time.
+  // Sent in parts, each settled before the next: the worker's backlog stays under one part. Sent at once, the
+  // quick sizes' backlog took the worker (192 MB heap) past its heap limit on a loaded machine, twice.
+  let settled = 0;
+  const load = async (total: number, readingAt: (i: number) => Reading) => {
+    for (let from = 0; from < total; from += LOAD_PART) {
+      const part = Math.min(LOAD_PART, total - from);
+      await ingest(api.url, part, (i) => readingAt(from + i));
+      settled += part;
+      await settle(db, settled, plan.settleS);
+    }
+  };
   await whileRunning([api, worker], async () => {
-    await ingest(api.url, yearReadings, yearAt);
-    await settle(db, yearReadings, plan.settleS);
-    await ingest(api.url, fleetReadings, fleetAt);
-    await settle(db, yearReadings + fleetReadings, plan.settleS);
+    await load(yearReadings, yearAt);
+    await load(fleetReadings, fleetAt);
   });
   host.log(`queries: ${yearReadings} year readings and ${fleetReadings} fleet readings settled in the tiers`);
 
