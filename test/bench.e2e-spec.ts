@@ -36,8 +36,8 @@ describe('npm run bench -- --smoke', () => {
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
     expect(report.smoke).toBe(true);
-    // Eight pipeline targets and four of the rollup tiers (test/bench/tiers.ts).
-    expect(report.targets).toHaveLength(12);
+    // Eight pipeline targets, four of the rollup tiers (test/bench/tiers.ts), three of the queries (queries.ts).
+    expect(report.targets).toHaveLength(15);
     for (const t of report.targets) expect(out).toContain(t.target);
     expect(out).toMatch(/PASS|MISS/);
     // Every figure measured: numbers finite and not negative (null only for what a run may not know).
@@ -76,5 +76,10 @@ describe('npm run bench -- --smoke', () => {
     expect(flush.pass).toBe(f.workerFlushDocsPerSec! / f.lMongoDocsPerSec! >= 0.85);
     const memory = report.targets.find((t) => t.target.startsWith('worker peak RSS'))!;
     expect(memory.pass).toBe(f.workerPeakRssMb! < 300);
+    // The queries stage: its dashboards made every query of their plan (20 × 4 kinds × 1 round in smoke).
+    const queries = report.figures.queries as unknown as Record<string, number>;
+    expect(queries.dashboardQueries).toBe(queries.dashboards! * 4);
+    const dashboards = report.targets.find((t) => t.target.includes('concurrent dashboard queries'))!;
+    expect(dashboards.pass).toBe(queries.dashboardRefused === 0);
   }, 300_000);
 });

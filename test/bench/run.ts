@@ -26,6 +26,7 @@ import { bucketsPipeline } from '@funnel/storage';
 import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
 import { ADMIN_AUTH } from '../support/env.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
+import { QUERIES_PLAN, queriesStage } from './queries.js';
 import { evaluateTargets, formatTable, STAGE_NAMES, type BenchFigures, type StageName } from './targets.js';
 import { TIERS_PLAN, tiersStage } from './tiers.js';
 import { loadtest, median, REGISTER } from './tools.js';
@@ -164,6 +165,7 @@ const STAGES = {
   backlog: { topic: `bench.backlog.${rid}`, groupId: `bench-backlog-${rid}`, db: backlogDb },
   tiersYear: { topic: `bench.tiers-year.${rid}`, groupId: `bench-tiers-year-${rid}`, db: `${funnelDb}_year` },
   tiersFleet: { topic: `bench.tiers-fleet.${rid}`, groupId: `bench-tiers-fleet-${rid}`, db: `${funnelDb}_fleet` },
+  queries: { topic: `bench.queries.${rid}`, groupId: `bench-queries-${rid}`, db: `${funnelDb}_queries` },
 };
 /** A stage runs against the shared broker unless it names other brokers (the cluster stage). */
 type Stage = (typeof STAGES)[keyof typeof STAGES] & {
@@ -725,6 +727,26 @@ try {
     collectStoreGarbage();
 
     figures.tiers = tiers;
+  }
+
+  if (ran.has('queries')) {
+    // ---- The query API (queries.ts): 1,000 series by site, a year in Berlin months, dashboards under ingest.
+    figures.queries = await queriesStage(
+      {
+        start: async (name, role, env = {}) => {
+          const node = funnelNode(name, role, await freePort(), STAGES.queries);
+          Object.assign(node.env, env);
+          return startNode(node);
+        },
+        stop: stopNode,
+        db: () => mongo.db(STAGES.queries.db),
+        log,
+        pipelineReadingsPerSec: atTarget?.batchedRate,
+      },
+      QUERIES_PLAN[smoke ? 'smoke' : quick ? 'quick' : 'full'],
+      rid,
+    );
+    collectStoreGarbage();
   }
 
   // ---- The cluster stage (--cluster): the same batched run, the same paced single-reading rate and L_kafka

@@ -1,7 +1,8 @@
+import { queryRows, queryTargets, type QueriesFigures } from './queries.js';
 import { tierRows, tierTargets, type TiersFigures } from './tiers.js';
 
 /** The bench's stages, in the order they run; `--only` picks some (the ceilings L_kafka and L_mongo always run). */
-export const STAGE_NAMES = ['single', 'batched', 'backlog', 'tiers', 'cluster'] as const;
+export const STAGE_NAMES = ['single', 'batched', 'backlog', 'tiers', 'queries', 'cluster'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** The figures one bench run measured (medians where repeated). null = not measured. */
@@ -56,6 +57,8 @@ export interface BenchFigures {
   sustainedFreshnessP99Ms: number | null;
   /** The rollup tiers' stage (tiers.ts). */
   tiers: TiersFigures;
+  /** The query API's stage (queries.ts). */
+  queries: QueriesFigures;
 }
 
 export interface TargetResult {
@@ -170,6 +173,7 @@ export function evaluateTargets(
         ]
       : []),
     ...(ran.has('tiers') ? tierTargets(f.tiers, f.lMongoDocsPerSec) : []),
+    ...(ran.has('queries') ? queryTargets(f.queries) : []),
   ];
 }
 
@@ -228,7 +232,9 @@ export function formatTable(
         `${n(f.cpuMicrosPerReading, 1)} µs api + worker; ${n(f.cpuAllMicrosPerReading, 1)} µs with broker and store`,
       ],
     ]),
-    ...when('tiers', tierRows(f.tiers)),
+    // Not through when(): its rows are computed first, and a stage's rows read that stage's figures.
+    ...(ran.has('tiers') ? tierRows(f.tiers) : []),
+    ...(ran.has('queries') ? queryRows(f.queries) : []),
   ];
   const w = Math.max(...rows.map(([k]) => k.length), ...targets.map((t) => t.target.length));
   const lines = [...header, '', 'figure'.padEnd(w) + '  value', '-'.repeat(w + 60)];

@@ -60,7 +60,7 @@ export interface TiersHost {
   log(line: string): void;
 }
 
-interface Reading {
+export interface Reading {
   sensorId: string;
   metric: string;
   value: number;
@@ -77,11 +77,11 @@ interface Bucket {
 }
 
 /** Quarter values in [-40, 40]: every sum is exact in binary floating point, so answers compare exactly. */
-const valueAt = (i: number) => (((i * 37) % 321) - 160) / 4;
+export const valueAt = (i: number) => (((i * 37) % 321) - 160) / 4;
 const POST_BODY = 5000;
 const POSTERS = 4;
 
-async function ingest(url: string, total: number, readingAt: (i: number) => Reading): Promise<void> {
+export async function ingest(url: string, total: number, readingAt: (i: number) => Reading): Promise<void> {
   let next = 0;
   const poster = async () => {
     while (next < total) {
@@ -100,7 +100,7 @@ async function ingest(url: string, total: number, readingAt: (i: number) => Read
 }
 
 /** Waits until no slice or dirty mark is left and the hour and day tiers each hold every reading. */
-async function settle(db: Db, readings: number, timeoutS: number): Promise<void> {
+export async function settle(db: Db, readings: number, timeoutS: number): Promise<void> {
   // A $group on the server: toArray over 100,000+ documents overflowed the driver's stack.
   const sumN = async (collection: string) => {
     const [row] = await db
@@ -151,7 +151,7 @@ function checkAnswer(what: string, buckets: Bucket[], expected: Map<number, Omit
   }
 }
 
-async function timedMs(reps: number, run: () => Promise<void>): Promise<number> {
+export async function timedMs(reps: number, run: () => Promise<void>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t = performance.now();

@@ -93,9 +93,12 @@ export function parseV2Query(raw: Record<string, unknown>): ParsedV2 {
   const problems: string[] = [];
   const text: Record<string, string> = {};
   const tags: Record<string, string> = {};
+  /** "is required" is not news about a parameter given twice: the first problem already names it. */
+  const repeated = new Set<string>();
   for (const [name, value] of Object.entries(raw)) {
     if (typeof value !== 'string') {
       problems.push(`${name.slice(0, 80)} must be given once`);
+      repeated.add(`${name} is required`);
       continue;
     }
     if (!tagParameter(name, value, tags, problems)) {
@@ -146,7 +149,7 @@ export function parseV2Query(raw: Record<string, unknown>): ParsedV2 {
   if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
     problems.push(`format must be one of ${FORMATS.join(', ')}`);
   }
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0) return { problems: problems.filter((problem) => !repeated.has(problem)) };
   const selector: SeriesSelector = {
     metrics: metrics!,
     ...(sensorIds ? { sensorIds } : {}),

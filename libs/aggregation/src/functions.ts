@@ -3,7 +3,8 @@ import { sampleVariance, type Stats } from '@funnel/storage';
 
 const PLAIN = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last', 'spread', 'stddev'] as const;
 type PlainFn = (typeof PLAIN)[number];
-const PERCENTILE = /^p(\d{1,3}(?:\.\d{1,6})?)$/;
+/** Any number of integer digits, so that `p1000` is refused as out of range rather than as no function. */
+const PERCENTILE = /^p(\d+(?:\.\d{1,6})?)$/;
 
 /** The default of `fns`, and v1's fixed set. */
 export const DEFAULT_FNS = ['count', 'avg', 'min', 'max', 'sum'] as const;
@@ -23,7 +24,7 @@ export function parseFn(name: string): AggregateFn | string {
     return `fns: ${JSON.stringify(name.slice(0, 40))} is not a function (expected ${PLAIN.join(', ')} or a percentile p<q> such as p50, p95, p99.9)`;
   }
   const q = Number(match[1]);
-  if (!(q > 0 && q <= 100)) return `fns: percentile ${name} is out of range (0 < q <= 100)`;
+  if (!(q > 0 && q <= 100)) return `fns: percentile ${name.slice(0, 40)} is out of range (0 < q <= 100)`;
   return { name, quantile: q / 100 };
 }
 

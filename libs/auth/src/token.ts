@@ -53,7 +53,8 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-const DURATION = /^(\d{1,6})(s|m|h|d)$/;
+/** A token lifetime (`90d`, `12h`): also the pattern the OpenAPI document gives `expires`. */
+export const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** `90d`, `12h`, `30m` or `45s` in milliseconds, or undefined when it is none of those. */

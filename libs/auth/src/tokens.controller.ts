@@ -21,13 +21,13 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 
 import { MAX_SENSOR_ID_LENGTH, NAME_CHARACTERS } from '@funnel/contracts';
 
 import { Authenticator } from './authenticator.js';
 import { RequireScope } from './require-scope.decorator.js';
-import { parseDuration, SCOPES, type Scope } from './token.js';
+import { DURATION, parseDuration, SCOPES, type Scope } from './token.js';
 import { TokensRepository, type TokenInfo, type TokenRequest } from './tokens.repository.js';
 
 export const SENSOR_PREFIX_PATTERN = new RegExp(`^${NAME_CHARACTERS}{1,${MAX_SENSOR_ID_LENGTH}}$`);
@@ -60,23 +60,35 @@ export function tokenRequest(input: {
   };
 }
 
+/** Optional, but null is a value to refuse (the schema does not make these nullable), not a missing field. */
+const IsOmittable = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
 class CreateTokenDto {
   @ApiProperty({ enum: SCOPES, example: 'write', description: 'admin implies read and write' })
   @IsIn(SCOPES)
   scope!: Scope;
 
-  @ApiPropertyOptional({ example: 'plant-a.', description: 'Only sensors whose id starts with this' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    example: 'plant-a.',
+    description: 'Only sensors whose id starts with this',
+    pattern: SENSOR_PREFIX_PATTERN.source,
+  })
+  @IsOmittable()
+  @IsString()
   @Matches(SENSOR_PREFIX_PATTERN, { message: `sensorPrefix ${SENSOR_PREFIX_RULE}` })
   sensorPrefix?: string;
 
-  @ApiPropertyOptional({ example: '90d', description: 'Lifetime: a number and s, m, h or d; none = no expiry' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    example: '90d',
+    description: 'Lifetime: a number and s, m, h or d; none = no expiry',
+    pattern: DURATION.source,
+  })
+  @IsOmittable()
   @IsString()
   expires?: string;
 
   @ApiPropertyOptional({ example: 'gateway of plant A', maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(200)
   description?: string;

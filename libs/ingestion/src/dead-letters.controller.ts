@@ -1,6 +1,16 @@
 /** GET /v1/dlq lists dead letters; POST /v1/dlq/replay sends chosen ones back to the main topic. */
 import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
@@ -22,7 +32,13 @@ class DeadLettersQueryDto {
 }
 
 class ReplayDto {
-  @ApiProperty({ example: ['funnel.points:0:42'], description: 'Dead-letter ids (`<topic>:<partition>:<offset>`)' })
+  @ApiProperty({
+    example: ['funnel.points:0:42'],
+    description: 'Dead-letter ids (`<topic>:<partition>:<offset>`)',
+    type: [String],
+    minItems: 1,
+    maxItems: 1000,
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
@@ -49,6 +65,11 @@ class DeadLetterDto {
   replayedAt?: string;
 }
 
+class ReplayedDto {
+  @ApiProperty({ example: 1, description: 'Dead letters sent back to the main topic' })
+  replayed!: number;
+}
+
 /** Dead letters: records the worker could not use, kept in `<topic>.dlq` and listed from MongoDB. */
 @ApiTags('dead letters')
 @Controller('v1/dlq')
@@ -64,6 +85,7 @@ export class DeadLettersController {
   @KnownQueryKeys(DeadLettersQueryDto)
   @ApiOperation({ summary: 'Recent dead letters, newest first' })
   @ApiOkResponse({ type: [DeadLetterDto] })
+  @ApiBadRequestResponse({ description: 'An unknown query parameter, or limit not an integer 1-1000' })
   async list(@Query() query: DeadLettersQueryDto): Promise<DeadLetterDto[]> {
     const letters = await this.deadLetters.list(query.limit ?? 100, this.config.KAFKA_TOPIC);
     return letters.map(({ _id, key: _key, replays: _replays, ...letter }) => ({
@@ -81,6 +103,12 @@ export class DeadLettersController {
     description:
       'For after the cause was fixed (e.g. a worker that rejected valid records). Answers after the broker ack.',
   })
+  @ApiAcceptedResponse({ type: ReplayedDto, description: 'Every chosen dead letter was acknowledged by Kafka' })
+  @ApiBadRequestResponse({
+    description: 'The body is not `{ ids: [1-1000 strings] }`, or a chosen dead letter came from another topic',
+  })
+  @ApiNotFoundResponse({ description: 'No dead letter has one of the ids (none is replayed)' })
+  @ApiServiceUnavailableResponse({ description: 'Kafka did not acknowledge the records; retry after Retry-After' })
   async replay(@Body() body: ReplayDto): Promise<{ replayed: number }> {
     const ids = [...new Set(body.ids)];
     const letters = await this.deadLetters.get(ids);

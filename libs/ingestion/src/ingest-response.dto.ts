@@ -29,8 +29,12 @@ export class RejectedDto {
   @ApiProperty({ example: '1 of 2 readings are invalid; nothing was accepted' })
   message!: string;
 
-  @ApiProperty({ type: [PointErrorDto], maxItems: MAX_LISTED_ERRORS, description: 'The first problems found' })
-  errors!: PointErrorDto[];
+  @ApiPropertyOptional({
+    type: [PointErrorDto],
+    maxItems: MAX_LISTED_ERRORS,
+    description: 'The first problems found; absent when the body is not JSON at all (`message` says why)',
+  })
+  errors?: PointErrorDto[];
 
   @ApiPropertyOptional({ example: 9900, description: 'Problems found beyond those listed; absent when all are listed' })
   moreErrors?: number;

@@ -7,6 +7,7 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiConsumes,
+  ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
   ApiOperation,
@@ -15,6 +16,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 
@@ -31,7 +33,7 @@ import {
 } from './formats/line-protocol.js';
 import { readingsOf, type LineMapping } from './formats/line-protocol.readings.js';
 import { bodyStream, CONTENT_ENCODINGS, readBody } from './formats/request-body.js';
-import { LineProtocolRejectedDto } from './ingest-response.dto.js';
+import { LineProtocolRejectedDto, RejectedDto } from './ingest-response.dto.js';
 import { ReadingsIntake, checkIdempotencyKey, idOrigin } from './readings.intake.js';
 import { StoreFullFilter } from './store-full.filter.js';
 
@@ -68,11 +70,13 @@ function documented(): MethodDecorator {
       key,
       descriptor,
     );
+    ApiExtraModels(LineProtocolRejectedDto, RejectedDto)(target, key, descriptor);
     ApiBadRequestResponse({
-      type: LineProtocolRejectedDto,
+      schema: { anyOf: [{ $ref: getSchemaPath(LineProtocolRejectedDto) }, { $ref: getSchemaPath(RejectedDto) }] },
       description:
         `Some lines are invalid, or a query parameter is: nothing of the request was accepted (all or nothing). ` +
-        `The first ${MAX_LISTED_ERRORS} problems are listed with their line numbers`,
+        `The first ${MAX_LISTED_ERRORS} problems are listed with their line numbers. A malformed Idempotency-Key ` +
+        'is answered as on /v1/points (RejectedDto)',
     })(target, key, descriptor);
     ApiPayloadTooLargeResponse({
       description: 'Decoded body over MAX_BODY_BYTES or more than MAX_POINTS_PER_REQUEST readings',
