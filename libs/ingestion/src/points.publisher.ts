@@ -1,6 +1,7 @@
 /** Publishes validated readings to Kafka, coalescing concurrent requests into shared produce calls. */
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientKafka } from '@nestjs/microservices';
+import type { Message, Producer } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
 import { DependencyUnavailable, type PointsRecord, type WirePoint } from '@funnel/contracts';
@@ -59,6 +60,9 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   private sending = 0;
   /** Produce calls scheduled to start once KAFKA_LINGER_MS passed. */
   private starting = 0;
+  /** Producers retired after a failed send (see `send`), and the close of the last one. */
+  private readonly retired = new WeakSet<Producer>();
+  private retiring: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(KAFKA_PRODUCER) private readonly client: ClientKafka,
@@ -83,10 +87,31 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   /** Publishes records as they are (dead-letter replay), awaiting the broker's ack. */
   async publishRaw(records: { key: string | null; value: string }[]): Promise<void> {
     try {
-      await this.client.connect();
-      await this.client.producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages: records });
+      await this.send(records);
     } catch (error) {
       throw new BrokerUnavailable(error);
+    }
+  }
+
+  /**
+   * One produce call on the idempotent producer (ingestion.module.ts): its own retries after a lost ack carry the
+   * same producer id and sequence numbers, so the broker writes each record once. When the call fails for good,
+   * the producer is retired and the next call makes a new one: kafkajs would reuse the failed call's sequence
+   * numbers for the next records, which the broker would take for duplicates of the failed ones if those had been
+   * written after all (acknowledged, never stored) or refuse as out of order. A new producer gets a new id.
+   */
+  private async send(messages: Message[]): Promise<void> {
+    await this.retiring;
+    const producer = await this.client.connect();
+    try {
+      await producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages });
+    } catch (error) {
+      if (!this.retired.has(producer)) {
+        this.retired.add(producer);
+        this.logger.warn(`Kafka send failed (${(error as Error).message}): the next send uses a new producer id`);
+        this.retiring = this.client.close().catch(() => undefined);
+      }
+      throw error;
     }
   }
 
@@ -193,9 +218,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
         const batch = this.queue.splice(0, n);
         const timer = this.metrics.kafkaSendDuration.startTimer();
         try {
-          const messages = this.recordsOf(batch);
-          await this.client.connect();
-          await this.client.producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages });
+          await this.send(this.recordsOf(batch));
           timer({ result: 'ok' });
           batch.forEach((b) => b.resolve());
         } catch (error) {
