@@ -747,7 +747,7 @@ const producerAckLost: ScenarioDef = {
     'another flush',
   async run(run) {
     await run.createTopic();
-    const gate = new TcpProxy('kafka-gate', run.infra.gatedListener, run.infra.gatePort, true);
+    const gate = new TcpProxy('kafka-gate', run.infra.gatedListener, run.infra.gatePort, true, true);
     await gate.start();
     try {
       const api = await run.startApi({ KAFKA_BROKERS: `127.0.0.1:${gate.port}` });

@@ -13,7 +13,7 @@ import net from 'node:net';
  *   frame of one of those api keys is parked, with everything after it on that connection (Kafka answers
  *   requests of a connection in order, so nothing may overtake it). `held` (apiKey, frame) is emitted
  *   when that happens.
- * - Lost answers: with `kafkaFrames`, after `dropAnswer(apiKeys, holdMs)` the next request of one of those api keys
+ * - Lost answers: with `kafkaFrames` and `answerFrames`, after `dropAnswer(apiKeys, holdMs)` the next request of one of those api keys
  *   reaches the server, but its answer (matched by correlation id in the server-to-client frames) is never
  *   delivered: that lane stops there and the connection is cut `holdMs` later, so the client sees its request go
  *   unanswered, as after an ack lost on the network. `answer-dropped` (apiKey, correlationId) is emitted.
@@ -36,6 +36,8 @@ export class TcpProxy extends EventEmitter {
     readonly target: { host: string; port: number },
     private readonly listenPort = 0,
     readonly kafkaFrames = false,
+    /** Also cut the server's answers into frames (needed by dropAnswer; whole frames are buffered, so opt-in). */
+    readonly answerFrames = false,
   ) {
     super();
   }
@@ -75,7 +77,7 @@ export class TcpProxy extends EventEmitter {
 
   /** Drops the answer to the next client request with one of these Kafka api keys (see class comment). */
   dropAnswer(apiKeys: number[], holdMs: number): void {
-    if (!this.kafkaFrames) throw new Error(`${this.name}: dropAnswer() needs kafkaFrames`);
+    if (!this.answerFrames) throw new Error(`${this.name}: dropAnswer() needs kafkaFrames and answerFrames`);
     this.dropAnswerHoldMs = holdMs;
     this.dropAnswerKeys = new Set(apiKeys);
   }
@@ -137,7 +139,7 @@ class Link extends EventEmitter {
   ) {
     super();
     this.up = new Lane(proxy, this, client, upstream, buckets.up, proxy.kafkaFrames ? 'requests' : undefined);
-    this.down = new Lane(proxy, this, upstream, client, buckets.down, proxy.kafkaFrames ? 'answers' : undefined);
+    this.down = new Lane(proxy, this, upstream, client, buckets.down, proxy.answerFrames ? 'answers' : undefined);
     for (const socket of [client, upstream]) {
       socket.setNoDelay(true);
       socket.on('error', () => this.destroy());
