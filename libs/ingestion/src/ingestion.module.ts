@@ -4,7 +4,7 @@ import { ClientsModule, Transport } from '@nestjs/microservices';
 import { Partitioners } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
-import { kafkaClientConfig, KAFKA_RETRY } from '@funnel/kafka';
+import { kafkaClientConfig } from '@funnel/kafka';
 import { StorageModule } from '@funnel/storage';
 
 import { DeadLettersController } from './dead-letters.controller.js';
@@ -32,17 +32,7 @@ import { StoreAdmission } from './store-admission.js';
           transport: Transport.KAFKA,
           options: {
             client: kafkaClientConfig(config, 'api'),
-            producer: {
-              allowAutoTopicCreation: true,
-              createPartitioner: Partitioners.DefaultPartitioner,
-              // A retry after a lost ack is written once: the broker drops a batch whose producer id and
-              // sequence it already has. kafkajs needs acks=-1 and one request in flight per connection for it.
-              idempotent: true,
-              maxInFlightRequests: 1,
-              // Bounded, as the client's (kafka-options.ts), so a request answers 503 while the broker is away;
-              // PointsPublisher.send replaces the producer after a call that failed for good.
-              retry: KAFKA_RETRY,
-            },
+            producer: { allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner },
             producerOnlyMode: true,
             send: { acks: -1, timeout: 10000 },
             postfixId: '',

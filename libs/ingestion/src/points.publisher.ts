@@ -1,7 +1,6 @@
 /** Publishes validated readings to Kafka, coalescing concurrent requests into shared produce calls. */
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientKafka } from '@nestjs/microservices';
-import type { Message, Producer } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
 import { DependencyUnavailable, type PointsRecord, type WirePoint } from '@funnel/contracts';
@@ -60,11 +59,6 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   private sending = 0;
   /** Produce calls scheduled to start once KAFKA_LINGER_MS passed. */
   private starting = 0;
-  /** Producers retired after a failed send (see `send`), and the close of the last one. */
-  private readonly retired = new WeakSet<Producer>();
-  private retiring: Promise<void> = Promise.resolve();
-  /** Settles when the produce call in flight (if any) has. */
-  private sendTurn: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(KAFKA_PRODUCER) private readonly client: ClientKafka,
@@ -89,46 +83,10 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   /** Publishes records as they are (dead-letter replay), awaiting the broker's ack. */
   async publishRaw(records: { key: string | null; value: string }[]): Promise<void> {
     try {
-      await this.send(records);
+      await this.client.connect();
+      await this.client.producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages: records });
     } catch (error) {
       throw new BrokerUnavailable(error);
-    }
-  }
-
-  /**
-   * One produce call on the idempotent producer (ingestion.module.ts): its own retries after a lost ack carry the
-   * same producer id and sequence numbers, so the broker writes each record once. When the call fails for good,
-   * the producer is retired and the next call makes a new one: kafkajs would reuse the failed call's sequence
-   * numbers for the next records, which the broker would take for duplicates of the failed ones if those had been
-   * written after all (acknowledged, never stored) or refuse as out of order. A new producer gets a new id.
-   */
-  private async send(messages: Message[]): Promise<void> {
-    // One produce call at a time: kafkajs hands a failed call's sequence numbers back at once, so a call started
-    // while another one's answer is lost would take them, and the broker would drop its records as duplicates
-    // of the lost call's (acknowledged, never stored: the fault suite's scenario 10 saw it).
-    const previous = this.sendTurn;
-    let done!: () => void;
-    this.sendTurn = new Promise<void>((resolve) => (done = resolve));
-    try {
-      await previous;
-      await this.sendAlone(messages);
-    } finally {
-      done();
-    }
-  }
-
-  private async sendAlone(messages: Message[]): Promise<void> {
-    await this.retiring;
-    const producer = await this.client.connect();
-    try {
-      await producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages });
-    } catch (error) {
-      if (!this.retired.has(producer)) {
-        this.retired.add(producer);
-        this.logger.warn(`Kafka send failed (${(error as Error).message}): the next send uses a new producer id`);
-        this.retiring = this.client.close().catch(() => undefined);
-      }
-      throw error;
     }
   }
 
@@ -235,7 +193,9 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
         const batch = this.queue.splice(0, n);
         const timer = this.metrics.kafkaSendDuration.startTimer();
         try {
-          await this.send(this.recordsOf(batch));
+          const messages = this.recordsOf(batch);
+          await this.client.connect();
+          await this.client.producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages });
           timer({ result: 'ok' });
           batch.forEach((b) => b.resolve());
         } catch (error) {

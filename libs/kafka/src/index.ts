@@ -13,5 +13,5 @@ export { deadLetterTopic, sendToDeadLetterTopic, type DeadLetterSource } from '.
 export { FunnelKafkaServer, type ConsumerState } from './funnel-kafka.server.js';
 export { groupLag, type GroupPartitionLag } from './group-lag.js';
 export { LazyAdmin } from './lazy-admin.js';
-export { KAFKA_RETRY, kafkaClientConfig } from './kafka-options.js';
+export { kafkaClientConfig } from './kafka-options.js';
 export { ensureTopic, TOPIC_RESOURCE, topicReplication, topicShortfalls, TopicSettingsError } from './topic.js';

@@ -6,9 +6,6 @@ import { logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'k
 
 import type { FunnelConfig } from '@funnel/config';
 
-/** Retries of every client, and of the api's idempotent producer (which kafkajs would retry without end). */
-export const KAFKA_RETRY = { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 };
-
 /** Connection settings shared by the api's producer and the worker's consumer. */
 export function kafkaClientConfig(config: FunnelConfig, clientSuffix: string): KafkaConfig {
   return {
@@ -17,7 +14,7 @@ export function kafkaClientConfig(config: FunnelConfig, clientSuffix: string): K
     connectionTimeout: 3000,
     requestTimeout: 10000,
     // Bounded so a request fails with 503 within seconds instead of hanging while the broker is away.
-    retry: KAFKA_RETRY,
+    retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
     logLevel: logLevel.WARN,
     logCreator: nestLogCreator,
     ...kafkaSecurity(config),
@@ -54,9 +51,6 @@ export function kafkaSecurity(
 const nestLogCreator: logCreator = () => {
   const logger = new Logger('kafkajs');
   return ({ level, log }) => {
-    // Said of every idempotent producer with bounded retries: PointsPublisher.send replaces the producer after a
-    // send that failed for good, which keeps the guarantee this warns about.
-    if (log.message.startsWith('Limiting retries for the idempotent producer')) return;
     const line = `${log.message}${log.broker ? ` (broker ${String(log.broker)})` : ''}${log.error ? `: ${String(log.error)}` : ''}`;
     if (level <= logLevel.ERROR) {
       logger.error(line);
