@@ -1,4 +1,5 @@
 /** Holds the real api and worker to the four holes issue 13's review found in its validation and binding. */
+import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 
 import { afterAll, beforeAll, describe, expect, it, test } from '@jest/globals';
@@ -29,6 +30,51 @@ async function request(url: string, body?: unknown): Promise<Reply> {
   );
   const text = await res.text();
   return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown> };
+}
+
+/** An HTTP answer read off a raw socket. */
+interface RawAnswer {
+  status: number;
+  headers: Map<string, string>;
+  text: string;
+}
+
+/**
+ * Writes a request's head (content-length `length`) and then `body` — only if given: without it the body is never
+ * sent, so an answer proves the server decided without reading it. Resolves once a whole answer was read.
+ */
+function headFirst(url: string, head: Record<string, string>, length: number, body?: Buffer): Promise<RawAnswer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = Buffer.alloc(0);
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(new Error(`${why}; read so far: ${received.toString('latin1').slice(0, 300)}`));
+    };
+    const timer = setTimeout(() => fail('no whole answer within 20 s'), 20_000);
+    socket.on('error', (error) => fail(error.message));
+    socket.on('close', () => fail('connection closed before a whole answer'));
+    socket.on('data', (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const [statusLine, ...lines] = received.subarray(0, end).toString('latin1').split('\r\n');
+      const headers = new Map(
+        lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      );
+      const bodyBytes = Number(headers.get('content-length') ?? 0);
+      if (received.length < end + 4 + bodyBytes) return;
+      clearTimeout(timer);
+      socket.removeAllListeners('close');
+      socket.destroy();
+      const text = received.subarray(end + 4, end + 4 + bodyBytes).toString('utf8');
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, text });
+    });
+    const lines = Object.entries({ host: `${hostname}:${port}`, ...head, 'content-length': String(length) });
+    socket.write(`POST /v1/points HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    if (body) socket.write(body);
+  });
 }
 
 describe('holes found by the review (issue 13)', () => {
@@ -130,6 +176,30 @@ describe('holes found by the review (issue 13)', () => {
           '"errors":[{"index":0,"field":"value","reason":"must be a finite number"}]}',
       );
     });
+  });
+
+  describe('a request without a valid token is refused before its body is read', () => {
+    const FIVE_MIB = 5 * 1024 * 1024; // MAX_BODY_BYTES' default: a body the api would otherwise read whole
+    const json = { 'content-type': 'application/json' };
+
+    it.each([
+      ['no token', {}],
+      ['an unknown token', { authorization: 'Bearer fnl_000000000000_unknowntokenunknowntokenunknowntoken000' }],
+      ['a malformed Authorization header', { authorization: 'Basic dXNlcjpwYXNz' }],
+    ])('%s: 401 while none of the 5 MiB body was sent', async (_label, auth: Record<string, string>) => {
+      const reply = await headFirst(funnel.url, { ...json, ...auth }, FIVE_MIB);
+      expect(reply.status).toBe(401);
+      expect(reply.headers.get('www-authenticate')).toBe('Bearer realm="funnel"');
+      expect(JSON.parse(reply.text)).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    });
+
+    it('with the admin token the same head waits for the body, which is read and judged (400 for bad JSON)', async () => {
+      const body = Buffer.alloc(FIVE_MIB, ' ');
+      body[0] = '['.charCodeAt(0);
+      const reply = await headFirst(funnel.url, { ...json, ...ADMIN_AUTH }, FIVE_MIB, body);
+      expect(reply.status).toBe(400);
+      expect(JSON.parse(reply.text)).toMatchObject({ message: expect.stringContaining('Body is not valid JSON') });
+    }, 30_000);
   });
 
   describe('ids are unique per (sensorId, metric)', () => {

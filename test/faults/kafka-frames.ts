@@ -1,3 +1,6 @@
+/** Kafka api key of Produce requests: whose answers the gate drops to lose a producer's ack. */
+export const PRODUCE = 0;
+
 /** Kafka api key of OffsetCommit requests: what the gate holds to catch a worker between write and commit. */
 export const OFFSET_COMMIT = 8;
 

@@ -58,9 +58,10 @@ export class Dataset {
 
 /**
  * How a request identifies its readings; the kinds rotate so every scenario has all three:
- * ids only, Idempotency-Key only (the api derives the ids), and both.
+ * ids only, Idempotency-Key only (the api derives the ids), and both. `none` (api-derived ids, no key: nothing the
+ * worker could check a copy against) is only sent when a scenario asks for it.
  */
-export type RequestKind = 'ids' | 'key' | 'ids+key';
+export type RequestKind = 'ids' | 'key' | 'ids+key' | 'none';
 const KINDS: RequestKind[] = ['ids', 'key', 'ids+key'];
 
 export type ReadingState = 'unsent' | 'acked' | 'failed';
@@ -137,6 +138,8 @@ export interface LoadOptions {
   requestTimeoutMs?: number;
   /** Nothing is sent later than this long after durationMs is over, whatever is left (default 3 min). */
   overrunMs?: number;
+  /** The request kinds to rotate through (default: ids, key, ids+key). */
+  kinds?: RequestKind[];
 }
 
 /**
@@ -206,9 +209,10 @@ export class LoadGenerator {
   private async send({ from, to }: { from: number; to: number }): Promise<void> {
     const ledger = this.ledger;
     const req = ledger.newRequest();
-    const kind = KINDS[req % KINDS.length];
+    const kinds = this.opts.kinds ?? KINDS;
+    const kind = kinds[req % kinds.length];
     const readings = ledger.dataset.readings.slice(from, to);
-    const clientIds = kind !== 'key';
+    const clientIds = kind === 'ids' || kind === 'ids+key';
     for (const r of readings) {
       if (clientIds) r.id = `${ledger.dataset.tag}.${r.seq}`;
       ledger.state[r.seq] = ledger.state[r.seq] === 'acked' ? 'acked' : 'failed';
@@ -223,7 +227,7 @@ export class LoadGenerator {
     }));
     const body = JSON.stringify(points.length === 1 ? points[0] : points);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...ADMIN_AUTH };
-    if (kind !== 'ids') headers['idempotency-key'] = `${ledger.dataset.tag}-req-${req}`;
+    if (kind === 'key' || kind === 'ids+key') headers['idempotency-key'] = `${ledger.dataset.tag}-req-${req}`;
 
     const maxAttempts = this.opts.maxAttempts ?? 60;
     const giveUpAt = Math.min(this.endAt, Date.now() + (this.opts.giveUpMs ?? 60_000));

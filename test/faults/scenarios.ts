@@ -10,7 +10,7 @@ import { tierTotals } from '../support/mongo.js';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios.js';
 import { graceful, type FunnelNode } from './funnel-node.js';
 import type { Profile, ScenarioResult, ScenarioRun } from './harness.js';
-import { OFFSET_COMMIT, parseOffsetCommit, type OffsetCommitRequest } from './kafka-frames.js';
+import { OFFSET_COMMIT, parseOffsetCommit, PRODUCE, type OffsetCommitRequest } from './kafka-frames.js';
 import { missing, readStored } from './reconcile.js';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -732,6 +732,60 @@ const apiKill: ScenarioDef = {
   },
 };
 
+// 10 -----------------------------------------------------------------------------------------------------
+/** How long a dropped Produce answer leaves the connection up: many flush intervals, well under requestTimeout. */
+const ACK_LOST_HOLD_MS = 3000;
+
+const producerAckLost: ScenarioDef = {
+  key: '10',
+  name: 'producer-ack-lost',
+  fault:
+    'the api reaches Kafka only through a gate proxy; several times mid-load the broker writes a Produce request ' +
+    `but the gate drops its answer and cuts the connection ${ACK_LOST_HOLD_MS / 1000} s later, so kafkajs sends the ` +
+    'same batch again; the requests carry api-made ids and no Idempotency-Key (nothing the worker could check a ' +
+    'second copy against), and the first copy is flushed and committed before the retry, so a copy would land in ' +
+    'another flush',
+  async run(run) {
+    await run.createTopic();
+    const gate = new TcpProxy('kafka-gate', run.infra.gatedListener, run.infra.gatePort, true, true);
+    await gate.start();
+    try {
+      const api = await run.startApi({ KAFKA_BROKERS: `127.0.0.1:${gate.port}` });
+      await run.startWorker();
+      // One attempt per request: a client retry of a request without ids or key may store a copy by design;
+      // only the producer's own retry is under test.
+      const load = run.load(api, { kinds: ['none'], maxAttempts: 1 });
+      const drops = run.profile.name === 'full' ? 4 : 3;
+      let dropped = 0;
+      for (let i = 0; i < drops; i++) {
+        await load.reach((i + 1) / (drops + 1));
+        const seen = new Promise<boolean>((resolve) => {
+          gate.once('answer-dropped', () => resolve(true));
+          setTimeout(() => resolve(false), 15_000);
+        });
+        gate.dropAnswer([PRODUCE], ACK_LOST_HOLD_MS);
+        if (await seen) {
+          dropped++;
+          run.event(
+            `gate dropped the answer to a Produce request (${dropped}/${drops}); cut in ${ACK_LOST_HOLD_MS} ms`,
+          );
+          await sleep(ACK_LOST_HOLD_MS + 500);
+        }
+      }
+      await load.done;
+      run.check(`the answers to ${drops} Produce requests were lost`, dropped === drops, `${dropped} dropped`);
+      // A request that waited out a dropped answer and got 202 was acknowledged by kafkajs's resend of the
+      // batch the broker had already written: the case under test. (Others may get 503 if the resend fails.)
+      const resent = run.ledger.attempts.filter((a) => a.status === 202 && a.doneAt - a.sentAt >= ACK_LOST_HOLD_MS);
+      run.note(`answers: ${JSON.stringify(run.ledger.statusCounts())}; ${resent.length} 202s after a lost answer`);
+      run.check('some requests were acknowledged by the resend of a batch whose answer was lost', resent.length > 0);
+      return await run.finish(api);
+    } finally {
+      await gate.close();
+    }
+  },
+};
+
 function tally(values: number[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of values) out[v === 0 ? 'no answer' : String(v)] = (out[v === 0 ? 'no answer' : String(v)] ?? 0) + 1;
@@ -794,6 +848,7 @@ export const SCENARIOS: ScenarioDef[] = [
   slowMongo,
   apiKill,
   compaction,
+  producerAckLost,
   // Against the 3-node cluster (started on first use).
   ...CLUSTER_SCENARIOS,
 ];

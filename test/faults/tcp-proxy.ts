@@ -13,6 +13,10 @@ import net from 'node:net';
  *   frame of one of those api keys is parked, with everything after it on that connection (Kafka answers
  *   requests of a connection in order, so nothing may overtake it). `held` (apiKey, frame) is emitted
  *   when that happens.
+ * - Lost answers: with `kafkaFrames` and `answerFrames`, after `dropAnswer(apiKeys, holdMs)` the next request of one of those api keys
+ *   reaches the server, but its answer (matched by correlation id in the server-to-client frames) is never
+ *   delivered: that lane stops there and the connection is cut `holdMs` later, so the client sees its request go
+ *   unanswered, as after an ack lost on the network. `answer-dropped` (apiKey, correlationId) is emitted.
  *
  * Only loopback addresses are involved: the suite never talks to anything else.
  */
@@ -22,6 +26,9 @@ export class TcpProxy extends EventEmitter {
   private server?: net.Server;
   private readonly links = new Set<Link>();
   holdKeys = new Set<number>();
+  /** Api keys whose next request's answer is dropped (one per dropAnswer call), and how long the link stays up. */
+  dropAnswerKeys = new Set<number>();
+  dropAnswerHoldMs = 0;
   private blocked = false;
 
   constructor(
@@ -29,6 +36,8 @@ export class TcpProxy extends EventEmitter {
     readonly target: { host: string; port: number },
     private readonly listenPort = 0,
     readonly kafkaFrames = false,
+    /** Also cut the server's answers into frames (needed by dropAnswer; whole frames are buffered, so opt-in). */
+    readonly answerFrames = false,
   ) {
     super();
   }
@@ -64,6 +73,13 @@ export class TcpProxy extends EventEmitter {
   hold(apiKeys: number[]): void {
     if (!this.kafkaFrames) throw new Error(`${this.name}: hold() needs kafkaFrames`);
     this.holdKeys = new Set(apiKeys);
+  }
+
+  /** Drops the answer to the next client request with one of these Kafka api keys (see class comment). */
+  dropAnswer(apiKeys: number[], holdMs: number): void {
+    if (!this.answerFrames) throw new Error(`${this.name}: dropAnswer() needs kafkaFrames and answerFrames`);
+    this.dropAnswerHoldMs = holdMs;
+    this.dropAnswerKeys = new Set(apiKeys);
   }
 
   /** Stops holding and forwards whatever was parked. */
@@ -111,6 +127,9 @@ class Link extends EventEmitter {
   private readonly up: Lane;
   private readonly down: Lane;
   private closed = false;
+  /** Correlation ids of requests whose answers are dropped, and their api key. */
+  readonly dropAnswers = new Set<number>();
+  dropApiKey?: number;
 
   constructor(
     proxy: TcpProxy,
@@ -119,8 +138,8 @@ class Link extends EventEmitter {
     buckets: { up: TokenBucket; down: TokenBucket },
   ) {
     super();
-    this.up = new Lane(proxy, client, upstream, buckets.up, proxy.kafkaFrames);
-    this.down = new Lane(proxy, upstream, client, buckets.down, false);
+    this.up = new Lane(proxy, this, client, upstream, buckets.up, proxy.kafkaFrames ? 'requests' : undefined);
+    this.down = new Lane(proxy, this, upstream, client, buckets.down, proxy.answerFrames ? 'answers' : undefined);
     for (const socket of [client, upstream]) {
       socket.setNoDelay(true);
       socket.on('error', () => this.destroy());
@@ -153,6 +172,8 @@ interface Piece {
   at: number;
   /** Kafka api key of a request frame (client-to-server lanes with kafkaFrames only). */
   apiKey?: number;
+  /** Correlation id of a request or answer frame (lanes with kafkaFrames only). */
+  correlationId?: number;
 }
 
 /** Bytes from one socket to the other, in order, with the proxy's latency, throttle and gate applied. */
@@ -167,10 +188,12 @@ class Lane {
 
   constructor(
     private readonly proxy: TcpProxy,
+    private readonly link: Link,
     private readonly from: net.Socket,
     private readonly to: net.Socket,
     private readonly bucket: TokenBucket,
-    private readonly kafkaFrames: boolean,
+    /** Kafka frames this lane carries, when the proxy parses them: request frames up, answer frames down. */
+    private readonly kafkaFrames: 'requests' | 'answers' | undefined,
   ) {
     from.on('data', (chunk: Buffer) => this.onData(chunk));
     from.on('end', () => this.push({ data: Buffer.alloc(0), at: Date.now() }));
@@ -183,12 +206,18 @@ class Lane {
       return;
     }
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    while (this.pending.length >= 6) {
+    // A request header starts with api key (int16), version (int16), correlation id; an answer's with the id.
+    const header = this.kafkaFrames === 'requests' ? 12 : 8;
+    while (this.pending.length >= header) {
       const size = this.pending.readInt32BE(0);
       if (this.pending.length < 4 + size) break;
       const frame = this.pending.subarray(0, 4 + size);
       this.pending = this.pending.subarray(4 + size);
-      this.push({ data: frame, at, apiKey: frame.readInt16BE(4) });
+      if (this.kafkaFrames === 'requests') {
+        this.push({ data: frame, at, apiKey: frame.readInt16BE(4), correlationId: frame.readInt32BE(8) });
+      } else {
+        this.push({ data: frame, at, correlationId: frame.readInt32BE(4) });
+      }
     }
   }
 
@@ -225,6 +254,19 @@ class Lane {
         this.parked = true;
         this.proxy.holdKeys = new Set(); // one request parked per hold() call
         this.proxy.emit('held', piece.apiKey, piece.data);
+        return;
+      }
+      if (piece.apiKey !== undefined && this.proxy.dropAnswerKeys.has(piece.apiKey)) {
+        this.proxy.dropAnswerKeys = new Set(); // one answer dropped per dropAnswer() call
+        this.link.dropAnswers.add(piece.correlationId!);
+        this.link.dropApiKey = piece.apiKey;
+      }
+      if (this.kafkaFrames === 'answers' && this.link.dropAnswers.has(piece.correlationId!)) {
+        // The server answered; the client never hears it, and the connection goes down a little later.
+        this.parked = true;
+        this.proxy.emit('answer-dropped', this.link.dropApiKey, piece.correlationId);
+        const link = this.link;
+        setTimeout(() => link.destroy(), this.proxy.dropAnswerHoldMs).unref();
         return;
       }
       const due = piece.at + this.proxy.latencyMs;

@@ -1,5 +1,6 @@
 // Static checks of docker-compose.yml, docker/Dockerfile, the Prometheus config and the Grafana dashboard:
-// no Docker engine runs here, so what can be checked without one is checked against the code.
+// no Docker engine runs here, so what can be checked without one is checked against the code. The compose file is
+// read as compose reads it: YAML first, then `${VAR}` interpolation of every value (compose-interpolation.ts).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -8,6 +9,7 @@ import { parse } from 'yaml';
 
 import { listSettings } from '@funnel/config';
 
+import { interpolate, MissingVariable } from './compose-interpolation.testing.js';
 import { roleSeriesNames } from './roles.testing.js';
 
 type Service = {
@@ -25,10 +27,15 @@ type Service = {
 
 const root = path.resolve('.');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
-const compose = parse(read('docker-compose.yml'), { merge: true }) as {
-  services: Record<string, Service>;
-  volumes: Record<string, unknown>;
+type Compose = { services: Record<string, Service>; volumes: Record<string, unknown> };
+/** The secrets compose needs from the shell (or `.env`), with values the checks look for. */
+const SECRETS = {
+  MONGO_ROOT_PASSWORD: 'mongo-root-pw-4f2a',
+  FUNNEL_ADMIN_TOKEN: 'funnel-admin-token-9c1e7b',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-pw-77d0',
 };
+const rawCompose = parse(read('docker-compose.yml'), { merge: true }) as unknown;
+const compose = interpolate(rawCompose, SECRETS) as Compose;
 const services = compose.services;
 const dockerfile = read('docker/Dockerfile');
 const packageJson = JSON.parse(read('package.json')) as { version: string; scripts: Record<string, string> };
@@ -101,7 +108,7 @@ describe('docker-compose.yml', () => {
   it('points api and worker at the compose Kafka and MongoDB services', () => {
     for (const name of FUNNEL) {
       expect(services[name].environment?.KAFKA_BROKERS).toBe('kafka:9092');
-      expect(String(services[name].environment?.MONGODB_URI)).toMatch(/^mongodb:\/\/mongodb:27017\//);
+      expect(String(services[name].environment?.MONGODB_URI)).toMatch(/^mongodb:\/\/[^@/]+@mongodb:27017\//);
     }
   });
 
@@ -143,6 +150,72 @@ describe('docker-compose.yml', () => {
         healthcheck: true,
       });
     }
+  });
+});
+
+describe('docker-compose.yml: nothing reachable without credentials (issue 13)', () => {
+  const env = (name: string) => services[name].environment ?? {};
+  const override = interpolate(parse(read('docker/compose.host-ports.yml')) as unknown, SECRETS) as Compose;
+
+  it.each(Object.keys(SECRETS))('refuses to start without %s (a ${VAR:?} reference)', (name) => {
+    const without: Record<string, string> = { ...SECRETS };
+    delete without[name];
+    expect(() => interpolate(rawCompose, without)).toThrow(new MissingVariable(name));
+    expect(() => interpolate(rawCompose, { ...without, [name]: '' })).toThrow(new MissingVariable(name));
+  });
+
+  it('makes a MongoDB root user from the environment, and Funnel connects as it', () => {
+    expect(env('mongodb')).toMatchObject({
+      MONGO_INITDB_ROOT_USERNAME: 'funnel',
+      MONGO_INITDB_ROOT_PASSWORD: SECRETS.MONGO_ROOT_PASSWORD,
+    });
+    const uris = [...FUNNEL.map((name) => env(name).MONGODB_URI), env('loadtest').LOADTEST_MONGODB_URI];
+    for (const uri of uris.map((u) => new URL(String(u)))) {
+      expect({
+        user: uri.username,
+        password: uri.password,
+        host: uri.host,
+        authSource: uri.searchParams.get('authSource'),
+      }).toEqual({ user: 'funnel', password: SECRETS.MONGO_ROOT_PASSWORD, host: 'mongodb:27017', authSource: 'admin' });
+    }
+  });
+
+  it('publishes no Kafka or MongoDB port on the host; an override publishes them on loopback only', () => {
+    for (const name of CORE) expect({ name, ports: services[name].ports }).toEqual({ name, ports: undefined });
+    expect(Object.keys(override.services).sort()).toEqual(CORE.sort());
+    const published = Object.values(override.services).flatMap((s) => s.ports ?? []);
+    expect(published.sort()).toEqual(['127.0.0.1:27017:27017', '127.0.0.1:9094:9094']);
+    // The host listener the override publishes is the one Kafka advertises to host clients.
+    expect(String(env('kafka').KAFKA_ADVERTISED_LISTENERS)).toContain('HOST://localhost:9094');
+  });
+
+  it('publishes on every interface only services that check credentials (api, Grafana); others on loopback', () => {
+    const withAuth = new Set(['api', 'grafana']);
+    for (const [name, service] of Object.entries(services)) {
+      const open = (service.ports ?? []).filter((port) => !port.startsWith('127.0.0.1:'));
+      expect({ name, open: withAuth.has(name) ? [] : open }).toEqual({ name, open: [] });
+    }
+  });
+
+  it('runs Grafana without anonymous access or sign-up, with the admin password from the environment', () => {
+    expect(env('grafana')).toMatchObject({
+      GF_AUTH_ANONYMOUS_ENABLED: 'false',
+      GF_USERS_ALLOW_SIGN_UP: 'false',
+      GF_SECURITY_ADMIN_PASSWORD: SECRETS.GRAFANA_ADMIN_PASSWORD,
+    });
+    expect(env('grafana').GF_AUTH_ANONYMOUS_ORG_ROLE).toBeUndefined();
+  });
+
+  it('starts the api with FUNNEL_ADMIN_TOKEN (and the load generator sends it)', () => {
+    expect(env('api').FUNNEL_ADMIN_TOKEN).toBe(SECRETS.FUNNEL_ADMIN_TOKEN);
+    expect(env('loadtest').LOADTEST_TOKEN).toBe(SECRETS.FUNNEL_ADMIN_TOKEN);
+    // AUTH stays at its default (on): nothing in compose turns it off.
+    for (const name of FUNNEL) expect(env(name).AUTH).toBeUndefined();
+  });
+
+  it('sets HOST=0.0.0.0 explicitly on every Funnel server container (Funnel binds loopback by default)', () => {
+    for (const name of FUNNEL) expect({ name, HOST: env(name).HOST }).toEqual({ name, HOST: '0.0.0.0' });
+    expect(listSettings().find((s) => s.name === 'HOST')?.default).toBe('127.0.0.1');
   });
 });
 

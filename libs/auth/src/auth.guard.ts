@@ -6,9 +6,10 @@ import {
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
+  type OnModuleInit,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { FunnelConfig } from '@funnel/config';
 import { HEALTH_DETAILS } from '@funnel/health';
@@ -21,9 +22,13 @@ import { presentedToken, scopeAllows } from './token.js';
 /** Probes stay open: orchestrators call them without credentials, and they say only up/down. */
 const PROBES = /^\/health\/(live|ready)$/;
 const METRICS = '/metrics';
+/** Methods whose body Fastify never reads: the guard alone decides on them. */
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /** More failed authentications than this from one address in a minute get 429 until the minute is over. */
 export const FAILED_AUTH_PER_MINUTE = 100;
+
+type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
 /** The token id a request was authenticated with, for its log line (never the token). */
 export function requestTokenId(request: FastifyRequest): string | undefined {
@@ -32,18 +37,45 @@ export function requestTokenId(request: FastifyRequest): string | undefined {
 
 /** The stored token a request was authenticated with; undefined on open routes and with AUTH=off. */
 export function requestPrincipal(request: FastifyRequest): Principal | undefined {
-  return (request as FastifyRequest & { principal?: Principal }).principal;
+  return (request as AuthenticatedRequest).principal;
 }
 
 @Injectable()
-export class AuthGuard implements CanActivate {
+export class AuthGuard implements CanActivate, OnModuleInit {
   private readonly failures = new FailedAuthLimiter(FAILED_AUTH_PER_MINUTE);
 
   constructor(
     private readonly reflector: Reflector,
     private readonly config: FunnelConfig,
     private readonly authenticator: Authenticator,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
+
+  /**
+   * The token of a request that carries a body is checked in Fastify's onRequest hook, before a byte of the
+   * body is read: an anonymous 5 MiB upload is answered 401 at once instead of being buffered and parsed first.
+   * Scope and sensor prefix are still decided by canActivate (the prefix check needs the parsed body).
+   */
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify?.addHook || this.config.AUTH === 'off') return;
+    fastify.addHook('onRequest', async (request, reply) => {
+      const route = request.routeOptions?.url;
+      // Unknown routes answer 404 and bodyless methods have nothing to read: canActivate decides on those.
+      if (route === undefined || BODYLESS.has(request.method) || this.isOpen(route)) return;
+      try {
+        (request as AuthenticatedRequest).principal = await this.authenticate(request, reply);
+      } catch (error) {
+        if (!(error instanceof HttpException)) throw error;
+        return reply.code(error.getStatus()).send(error.getResponse());
+      }
+    });
+  }
+
+  /** Routes anyone may call: the probes, and /metrics unless METRICS_AUTH=on. */
+  private isOpen(route: string): boolean {
+    return PROBES.test(route) || (route === METRICS && this.config.METRICS_AUTH === 'off');
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // Kafka handlers of the worker inherit the app's guards; they are not requests of a caller.
@@ -61,8 +93,11 @@ export class AuthGuard implements CanActivate {
     ]) ?? { scope: route === METRICS ? 'read' : 'admin' };
     if (route === METRICS && this.config.METRICS_AUTH === 'off') return true;
 
-    const principal = await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>());
-    (request as FastifyRequest & { principal?: Principal }).principal = principal;
+    // Set by the onRequest hook for requests with a body (authenticated before it was read).
+    const principal =
+      (request as AuthenticatedRequest).principal ??
+      (await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>()));
+    (request as AuthenticatedRequest).principal = principal;
     // `any` routes answer only about the caller, so neither the scope nor a sensor prefix limits them.
     if (access.scope === 'any') return true;
     if (!scopeAllows(principal.scope, access.scope)) {

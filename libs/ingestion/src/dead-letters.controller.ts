@@ -1,8 +1,9 @@
 /** GET /v1/dlq lists dead letters; POST /v1/dlq/replay sends chosen ones back to the main topic. */
-import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -10,6 +11,7 @@ import {
   ApiPropertyOptional,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
@@ -19,7 +21,7 @@ import { FunnelConfig } from '@funnel/config';
 import { KnownQueryKeys } from '@funnel/contracts';
 import { DeadLettersRepository } from '@funnel/storage';
 
-import { PointsPublisher } from './points.publisher.js';
+import { DeadLetterReplay } from './dead-letters.replay.js';
 
 class DeadLettersQueryDto {
   @ApiPropertyOptional({ example: 50, minimum: 1, maximum: 1000, default: 100 })
@@ -77,7 +79,7 @@ class ReplayedDto {
 export class DeadLettersController {
   constructor(
     private readonly deadLetters: DeadLettersRepository,
-    private readonly publisher: PointsPublisher,
+    private readonly replays: DeadLetterReplay,
     private readonly config: FunnelConfig,
   ) {}
 
@@ -109,19 +111,11 @@ export class DeadLettersController {
   })
   @ApiNotFoundResponse({ description: 'No dead letter has one of the ids (none is replayed)' })
   @ApiServiceUnavailableResponse({ description: 'Kafka did not acknowledge the records; retry after Retry-After' })
+  @ApiConflictResponse({ description: 'A named letter was already replayed (once only); nothing was replayed' })
+  @ApiUnprocessableEntityResponse({
+    description: 'A named letter is not stored whole (it would publish a truncated record); nothing was replayed',
+  })
   async replay(@Body() body: ReplayDto): Promise<{ replayed: number }> {
-    const ids = [...new Set(body.ids)];
-    const letters = await this.deadLetters.get(ids);
-    const missing = ids.filter((id) => !letters.some((l) => l._id === id));
-    if (missing.length > 0) {
-      throw new NotFoundException(`no dead letter with id ${missing.slice(0, 10).join(', ')}`);
-    }
-    const foreign = letters.filter((l) => l.sourceTopic !== this.config.KAFKA_TOPIC);
-    if (foreign.length > 0) {
-      throw new BadRequestException(`dead letters ${foreign.map((l) => l._id).join(', ')} came from another topic`);
-    }
-    await this.publisher.publishRaw(letters.map((l) => ({ key: l.key, value: l.value })));
-    await this.deadLetters.markReplayed(ids);
-    return { replayed: letters.length };
+    return { replayed: await this.replays.replay(body.ids) };
   }
 }

@@ -8,6 +8,7 @@ import { kafkaClientConfig } from '@funnel/kafka';
 import { StorageModule } from '@funnel/storage';
 
 import { DeadLettersController } from './dead-letters.controller.js';
+import { DeadLetterReplay } from './dead-letters.replay.js';
 import { IdempotencyKeys } from './idempotency-keys.js';
 import { ImportController } from './import.controller.js';
 import { IngestController } from './ingest.controller.js';
@@ -41,7 +42,15 @@ import { StoreAdmission } from './store-admission.js';
     ]),
   ],
   controllers: [IngestController, DeadLettersController, LineProtocolController, ImportController, OtlpController],
-  providers: [PointsPublisher, IngestionMetrics, KafkaProducerCheck, StoreAdmission, ReadingsIntake, IdempotencyKeys],
+  providers: [
+    PointsPublisher,
+    IngestionMetrics,
+    KafkaProducerCheck,
+    StoreAdmission,
+    ReadingsIntake,
+    IdempotencyKeys,
+    DeadLetterReplay,
+  ],
   exports: [PointsPublisher],
 })
 export class IngestionModule {}

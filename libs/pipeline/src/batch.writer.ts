@@ -16,7 +16,7 @@ import {
 import { PartitionFence, writeBudgetMs, type WriteFence } from './partition-fence.js';
 import { PipelineMetrics } from './pipeline.metrics.js';
 import type { Batch, BufferedRecord, PartitionSlice } from './points-buffer.js';
-import { planWrite, pointsToCheck, type WritePlan } from './write-plan.js';
+import { idCheckChunks, planWrite, pointsToCheck, type WritePlan } from './write-plan.js';
 
 /** What the writer needs of the readings collection. */
 export interface ReadingsStore {
@@ -162,7 +162,13 @@ export class BatchWriter {
       return new Map();
     }
     const lookbackMs = records.some((r) => r.idem) ? this.config.IDEMPOTENCY_WINDOW_MS : 0;
-    return this.readings.existingIds(toCheck, lookbackMs);
+    // One bounded query at a time (ID_CHECK_CHUNK readings each), so a huge request cannot stall the server.
+    const stored = new Map<string, StoredCopy>();
+    for (const chunk of idCheckChunks(toCheck)) {
+      this.metrics.idCheckQueryReadings.observe(chunk.length);
+      for (const [key, copy] of await this.readings.existingIds(chunk, lookbackMs)) stored.set(key, copy);
+    }
+    return stored;
   }
 
   /**

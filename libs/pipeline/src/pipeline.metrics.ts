@@ -116,6 +116,14 @@ export class PipelineMetrics {
       registers: [],
     }),
   );
+  readonly idCheckQueryReadings = this.registry.register(
+    new Histogram({
+      name: 'funnel_id_check_query_readings',
+      help: 'Readings looked up per id-check query (replays, client ids); at most ID_CHECK_CHUNK each',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 5000, 10000],
+      registers: [],
+    }),
+  );
   readonly fencedRecords = this.registry.register(
     new Counter({
       name: 'funnel_fenced_records_total',

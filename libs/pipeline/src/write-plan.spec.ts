@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readingKey, type WirePoint } from '@funnel/contracts';
 import { seriesFields, type StoredCopy } from '@funnel/storage';
 
-import { planWrite, pointsToCheck, sourceOf, type PlannedRecord } from './write-plan.js';
+import { ID_CHECK_CHUNK, idCheckChunks, planWrite, pointsToCheck, sourceOf, type PlannedRecord } from './write-plan.js';
 
 const T = 'funnel.points';
 /** The series key of sensor s, metric m, no tags. */
@@ -152,6 +152,32 @@ describe('pointsToCheck', () => {
     const records = [rec(0, 1, [a, pt('b', 1, 0)]), rec(0, 2, [pt('a', 2, 0), pt('c', 1, 0)], true)];
     expect(pointsToCheck(records)).toEqual([a, pt('c', 1, 0)]);
     expect(pointsToCheck([rec(0, 1, [a])])).toEqual([]);
+  });
+});
+
+describe('idCheckChunks', () => {
+  it('cuts 10,000 readings into bounded queries in time order, each reading in exactly one', () => {
+    // Today's readings interleaved with 10,000 sensors at ts=0: no chunk may span both.
+    const now = 1_800_000_000_000;
+    const points = Array.from({ length: 10_000 }, (_, i) =>
+      i % 2 === 0 ? pt(`z${i}`, 1, 0, `sensor-${i}`) : pt(`n${i}`, 1, now + i, `sensor-${i}`),
+    );
+    const chunks = idCheckChunks(points);
+    expect(chunks).toHaveLength(10_000 / ID_CHECK_CHUNK);
+    expect(Math.max(...chunks.map((c) => c.length))).toBe(ID_CHECK_CHUNK);
+    expect(
+      chunks
+        .flat()
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual(points.map((p) => p.id).sort());
+    for (const chunk of chunks) {
+      const ts = chunk.map((p) => p.ts);
+      expect({ spansEpochAndNow: Math.min(...ts) === 0 && Math.max(...ts) >= now }).toEqual({
+        spansEpochAndNow: false,
+      });
+    }
+    expect(idCheckChunks([])).toEqual([]);
   });
 });
 

@@ -54,6 +54,21 @@ export function pointsToCheck(records: readonly PlannedRecord[]): WirePoint[] {
   return [...check].map((key) => first.get(key)!);
 }
 
+/** Most readings one id-check query looks up (its `$in` lists and the time range it reads stay bounded). */
+export const ID_CHECK_CHUNK = 500;
+
+/**
+ * The readings to check, cut into queries of at most `size`, in time order: each query's time range covers only
+ * its own readings, so one request of 10,000 sensors at ts=0 next to readings of today never makes a query that
+ * reads the whole collection with a 10,000-entry `$in`.
+ */
+export function idCheckChunks(points: readonly WirePoint[], size = ID_CHECK_CHUNK): WirePoint[][] {
+  const byTime = [...points].sort((a, b) => a.ts - b.ts);
+  const chunks: WirePoint[][] = [];
+  for (let i = 0; i < byTime.length; i += size) chunks.push(byTime.slice(i, i + size));
+  return chunks;
+}
+
 /**
  * What a batch writes, given what the id check found stored (`stored`, by readingKey; only checked records).
  *

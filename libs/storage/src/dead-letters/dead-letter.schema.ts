@@ -10,11 +10,32 @@ export interface DeadLetter {
   offset: string;
   reason: string;
   key: string | null;
+  /** The record value; stored whole (the listing shows its first 64 KiB). */
   value: string;
   deadLetteredAt: Date;
   replayedAt?: Date;
   replays?: number;
 }
+
+/** A dead letter as stored: the value split into a preview (listed) and the rest (read only for a replay). */
+export interface StoredDeadLetter extends Omit<DeadLetter, 'value'> {
+  /** The first DEAD_LETTER_PREVIEW_CHARS characters of the value. */
+  value: string;
+  /** The characters after the preview, when there are any and the value is at most DEAD_LETTER_MAX_CHARS. */
+  valueRest?: string;
+  /** Characters in the value as received; absent on letters stored before values were kept whole. */
+  valueLength?: number;
+  /** The replay that claimed this letter (compare-and-set on replayedAt), until it published or gave up. */
+  replayClaim?: string;
+}
+
+/** Characters of a value the listing shows (and all that letters stored before this version kept). */
+export const DEAD_LETTER_PREVIEW_CHARS = 64 * 1024;
+/**
+ * Longest value kept whole: up to 3 bytes a character stays well inside MongoDB's 16 MB document limit, and far
+ * above Kafka's default 1 MiB record limit. A longer value keeps its preview only, and cannot be replayed.
+ */
+export const DEAD_LETTER_MAX_CHARS = 4 * 1024 * 1024;
 
 /** The regular collection beside the readings that holds the dead letters. */
 export function deadLettersCollection(config: Pick<FunnelConfig, 'MONGODB_COLLECTION'>): string {
