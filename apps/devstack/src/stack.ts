@@ -1,6 +1,7 @@
 // `devstack stack` (npm run stack): Kafka, MongoDB and Funnel from dist/, the URLs printed, all stopped on Ctrl-C.
 import path from 'node:path';
 
+import { loadConfig } from '@funnel/config';
 import {
   pollUntil,
   REPO_ROOT,
@@ -9,8 +10,6 @@ import {
   type MongoOptions,
   type RunningProcess,
 } from '@funnel/dev-infra';
-
-import { loadConfig } from '@funnel/config';
 
 import { localAdminToken } from './admin-token.js';
 import { describeCapacity, localStoreSizing, startInForeground, startedStandInCapacity } from './up.js';
