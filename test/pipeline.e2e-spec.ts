@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pollUntil } from '@funnel/dev-infra';
 
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
-import { isolatedEnv, settingDefault } from './support/env.js';
+import { ADMIN_AUTH, isolatedEnv, settingDefault } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer, type Bucket, type ReadinessAnswer } from './support/http.js';
 import { testKafka, workerCaughtUp } from './support/kafka.js';
@@ -220,7 +220,11 @@ describe('pipeline end to end, role "all" (one process)', () => {
     expect((await postJson(url, '{"sensorId": "a", ')).status).toBe(400);
     expect((await postJson(url, [])).json.errors?.[0]).toMatchObject({ index: -1 });
     expect((await postJson(url, [])).status).toBe(400);
-    const text = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const text = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', ...ADMIN_AUTH },
+      body: 'hello',
+    });
     expect(text.status).toBe(415);
     const huge = JSON.stringify([{ sensorId: 's', metric: 'm', value: 1, tags: { pad: 'x'.repeat(200) } }]).padEnd(
       settingDefault('MAX_BODY_BYTES') + 1024 * 1024,

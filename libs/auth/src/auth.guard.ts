@@ -67,7 +67,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
         (request as AuthenticatedRequest).principal = await this.authenticate(request, reply);
       } catch (error) {
         if (!(error instanceof HttpException)) throw error;
-        return reply.code(error.getStatus()).send(error.getResponse());
+        // The body is left unread: the connection is closed after the answer, so a slow upload cannot hold it.
+        return reply.code(error.getStatus()).header('connection', 'close').send(error.getResponse());
       }
     });
   }
