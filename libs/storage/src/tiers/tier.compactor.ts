@@ -40,6 +40,8 @@ export interface RoundResult {
 
 const COARSER: Record<Tier, Exclude<Tier, 'minute'> | undefined> = { minute: 'hour', hour: 'day', day: undefined };
 const FINER: Record<Exclude<Tier, 'minute'>, Tier> = { hour: 'minute', day: 'hour' };
+/** Most finer-tier documents one roll-up round reads (what bounds the worker's memory in a long backfill). */
+const FINER_DOCS_PER_ROUND = 12_000;
 
 function seriesOf(d: SeriesFields): SeriesFields {
   return { k: d.k, s: d.s, m: d.m, g: d.g, ga: d.ga };
@@ -145,23 +147,30 @@ export class TierCompactor {
    * tier no longer holds entirely (past its retention) keeps its document: the mark is only cleared.
    */
   async rollUp(tier: Exclude<Tier, 'minute'>, limit: number, now: number, halt?: HaltHook): Promise<RoundResult> {
-    const marks = await this.store.marksOf(tier, limit);
-    if (marks.length === 0) return { done: 0, more: false };
     const finer = FINER[tier];
+    const width = TIER_MS[tier];
+    const step = TIER_MS[finer];
+    const perPeriod = width / step;
+    // Bounded by the finer documents a round reads, not only by marks: 5,000 hour marks are 300,000 minutes.
+    const take = Math.max(1, Math.min(limit, Math.floor(FINER_DOCS_PER_ROUND / perPeriod)));
+    const marks = await this.store.marksOf(tier, take);
+    if (marks.length === 0) return { done: 0, more: false };
     const keep = retentionMs(this.config, finer);
     const live = marks.filter((m) => keep === 0 || m.ts.getTime() >= now - keep);
-    const width = TIER_MS[tier];
-    const from = Math.min(...live.map((m) => m.ts.getTime()));
-    const to = Math.max(...live.map((m) => m.ts.getTime())) + width;
+    // A finer document's id is its series key and period start, so the parts of each period are read by id: the
+    // unique index on every server, and exactly the periods marked (a late minute of March does not read April).
+    const finerIds = live.flatMap((m) =>
+      Array.from({ length: perPeriod }, (_, i) => `${m.k}:${m.ts.getTime() + i * step}`),
+    );
     const [parts, existing] = await Promise.all([
-      live.length > 0 ? this.store.ofKeys(finer, [...new Set(live.map((m) => m.k))], { from, to }) : [],
+      this.store.byIds(finer, finerIds),
       this.store.byIds(
         tier,
         live.map((m) => `${m.k}:${m.ts.getTime()}`),
       ),
     ]);
     const byPeriod = new Map<string, Stats>();
-    for (const part of parts) {
+    for (const part of parts.values()) {
       const id = `${part.k}:${periodStart(part.ts.getTime(), tier)}`;
       byPeriod.set(id, mergeInto(byPeriod.get(id) ?? emptyStats(), fromStored(part)));
     }
@@ -176,7 +185,7 @@ export class TierCompactor {
     if (coarser) await this.store.mark(written.map((m) => markFor(coarser, m, m.ts.getTime())));
     const expired = marks.filter((m) => !live.includes(m));
     await this.store.clearMarks([...written, ...expired]);
-    return { done: written.length + expired.length, more: marks.length >= limit };
+    return { done: written.length + expired.length, more: marks.length >= take };
   }
 }
 

@@ -133,16 +133,6 @@ export class TierStore {
     return new Map(docs.map((d) => [d._id, d]));
   }
 
-  /** Documents of series keys in [from, to). */
-  async ofKeys(tier: Tier, keys: readonly string[], range: TimeRange): Promise<TierDoc[]> {
-    if (keys.length === 0) return [];
-    return orUnavailable(() =>
-      this.tiers[tier]
-        .find({ k: { $in: [...keys] }, ts: { $gte: new Date(range.from), $lt: new Date(range.to) } })
-        .toArray(),
-    );
-  }
-
   /** Documents of the selected series in any of the ranges. */
   async selected(
     tier: Tier,

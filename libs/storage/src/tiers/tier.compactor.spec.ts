@@ -1,0 +1,112 @@
+// The roll-up's bound: a long backfill marks thousands of hours at once, and one round must read only a bounded
+// number of finer documents (a worker with a 192 MB heap ran out of memory reading 300,000 minutes in one round).
+import { describe, expect, it } from '@jest/globals';
+
+import type { FunnelConfig } from '@funnel/config';
+
+import type { SeriesCatalogRepository } from './series-catalog.repository.js';
+import { seriesFields } from './series-key.js';
+import { addReading, emptyStats } from './stats.js';
+import { markFor, tierDoc, TierCompactor } from './tier.compactor.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, type DirtyMark, type Tier, type TierDoc } from './tier.schema.js';
+import type { TierStore } from './tier.store.js';
+
+/** The part of TierStore a roll-up uses, in memory, recording how many documents each read returned. */
+class MemoryTiers {
+  readonly docs: Record<Tier, Map<string, TierDoc>> = { minute: new Map(), hour: new Map(), day: new Map() };
+  readonly dirty = new Map<string, DirtyMark>();
+  /** Finer documents returned per byIds call. */
+  readonly reads: number[] = [];
+  private token = 0;
+
+  async byIds(tier: Tier, ids: readonly string[]): Promise<Map<string, TierDoc>> {
+    const found = ids.flatMap((id) => {
+      const doc = this.docs[tier].get(id);
+      return doc ? [[id, doc] as const] : [];
+    });
+    this.reads.push(found.length);
+    return new Map(found);
+  }
+
+  async marksOf(tier: DirtyMark['tier'], limit: number): Promise<DirtyMark[]> {
+    return [...this.dirty.values()]
+      .filter((m) => m.tier === tier)
+      .sort((a, b) => a.ts.getTime() - b.ts.getTime())
+      .slice(0, limit);
+  }
+
+  async compareAndSet(tier: Tier, items: ReadonlyArray<{ doc: TierDoc; expect?: string }>): Promise<Set<string>> {
+    const won = new Set<string>();
+    for (const { doc, expect } of items) {
+      if (this.docs[tier].get(doc._id)?.w !== expect) continue;
+      this.docs[tier].set(doc._id, doc);
+      won.add(doc._id);
+    }
+    return won;
+  }
+
+  async mark(marks: ReadonlyArray<Omit<DirtyMark, 'w'>>): Promise<void> {
+    for (const m of marks) this.dirty.set(m._id, { ...m, w: String(++this.token) });
+  }
+
+  async clearMarks(marks: ReadonlyArray<Pick<DirtyMark, '_id' | 'w'>>): Promise<void> {
+    for (const m of marks) if (this.dirty.get(m._id)?.w === m.w) this.dirty.delete(m._id);
+  }
+}
+
+const forever = {
+  RETENTION_RAW: 'forever',
+  RETENTION_MINUTE: 'forever',
+  RETENTION_HOUR: 'forever',
+  RETENTION_DAY: 'forever',
+};
+
+describe('TierCompactor.rollUp', () => {
+  it('reads a bounded number of finer documents per round, and the hours and days still sum every minute', async () => {
+    const store = new MemoryTiers();
+    const compactor = new TierCompactor(
+      store as unknown as TierStore,
+      {} as SeriesCatalogRepository,
+      forever as unknown as FunnelConfig,
+    );
+    const series = seriesFields('s-1', 'temp', { site: 'a' });
+    // 20 days of one reading a minute, every hour marked: the shape of a year's backfill, smaller.
+    const from = Date.UTC(2026, 0, 1);
+    const minutes = 20 * 1440;
+    let total = 0;
+    for (let i = 0; i < minutes; i++) {
+      const ts = from + i * MINUTE_MS;
+      const stats = emptyStats();
+      addReading(stats, ts + 1000, i % 7);
+      total += i % 7;
+      store.docs.minute.set(`${series.k}:${ts}`, tierDoc(series, ts, stats, {}));
+      if (i % 60 === 0) await store.mark([markFor('hour', series, ts)]);
+    }
+    let hourRounds = 0;
+    for (;;) {
+      hourRounds++;
+      const round = await compactor.rollUp('hour', 5000, Date.now());
+      if (!round.more) break;
+    }
+    for (;;) if (!(await compactor.rollUp('day', 5000, Date.now())).more) break;
+
+    // Each round's read is bounded (5,000 marks would have read all 28,800 minutes at once).
+    const biggest = Math.max(...store.reads);
+    expect(biggest).toBeLessThanOrEqual(12_000);
+    expect(hourRounds).toBeGreaterThan(1);
+    expect(store.dirty.size).toBe(0);
+    expect(store.docs.hour.size).toBe(20 * 24);
+    expect(store.docs.day.size).toBe(20);
+    const sumOf = (tier: Tier) => [...store.docs[tier].values()].reduce((s, d) => s + d.sum, 0);
+    const countOf = (tier: Tier) => [...store.docs[tier].values()].reduce((s, d) => s + d.n, 0);
+    expect(countOf('hour')).toBe(minutes);
+    expect(countOf('day')).toBe(minutes);
+    expect(sumOf('day')).toBe(total);
+    // Each day holds exactly its own 1,440 minutes (reading by id never takes a neighbour's).
+    for (const day of store.docs.day.values()) {
+      expect(day.n).toBe(1440);
+      expect(day.ts.getTime() % DAY_MS).toBe(0);
+    }
+    for (const hour of store.docs.hour.values()) expect(hour.ts.getTime() % HOUR_MS).toBe(0);
+  });
+});
