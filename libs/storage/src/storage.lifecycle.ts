@@ -66,7 +66,7 @@ export class StorageLifecycle implements OnApplicationBootstrap, OnApplicationSh
       const hello = await this.connection.db!.admin().command({ isMaster: 1 });
       this.isReplicaSet = typeof hello.setName === 'string';
       const caps = await this.repository.ensureCollection();
-      await this.tiers.ensureIndexes();
+      await this.tiers.ensureIndexes(caps.timeSeries);
       await this.catalog.ensureIndexes();
       await this.retention.applyTtl(caps.timeSeries);
       this.repository.logCapabilities(caps);

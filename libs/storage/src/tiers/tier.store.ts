@@ -13,6 +13,8 @@ import type { SeriesSelector } from './bucket-stats.js';
 import { tierCollections, type DirtyMark, type SliceDoc, type Tier, type TierDoc } from './tier.schema.js';
 
 const DUPLICATE_KEY = 11000;
+/** Point lookups in flight at once where `$in` would scan (the stand-in): well inside the driver's pool of 100. */
+const LOOKUPS_AT_ONCE = 64;
 
 /** A fresh write token. */
 export function writeToken(): string {
@@ -65,12 +67,28 @@ export class TierStore {
     };
   }
 
+  /**
+   * Set where the server serves only unique indexes and scans for every other filter (the mongo-java-server
+   * stand-in, which also makes no time-series collection): an `_id: {$in}` there is a scan of the whole
+   * collection, and one compare-and-set filter `{_id, w}` too. Compaction's reads and writes then go by id.
+   */
+  private uniqueIndexesOnly = false;
+
   tier(tier: Tier): Collection<TierDoc> {
     return this.tiers[tier];
   }
 
-  /** Indexes (real MongoDB; the stand-in accepts them): series queries, claims, marks. TTLs are RetentionPlan's. */
-  async ensureIndexes(): Promise<void> {
+  /**
+   * Indexes: series queries, claims, marks (TTLs are RetentionPlan's). `timeSeries` says whether the server
+   * made a time-series collection; where it did not (the stand-in), the compare-and-set filters `{_id, w}` get
+   * a unique index of their own, the only kind that server uses (on a real MongoDB `_id` serves them).
+   */
+  async ensureIndexes(timeSeries = true): Promise<void> {
+    this.uniqueIndexesOnly = !timeSeries;
+    if (this.uniqueIndexesOnly) {
+      for (const collection of [...Object.values(this.tiers), this.dirty])
+        await (collection as unknown as Collection).createIndex({ _id: 1, w: 1 }, { name: 'id_token', unique: true });
+    }
     await this.slices.createIndex({ t: 1, p: 1, o: 1 }, { name: 'partition_offset' });
     await this.slices.createIndex({ s: 1, m: 1, ts: 1 }, { name: 'series_ts' });
     await this.dirty.createIndex({ tier: 1, ts: 1 }, { name: 'tier_ts' });
@@ -122,15 +140,42 @@ export class TierStore {
     );
   }
 
+  /** Deletes slices by id: one delete per id, which every server serves from `_id` (an `$in` scans on some). */
   async deleteSlices(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await orUnavailable(() => this.slices.deleteMany({ _id: { $in: [...ids] } }));
+    await orUnavailable(() =>
+      this.slices.bulkWrite(
+        ids.map((_id) => ({ deleteOne: { filter: { _id } } })),
+        { ordered: false },
+      ),
+    );
   }
 
   async byIds(tier: Tier, ids: readonly string[]): Promise<Map<string, TierDoc>> {
-    if (ids.length === 0) return new Map();
-    const docs = await orUnavailable(() => this.tiers[tier].find({ _id: { $in: [...ids] } }).toArray());
+    const docs = await this.findByIds(this.tiers[tier], ids);
     return new Map(docs.map((d) => [d._id, d]));
+  }
+
+  /** The documents with these ids: one `$in`, or point lookups where an `$in` scans the collection. */
+  private async findByIds<T extends { _id: string }>(
+    collection: Collection<T>,
+    ids: readonly string[],
+    projection?: Record<string, 1>,
+  ): Promise<T[]> {
+    if (ids.length === 0) return [];
+    if (!this.uniqueIndexesOnly)
+      return orUnavailable(
+        () => collection.find({ _id: { $in: [...ids] } } as Filter<T>, { projection }).toArray() as Promise<T[]>,
+      );
+    const found: T[] = [];
+    for (let i = 0; i < ids.length; i += LOOKUPS_AT_ONCE) {
+      const chunk = ids.slice(i, i + LOOKUPS_AT_ONCE);
+      const docs = await orUnavailable(() =>
+        Promise.all(chunk.map((_id) => collection.findOne({ _id } as Filter<T>, { projection }))),
+      );
+      for (const doc of docs) if (doc) found.push(doc as T);
+    }
+    return found;
   }
 
   /** Documents of the selected series in any of the ranges. */
@@ -174,16 +219,24 @@ export class TierStore {
         ? { insertOne: { document: doc } }
         : { replaceOne: { filter: { _id: doc._id, w: expect }, replacement: doc } },
     );
+    let refused = new Set<number>();
     try {
       await orUnavailable(() => collection.bulkWrite(ops, { ordered: false }));
     } catch (error) {
       if (!onlyDuplicateKeys(error)) throw error;
+      refused = new Set(duplicateIndexes(error, ops.length));
     }
-    const tokens = new Map(items.map(({ doc }) => [doc._id, doc.w]));
-    const now = await orUnavailable(() =>
-      collection.find({ _id: { $in: [...tokens.keys()] } }, { projection: { w: 1 } }).toArray(),
-    );
-    return new Set(now.filter((d) => d.w === tokens.get(d._id)).map((d) => d._id));
+    // An insert not refused took effect. Whether a replace matched its token the answer does not say per
+    // operation: those are read back.
+    const won = new Set<string>();
+    const tokens = new Map<string, string>();
+    items.forEach(({ doc, expect }, i) => {
+      if (expect !== undefined) tokens.set(doc._id, doc.w);
+      else if (!refused.has(i)) won.add(doc._id);
+    });
+    const now = await this.findByIds(collection, [...tokens.keys()], { w: 1 });
+    for (const d of now) if (d.w === tokens.get(d._id)) won.add(d._id);
+    return won;
   }
 
   /** Marks coarser-tier documents dirty (a new token each time, so a recompute in flight does not clear it). */
