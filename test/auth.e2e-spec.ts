@@ -16,6 +16,9 @@ import { storedCount } from './support/mongo.js';
 const MAIN = path.resolve('dist/apps/funnel/src/main.js');
 const PREFIX = 'site-a.';
 const RANGE = 'metric=m&from=2026-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&window=day';
+const TS = '2026-06-01T00:00:00Z';
+/** One line of InfluxDB line protocol naming `sensor` (INFLUX_SENSOR_TAGS starts with `sensor`), in nanoseconds. */
+const lineOf = (sensor: string) => `m,sensor=${sensor} value=1 ${Date.parse(TS)}000000\n`;
 
 /** One request of the matrix, sent fresh each time (readings get the case's own sensor id). */
 interface Route {
@@ -24,6 +27,8 @@ interface Route {
   /** Path for a caller; `sensor` is the sensor the request names (inside or outside a prefix). */
   path: (sensor: string) => string;
   body?: (sensor: string) => unknown;
+  /** Sent as this media type, the body as it is (a string); JSON otherwise. */
+  contentType?: string;
   /** What an allowed caller gets: the request is valid, so anything else is the guard's doing. */
   allowed: number;
   /** The scope it needs, and whether a prefix-limited token may use it. */
@@ -36,8 +41,63 @@ const ROUTES: Route[] = [
     name: 'POST /v1/points',
     method: 'POST',
     path: () => '/v1/points',
-    body: (sensor) => [{ sensorId: sensor, metric: 'm', value: 1, ts: '2026-06-01T00:00:00Z' }],
+    body: (sensor) => [{ sensorId: sensor, metric: 'm', value: 1, ts: TS }],
     allowed: 202,
+    scope: 'write',
+    sensors: true,
+  },
+  // The other ingest formats: the guard cannot read their bodies, the route checks each parsed reading's sensor.
+  {
+    name: 'POST /api/v2/write',
+    method: 'POST',
+    path: () => '/api/v2/write?org=o&bucket=b',
+    body: lineOf,
+    contentType: 'text/plain; charset=utf-8',
+    allowed: 204,
+    scope: 'write',
+    sensors: true,
+  },
+  {
+    name: 'POST /write',
+    method: 'POST',
+    path: () => '/write?db=d',
+    body: lineOf,
+    contentType: 'text/plain; charset=utf-8',
+    allowed: 204,
+    scope: 'write',
+    sensors: true,
+  },
+  {
+    name: 'POST /v1/otlp/metrics',
+    method: 'POST',
+    path: () => '/v1/otlp/metrics',
+    body: (sensor) =>
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'sensor.id', value: { stringValue: sensor } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  { name: 'm', gauge: { dataPoints: [{ timeUnixNano: `${Date.parse(TS)}000000`, asDouble: 1 }] } },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    contentType: 'application/json',
+    allowed: 200,
+    scope: 'write',
+    sensors: true,
+  },
+  {
+    name: 'POST /v1/import',
+    method: 'POST',
+    path: () => '/v1/import',
+    body: (sensor) => `${JSON.stringify({ sensorId: sensor, metric: 'm', value: 1, ts: TS })}\n`,
+    contentType: 'application/x-ndjson',
+    allowed: 200,
     scope: 'write',
     sensors: true,
   },
@@ -109,9 +169,9 @@ async function call(
     method: route.method,
     headers: {
       ...(header === undefined ? {} : { authorization: header }),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { 'content-type': route.contentType ?? 'application/json' }),
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : route.contentType ? (body as string) : JSON.stringify(body),
   });
   return { status: res.status, text: await res.text() };
 }
@@ -194,13 +254,14 @@ describe('tokens, scopes and sensor prefixes (AUTH=on)', () => {
     const acceptedSensors: string[] = [];
     const refusedSensors: string[] = [];
     for (const [c, caller] of callers.entries()) {
-      for (const route of ROUTES) {
-        const sensor = caller.outside ? `elsewhere.c${c}` : `${PREFIX}c${c}`;
+      for (const [r, route] of ROUTES.entries()) {
+        // Each write gets a sensor of its own (one reading each), so what was stored can be told apart.
+        const sensor = `${caller.outside ? 'elsewhere.' : PREFIX}c${c}${route.scope === 'write' ? `.r${r}` : ''}`;
         const answer = await call(all.url, route, sensor, caller.header);
         const expected = expectedStatus(route, caller);
         got.push(`${caller.name} | ${route.name} -> ${answer.status}`);
         want.push(`${caller.name} | ${route.name} -> ${expected}`);
-        if (route.name === 'POST /v1/points') (expected === 202 ? acceptedSensors : refusedSensors).push(sensor);
+        if (route.scope === 'write') (expected === route.allowed ? acceptedSensors : refusedSensors).push(sensor);
         // A refusal says why without naming or probing any sensor's data.
         if (expected === 401 || expected === 403) expect(answer.text).not.toContain('"buckets"');
       }

@@ -1,17 +1,20 @@
-// The api's HTTP hardening over real HTTP: the server's own request ids, bounded 4xx logging, header timeouts.
+// The api's HTTP hardening over real HTTP: the server's own request ids, bounded 4xx logging, header and body
+// read timeouts.
 import { connect } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { pollUntil } from '@funnel/dev-infra';
 
-import { isolatedEnv } from './support/env.js';
+import { ADMIN_AUTH, isolatedEnv } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { postJson } from './support/http.js';
 import { jsonLines, type LogLine } from './support/log-lines.js';
 
 const LINES_PER_INTERVAL = 5;
 const INVALID_REQUESTS = 40;
+/** HTTP_REQUEST_TIMEOUT_MS of the api under test: the whole request, body included, must arrive within it. */
+const REQUEST_TIMEOUT_MS = 3000;
 
 const requestLines = (lines: LogLine[]) => lines.filter((line) => /^request /.test(line.msg ?? ''));
 
@@ -29,6 +32,7 @@ describe('http hardening', () => {
         LOG_4XX_LINES_PER_INTERVAL: String(LINES_PER_INTERVAL),
         LOG_4XX_INTERVAL_MS: '2000',
         HTTP_HEADERS_TIMEOUT_MS: '1000',
+        HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       })
     ).start();
     await api.waitReady();
@@ -89,4 +93,39 @@ describe('http hardening', () => {
     expect(clientErrorLines(lines).length).toBeLessThan(INVALID_REQUESTS);
     expect(clientErrorLines(lines).length).toBeLessThanOrEqual(LINES_PER_INTERVAL * (summaries.length + 1));
   }, 120_000);
+  // Last: the cut request may be logged, which must not disturb the 4xx accounting above.
+  it('closes a connection whose body trickles in slower than the request timeout, and keeps serving others', async () => {
+    const { hostname, port } = new URL(api.url);
+    const reading = JSON.stringify([{ sensorId: 'hardening-slow', metric: 'temperature', value: 1 }]);
+    // A valid, authenticated request whose body, at one byte per 250 ms, would take about 100 times the timeout.
+    const body = `${reading}${' '.repeat(REQUEST_TIMEOUT_MS * 0.4 - reading.length)}`;
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => {}); // a reset is a close too
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    let closed = false;
+    const closing = new Promise<void>((resolve) => socket.once('close', () => ((closed = true), resolve())));
+    socket.write(
+      `POST /v1/points HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\n` +
+        `authorization: ${ADMIN_AUTH.authorization}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n` +
+        body.slice(0, 10),
+    );
+    let sent = 10;
+    while (!closed && sent < body.length) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (!closed) socket.write(body[sent++]!);
+    }
+    await closing;
+    // Closed by the server before the client finished, and not for want of a token (the guard answers 401 at once).
+    expect(sent).toBeLessThan(body.length);
+    expect(answer).not.toMatch(/^HTTP\/1\.1 (401|403)/);
+    if (answer !== '') expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    // The api still serves other requests.
+    const after = await postJson(`${api.url}/v1/points`, {
+      sensorId: 'hardening-after',
+      metric: 'temperature',
+      value: 1,
+    });
+    expect(after.status).toBe(202);
+  }, 240_000);
 });

@@ -752,10 +752,16 @@ const producerAckLost: ScenarioDef = {
     try {
       const api = await run.startApi({ KAFKA_BROKERS: `127.0.0.1:${gate.port}` });
       await run.startWorker();
-      // One attempt per request: a client retry of a request without ids or key may store a copy by design;
-      // only the producer's own retry is under test.
-      const load = run.load(api, { kinds: ['none'], maxAttempts: 1 });
       const drops = run.profile.name === 'full' ? 4 : 3;
+      // One attempt per request: a client retry of a request without ids or key may store a copy by design;
+      // only the producer's own retry is under test. Each lost answer holds every produce call for the hold
+      // (the idempotent producer sends one call at a time), so the load is spread over that much longer: there
+      // are still Produce requests to drop after the last hold.
+      const load = run.load(api, {
+        kinds: ['none'],
+        maxAttempts: 1,
+        durationMs: run.profile.loadMs + drops * (ACK_LOST_HOLD_MS + 1000),
+      });
       let dropped = 0;
       for (let i = 0; i < drops; i++) {
         await load.reach((i + 1) / (drops + 1));

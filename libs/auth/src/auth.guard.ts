@@ -146,6 +146,27 @@ export class AuthGuard implements CanActivate, OnModuleInit {
 }
 
 /**
+ * For a route declared with `sensors: 'readings'`: refuses (403) a request of a prefix-limited token when one of
+ * the sensors it parsed from the body is outside the prefix, before anything is published. `where(index)` names
+ * the reading in the answer (`line 3`, `data point 2`). Nothing to check on open routes and with AUTH=off.
+ */
+export function checkReadingSensors(
+  request: FastifyRequest,
+  sensorIds: readonly unknown[],
+  where: (index: number) => string,
+  consequence = 'nothing was accepted',
+): void {
+  const prefix = requestPrincipal(request)?.sensorPrefix;
+  if (prefix === undefined) return;
+  const index = sensorIds.findIndex((id) => typeof id === 'string' && !id.startsWith(prefix));
+  if (index >= 0) {
+    throw new ForbiddenException(
+      `${where(index)} names a sensor outside this token's prefix "${prefix}"; ${consequence}`,
+    );
+  }
+}
+
+/**
  * Refuses (403) a prefix-limited token that names a sensor outside its prefix, or uses a route that does not say
  * where its sensors are. Decided from the request alone, before anything is read or stored, so the answer is the
  * same whether or not such a sensor exists. Malformed sensor ids are left to the route's validation (400).
@@ -156,6 +177,8 @@ function checkSensors(principal: Principal, sensors: SensorsIn | undefined, requ
   if (sensors === undefined) {
     throw new ForbiddenException(`token ${principal._id} is limited to sensors "${prefix}*"; this route is not`);
   }
+  // The route checks the readings once it parsed them (checkReadingSensors).
+  if (sensors === 'readings') return;
   if (sensors === 'body') {
     const body = request.body;
     const readings = Array.isArray(body) ? body : [body];

@@ -17,7 +17,12 @@ export type SensorsIn =
   /** The JSON body: a reading or an array of readings, each with `sensorId`. */
   | 'body'
   /** One query parameter naming the sensor. */
-  | { query: string };
+  | { query: string }
+  /**
+   * Readings the route parses from a body the guard cannot read (line protocol, OTLP, NDJSON): the route checks
+   * each one's sensor with `checkReadingSensors` before anything is published.
+   */
+  | 'readings';
 
 /** `any`: every valid token, whatever its scope or sensor prefix (routes about the caller itself). */
 export type RouteScope = Scope | 'any';

@@ -17,7 +17,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 
-import { RequireScope } from '@funnel/auth';
+import { checkReadingSensors, RequireScope } from '@funnel/auth';
 import { DependencyUnavailable, MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS } from '@funnel/contracts';
 
 import { linesOf } from './formats/ndjson.js';
@@ -41,7 +41,7 @@ interface Chunk {
 
 @ApiTags('ingest')
 @Controller('v1/import')
-@RequireScope('write')
+@RequireScope('write', { sensors: 'readings' })
 @UseFilters(StoreFullFilter)
 export class ImportController {
   constructor(private readonly intake: ReadingsIntake) {}
@@ -104,7 +104,7 @@ export class ImportController {
       const taken = chunk;
       chunk = { items: [], lines: [] };
       if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
-      const accepted = this.acceptChunk(taken, base, refuse);
+      const accepted = this.acceptChunk(request, taken, base, refuse);
       if (accepted !== undefined) {
         const counted = accepted.then((n) => void (result.accepted += n));
         counted.catch(() => undefined); // awaited below; a failure meanwhile must not count as unhandled
@@ -149,11 +149,22 @@ export class ImportController {
    * pass). Returns the publish of the valid readings, resolving to how many, or undefined when none is valid.
    */
   private acceptChunk(
+    request: FastifyRequest,
     chunk: Chunk,
     base: IdOrigin,
     refuse: (line: number, reason: string) => void,
   ): Promise<number> | undefined {
     const receivedAt = Date.now();
+    // A prefix-limited token: a line outside the prefix stops the import (403) before its chunk is published;
+    // chunks before it were published, as after a 503.
+    checkReadingSensors(
+      request,
+      chunk.items.map((item) =>
+        item !== null && typeof item === 'object' ? (item as { sensorId?: unknown }).sensorId : undefined,
+      ),
+      (i) => `line ${chunk.lines[i]}`,
+      `nothing from line ${chunk.lines[0]} on was accepted`,
+    );
     // Ids from the line number: unique in the body, and the same when the same body is sent again.
     const ids: IdOrigin = { idPrefix: `${base.idPrefix}${chunk.lines[0]}.`, repeatable: base.repeatable };
     const { points, refused } = this.intake.validateEach(chunk.items, receivedAt, ids);

@@ -1,10 +1,9 @@
 // The api's ingest side as a module: controllers, the Kafka publisher, its metrics and readiness check.
 import { Module } from '@nestjs/common';
 import { ClientsModule, Transport } from '@nestjs/microservices';
-import { Partitioners } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
-import { kafkaClientConfig } from '@funnel/kafka';
+import { KAFKA_RETRY, kafkaClientConfig, RetryStablePartitioner } from '@funnel/kafka';
 import { StorageModule } from '@funnel/storage';
 
 import { DeadLettersController } from './dead-letters.controller.js';
@@ -32,7 +31,19 @@ import { StoreAdmission } from './store-admission.js';
           transport: Transport.KAFKA,
           options: {
             client: kafkaClientConfig(config, 'api'),
-            producer: { allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner },
+            producer: {
+              allowAutoTopicCreation: true,
+              // A resend after a lost answer is written once: the broker drops a batch whose producer id,
+              // partition and sequence numbers it already holds. kafkajs needs acks -1 and one request in
+              // flight per connection for it, and the resend must go to the same partition (see
+              // RetryStablePartitioner; PointsPublisher.send covers what kafkajs leaves open).
+              idempotent: true,
+              maxInFlightRequests: 1,
+              createPartitioner: RetryStablePartitioner,
+              // Bounded as the client's (kafkajs' idempotent default is to retry forever), so a request answers
+              // 503 within seconds while the broker is away; PointsPublisher.send retires the producer then.
+              retry: KAFKA_RETRY,
+            },
             producerOnlyMode: true,
             send: { acks: -1, timeout: 10000 },
             postfixId: '',

@@ -20,7 +20,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 
-import { RequireScope } from '@funnel/auth';
+import { checkReadingSensors, RequireScope } from '@funnel/auth';
 import { FunnelConfig } from '@funnel/config';
 import { MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS, listedErrors } from '@funnel/contracts';
 
@@ -92,7 +92,7 @@ function documented(): MethodDecorator {
 
 @ApiTags('ingest')
 @Controller()
-@RequireScope('write')
+@RequireScope('write', { sensors: 'readings' })
 @UseFilters(StoreFullFilter)
 export class LineProtocolController {
   private readonly mapping: LineMapping;
@@ -156,6 +156,11 @@ export class LineProtocolController {
     const text = body.toString('utf8');
     const parsed = parseLineProtocol(text);
     const mapped = readingsOf(parsed.lines, this.mapping, precision, receivedAt);
+    checkReadingSensors(
+      request,
+      mapped.readings.map((r) => r.sensorId),
+      (i) => `line ${mapped.lineOf[i]}`,
+    );
     const problems = [...parsed.problems, ...mapped.problems];
     if (problems.length === 0 && mapped.readings.length === 0) {
       throw rejected('writing requires points: the body has no lines of line protocol', []);

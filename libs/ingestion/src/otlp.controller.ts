@@ -26,7 +26,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { RequireScope } from '@funnel/auth';
+import { checkReadingSensors, RequireScope } from '@funnel/auth';
 import { FunnelConfig } from '@funnel/config';
 
 import { ExportRequest, ExportResponse, OBJECT_OPTIONS, type OtlpRequest } from './formats/otlp-metrics.proto.js';
@@ -39,7 +39,7 @@ const PROTOBUF = 'application/x-protobuf';
 
 @ApiTags('ingest')
 @Controller('v1/otlp/metrics')
-@RequireScope('write')
+@RequireScope('write', { sensors: 'readings' })
 @UseFilters(StoreFullFilter)
 export class OtlpController {
   private readonly sensorKeys: readonly string[];
@@ -108,6 +108,11 @@ export class OtlpController {
       );
     }
     const mapped = readingsOfExport(decoded, this.sensorKeys, receivedAt);
+    checkReadingSensors(
+      request,
+      mapped.readings.map((r) => r.sensorId),
+      (i) => `gauge or sum data point ${i}`,
+    );
     // Exporters retry a failed export with the same body: ids from the content make the retry stored once.
     const ids = idOrigin(idempotencyKey, content);
     const { points, refused } = this.intake.validateEach(mapped.readings, receivedAt, ids);

@@ -1,6 +1,7 @@
 /** Publishes validated readings to Kafka, coalescing concurrent requests into shared produce calls. */
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientKafka } from '@nestjs/microservices';
+import type { Message, Producer } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
 import { DependencyUnavailable, type PointsRecord, type WirePoint } from '@funnel/contracts';
@@ -46,6 +47,8 @@ const MAX_COALESCED_POINTS = 4000;
  * trip per call; a few overlap the round trips while each call still carries every request queued meanwhile.
  */
 const MAX_CONCURRENT_SENDS = 2;
+/** Pause between attempts to connect a new producer after one was retired while the broker is away. */
+const RECONNECT_MS = 1000;
 
 /** Publishes validated readings to Kafka and resolves only once the broker acknowledged all of them (acks=all). */
 @Injectable()
@@ -59,6 +62,12 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   private sending = 0;
   /** Produce calls scheduled to start once KAFKA_LINGER_MS passed. */
   private starting = 0;
+  /** Settles when the produce call in flight (if any) has: one call at a time (see `send`). */
+  private sendTurn: Promise<void> = Promise.resolve();
+  /** Producers retired after a failed call (see `send`), and the close of the last one. */
+  private readonly retired = new WeakSet<Producer>();
+  private retiring: Promise<void> = Promise.resolve();
+  private shuttingDown = false;
 
   constructor(
     @Inject(KAFKA_PRODUCER) private readonly client: ClientKafka,
@@ -77,16 +86,65 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await this.retiring;
     await this.client.close();
   }
 
   /** Publishes records as they are (dead-letter replay), awaiting the broker's ack. */
   async publishRaw(records: { key: string | null; value: string }[]): Promise<void> {
     try {
-      await this.client.connect();
-      await this.client.producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages: records });
+      await this.send(records);
     } catch (error) {
       throw new BrokerUnavailable(error);
+    }
+  }
+
+  /**
+   * One produce call on the idempotent producer (ingestion.module.ts), the only way records reach Kafka.
+   *
+   * kafkajs numbers a call's records per partition before each attempt and hands the numbers back when an
+   * attempt fails, and it holds its per-broker lock for one attempt only, not between retries. So:
+   * - one call at a time: a call started while another one's answer is lost would take the numbers handed back,
+   *   and the broker would acknowledge its records as duplicates of the lost call's without writing them;
+   * - after a call failed for good the producer is retired and the next call connects a new one (a new producer
+   *   id): the failed call may have been written, and its numbers reused by other records would be refused as
+   *   out of order or, worse, acknowledged as its duplicates.
+   */
+  private async send(messages: Message[]): Promise<void> {
+    const previous = this.sendTurn;
+    let done!: () => void;
+    this.sendTurn = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await previous;
+      await this.retiring;
+      const producer = await this.client.connect();
+      try {
+        await producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages });
+      } catch (error) {
+        if (!this.retired.has(producer)) {
+          this.retired.add(producer);
+          this.logger.warn(`Kafka send failed (${(error as Error).message}): the next send uses a new producer id`);
+          this.retiring = this.client.close().catch(() => undefined);
+          // Connected again in the background: readiness (kafkaProducer) must not wait for the next request.
+          void this.retiring.then(() => this.reconnect());
+        }
+        throw error;
+      }
+    } finally {
+      done();
+    }
+  }
+
+  /** Connects the producer again after a retirement, once a second until it is connected or the api stops. */
+  private async reconnect(): Promise<void> {
+    while (!this.shuttingDown && !this.connected) {
+      try {
+        await this.client.connect();
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS).unref());
+      }
     }
   }
 
@@ -193,9 +251,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
         const batch = this.queue.splice(0, n);
         const timer = this.metrics.kafkaSendDuration.startTimer();
         try {
-          const messages = this.recordsOf(batch);
-          await this.client.connect();
-          await this.client.producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages });
+          await this.send(this.recordsOf(batch));
           timer({ result: 'ok' });
           batch.forEach((b) => b.resolve());
         } catch (error) {

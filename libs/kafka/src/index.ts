@@ -13,5 +13,6 @@ export { deadLetterTopic, sendToDeadLetterTopic, type DeadLetterSource } from '.
 export { FunnelKafkaServer, type ConsumerState } from './funnel-kafka.server.js';
 export { groupLag, type GroupPartitionLag } from './group-lag.js';
 export { LazyAdmin } from './lazy-admin.js';
-export { kafkaClientConfig } from './kafka-options.js';
+export { KAFKA_RETRY, kafkaClientConfig } from './kafka-options.js';
+export { RetryStablePartitioner } from './stable-partitioner.js';
 export { ensureTopic, TOPIC_RESOURCE, topicReplication, topicShortfalls, TopicSettingsError } from './topic.js';

@@ -6,6 +6,9 @@ import { logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'k
 
 import type { FunnelConfig } from '@funnel/config';
 
+/** Bounded so a request fails with 503 within seconds instead of hanging while the broker is away. */
+export const KAFKA_RETRY = { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 };
+
 /** Connection settings shared by the api's producer and the worker's consumer. */
 export function kafkaClientConfig(config: FunnelConfig, clientSuffix: string): KafkaConfig {
   return {
@@ -13,8 +16,7 @@ export function kafkaClientConfig(config: FunnelConfig, clientSuffix: string): K
     brokers: config.KAFKA_BROKERS.split(','),
     connectionTimeout: 3000,
     requestTimeout: 10000,
-    // Bounded so a request fails with 503 within seconds instead of hanging while the broker is away.
-    retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
+    retry: KAFKA_RETRY,
     logLevel: logLevel.WARN,
     logCreator: nestLogCreator,
     ...kafkaSecurity(config),
