@@ -24,7 +24,9 @@ import {
 import { bucketsPipeline } from '@funnel/storage';
 
 import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
-import { ADMIN_AUTH } from '../support/env.js';
+import { ADMIN_AUTH, TEST_ADMIN_TOKEN } from '../support/env.js';
+import type { FormatName, FormatsJob, FormatsLoadResult } from './formats-load.js';
+import { FORMATS_PLAN, formatsStage } from './formats.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
 import { QUERIES_PLAN, queriesStage } from './queries.js';
 import { evaluateTargets, formatTable, STAGE_NAMES, type BenchFigures, type StageName } from './targets.js';
@@ -747,6 +749,44 @@ try {
       rid,
     );
     collectStoreGarbage();
+  }
+
+  if (ran.has('formats')) {
+    // ---- The ingest formats (formats.ts): the same readings as JSON, line protocol, gzip'd, and via the
+    // InfluxDB client library, each to a fresh api and worker; stored/s and CPU per reading.
+    const formatStage = (part: FormatName): Stage => ({
+      topic: `bench.formats-${part}.${rid}`,
+      groupId: `bench-formats-${part}-${rid}`,
+      db: `${funnelDb}_formats_${part}`,
+    });
+    figures.formats = await formatsStage(
+      {
+        start: async (name, role, part) => startNode(funnelNode(name, role, await freePort(), formatStage(part))),
+        stop: stopNode,
+        lag: (part) => lag(formatStage(part)),
+        stored: (part) => mongo.db(formatStage(part).db).collection('points').countDocuments({}),
+        drop: async (part) => {
+          await mongo.db(formatStage(part).db).dropDatabase();
+          collectStoreGarbage();
+        },
+        cpuMicros,
+        generate: async (job: FormatsJob) => {
+          const child = startProcess(process.execPath, {
+            prefix: pin.prefix('generator'),
+            args: ['--import', REGISTER, 'test/bench/formats-load.ts', JSON.stringify(job)],
+          });
+          const { code } = await child.exited;
+          const last = child.output().trim().split('\n').at(-1) ?? '';
+          if (code !== 0 || !last.startsWith('{'))
+            throw new Error(`formats-load ${job.format} exited ${code}:\n${child.output().slice(-2000)}`);
+          return JSON.parse(last) as FormatsLoadResult;
+        },
+        token: TEST_ADMIN_TOKEN,
+        log,
+      },
+      FORMATS_PLAN[smoke ? 'smoke' : quick ? 'quick' : 'full'],
+      rid,
+    );
   }
 
   // ---- The cluster stage (--cluster): the same batched run, the same paced single-reading rate and L_kafka
