@@ -72,5 +72,11 @@ export function decodePointsRecord(value: unknown): PointsRecord {
       throw new RecordRejected(`points[${i}] ${problem}`, i);
     }
   }
-  return { v: 1, receivedAt: record.receivedAt, idem: record.idem === true, points: record.points as WirePoint[] };
+  return {
+    v: 1,
+    receivedAt: record.receivedAt,
+    idem: record.idem === true,
+    ...(record.idem === true && record.exactTs === true ? { exactTs: true } : {}),
+    points: record.points as WirePoint[],
+  };
 }

@@ -31,6 +31,8 @@ interface QueuedSend {
   points: WirePoint[];
   receivedAt: number;
   clientIds: boolean;
+  /** With clientIds: the ids repeat only with the same timestamps (PointsRecord.exactTs). */
+  exactTs: boolean;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -94,7 +96,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
    * Publishes the readings of one request and resolves once the broker acknowledged them. Readings of
    * concurrent requests share records (see `recordsOf`) and produce calls.
    */
-  async publish(points: WirePoint[], receivedAt: number, clientIds: boolean): Promise<void> {
+  async publish(points: WirePoint[], receivedAt: number, clientIds: boolean, exactTs = false): Promise<void> {
     if (this.inFlight + points.length > this.config.MAX_INFLIGHT_POINTS) {
       this.metrics.backpressureRefusals.inc();
       this.metrics.readingsRejected.inc({ reason: 'backpressure' }, points.length);
@@ -104,7 +106,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
     this.metrics.inFlight.inc(points.length);
     try {
       await new Promise<void>((resolve, reject) => {
-        this.queue.push({ points, receivedAt, clientIds, resolve, reject });
+        this.queue.push({ points, receivedAt, clientIds, exactTs, resolve, reject });
         if (this.sending + this.starting < MAX_CONCURRENT_SENDS) {
           // Linger (as Kafka's own producers do): requests arriving meanwhile share the call, which costs
           // kafkajs and the broker about the same whatever it carries.
@@ -156,6 +158,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
             v: 1,
             receivedAt: send.receivedAt,
             idem: true,
+            ...(send.exactTs ? { exactTs: true } : {}),
             points: send.points.slice(i, i + size),
           };
           messages.push({ key: record.points[0]!.id, value: JSON.stringify(record) });
