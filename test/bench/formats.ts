@@ -78,11 +78,21 @@ async function settled(host: FormatsHost, part: FormatName, settleS: number): Pr
   return undefined;
 }
 
-export async function formatsStage(host: FormatsHost, plan: FormatsPlan, rid: string): Promise<FormatsFigures> {
+/** Runs every format (or those of `only`) and returns the figures of each. */
+export async function formatsStage(
+  host: FormatsHost,
+  plan: FormatsPlan,
+  rid: string,
+  only?: string[],
+): Promise<FormatsFigures> {
+  const unknown = only?.filter((name) => !FORMATS.some((f) => f.name === name)) ?? [];
+  if (unknown.length)
+    throw new Error(`--formats: unknown ${unknown.join(', ')} (formats: ${FORMATS.map((f) => f.name).join(', ')})`);
   const figures = {} as FormatsFigures;
   // Each format's lines start an hour apart, in the last hours (inside any retention, never in the future).
   const base = Date.now() - (FORMATS.length + 1) * 3_600_000;
   for (const [i, { name, label }] of FORMATS.entries()) {
+    if (only && !only.includes(name)) continue;
     const api = await host.start(`api-formats-${name}`, 'api', name);
     const worker = await host.start(`worker-formats-${name}`, 'worker', name);
     const job = (count: number, baseTs: number): FormatsJob => ({
@@ -144,7 +154,7 @@ const n = (x: number, digits = 0) =>
 
 /** The stage's rows of the bench table. */
 export function formatsRows(f: FormatsFigures): Array<[string, string]> {
-  return FORMATS.map(({ name, label }) => {
+  return FORMATS.filter(({ name }) => f[name]).map(({ name, label }) => {
     const x = f[name];
     return [
       `formats: ${label}`,
@@ -161,6 +171,8 @@ export function formatsTargets(
   f: FormatsFigures,
   ceilings: { lMongoDocsPerSec: number; lKafkaReadingsPerSec: number },
 ): Array<{ target: string; measured: string; pass: boolean; outOfReach?: string }> {
+  // The targets compare formats: only when all of them ran.
+  if (!FORMATS.every(({ name }) => f[name])) return [];
   const cpu = (name: FormatName) => f[name].cpuMicrosPerReading;
   const lpRatio = f.json.storedPerSec > 0 ? f.lp.storedPerSec / f.json.storedPerSec : 0;
   const gzipJson = cpu('json') > 0 ? cpu('jsonGzip') / cpu('json') : 0;

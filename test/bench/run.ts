@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
+import { encodePointsRecord } from '@funnel/contracts';
 import {
   ensureInfra,
   freePort,
@@ -45,6 +46,9 @@ const { values: flags } = parseArgs({
     // Only these stages (the ceilings L_kafka and L_mongo always run): the figures and targets of the others are
     // left out of the table and the JSON. For measuring one stage at full size without the whole run.
     only: { type: 'string' },
+    // The formats stage: only these formats (json, lp, jsonGzip, lpGzip, influxClient; comma list), e.g. to profile
+    // one. Its targets are then left out (they compare formats).
+    formats: { type: 'string' },
   },
 });
 const ran: ReadonlySet<StageName> = (() => {
@@ -409,19 +413,18 @@ async function producerPerformance(bootstrap: string, topic: string, recordBytes
 try {
   // The ceilings of the broker and the store first: they also warm both JVMs before Funnel is measured.
   // ---- L_kafka: the broker's own producer benchmark with Funnel's record size and acks=all.
-  const recordBytes = Buffer.byteLength(
-    JSON.stringify({
-      v: 1,
-      receivedAt: Date.now(),
-      points: Array.from({ length: FUNNEL.pointsPerRecord }, (_, i) => ({
-        id: `r:${'0'.repeat(24)}:${i}`,
-        sensorId: `lt${rid}-s${i % 100}`,
-        metric: `m${i % 2}`,
-        value: Math.round(Math.random() * 20000) / 100 - 50,
-        ts: Date.now(),
-      })),
-    }),
-  );
+  // The record as the api encodes it (points-record.compact.ts), with api-made ids of one request.
+  const recordBytes = encodePointsRecord({
+    v: 1,
+    receivedAt: Date.now(),
+    points: Array.from({ length: FUNNEL.pointsPerRecord }, (_, i) => ({
+      id: `r:${'0'.repeat(24)}:${i}`,
+      sensorId: `lt${rid}-s${i % 100}`,
+      metric: `m${i % 2}`,
+      value: Math.round(Math.random() * 20000) / 100 - 50,
+      ts: Date.now(),
+    })),
+  }).length;
   const kafkaTopic = `bench.kafka.${rid}`;
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: kafkaTopic, numPartitions: FUNNEL.partitions }] });
   const kafkaRates = await producerPerformance(brokers, kafkaTopic, recordBytes);
@@ -786,6 +789,7 @@ try {
       },
       FORMATS_PLAN[smoke ? 'smoke' : quick ? 'quick' : 'full'],
       rid,
+      flags.formats?.split(',').map((s) => s.trim()),
     );
   }
 

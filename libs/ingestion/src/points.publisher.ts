@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { ClientKafka } from '@nestjs/microservices';
 
 import { FunnelConfig } from '@funnel/config';
-import { DependencyUnavailable, type PointsRecord, type WirePoint } from '@funnel/contracts';
+import { DependencyUnavailable, encodePointsRecord, type PointsRecord, type WirePoint } from '@funnel/contracts';
 import { ensureTopic } from '@funnel/kafka';
 
 import { IngestionMetrics } from './ingestion.metrics.js';
@@ -139,14 +139,16 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
    * keyed by their first id: a retry of the same request makes the same records, lands on the same
    * partition, and one worker sees both copies in order and drops the second.
    */
-  private recordsOf(batch: QueuedSend[]): Array<{ key?: string; value: string }> {
+  private recordsOf(batch: QueuedSend[]): Array<{ key?: string; value: Buffer }> {
     const size = this.config.KAFKA_POINTS_PER_RECORD;
-    const messages: Array<{ key?: string; value: string }> = [];
+    const messages: Array<{ key?: string; value: Buffer }> = [];
     let packed: WirePoint[] = [];
     let packedAt = Infinity;
     const flushPacked = () => {
       if (packed.length > 0) {
-        messages.push({ value: JSON.stringify({ v: 1, receivedAt: packedAt, points: packed } satisfies PointsRecord) });
+        messages.push({
+          value: encodePointsRecord({ v: 1, receivedAt: packedAt, points: packed } satisfies PointsRecord),
+        });
       }
       packed = [];
       packedAt = Infinity;
@@ -161,7 +163,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
             ...(send.exactTs ? { exactTs: true } : {}),
             points: send.points.slice(i, i + size),
           };
-          messages.push({ key: record.points[0]!.id, value: JSON.stringify(record) });
+          messages.push({ key: record.points[0]!.id, value: encodePointsRecord(record) });
         }
         continue;
       }
