@@ -36,8 +36,9 @@ describe('npm run bench -- --smoke', () => {
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
     expect(report.smoke).toBe(true);
-    // Eight pipeline targets, four of the rollup tiers (test/bench/tiers.ts), three of the queries (queries.ts).
-    expect(report.targets).toHaveLength(15);
+    // Eight pipeline targets, four of the rollup tiers (test/bench/tiers.ts), three of the queries (queries.ts),
+    // three of the ingest formats (formats.ts).
+    expect(report.targets).toHaveLength(18);
     for (const t of report.targets) expect(out).toContain(t.target);
     expect(out).toMatch(/PASS|MISS/);
     // Every figure measured: numbers finite and not negative (null only for what a run may not know).
@@ -81,5 +82,15 @@ describe('npm run bench -- --smoke', () => {
     expect(queries.dashboardQueries).toBe(queries.dashboards! * 4);
     const dashboards = report.targets.find((t) => t.target.includes('concurrent dashboard queries'))!;
     expect(dashboards.pass).toBe(queries.dashboardRefused === 0);
+    // The formats stage: every format measured (the stage itself checked stored = acknowledged), and its
+    // targets are the ones its figures give.
+    const formats = report.figures.formats as unknown as Record<string, Record<string, number>>;
+    expect(Object.keys(formats).sort()).toEqual(['influxClient', 'json', 'jsonGzip', 'lp', 'lpGzip']);
+    for (const [name, x] of Object.entries(formats)) {
+      expect({ name, positive: x.readings! > 0 && x.storedPerSec! > 0 }).toEqual({ name, positive: true });
+      expect(x.cpuMicrosPerReading).toBeCloseTo(x.apiCpuMicrosPerReading! + x.workerCpuMicrosPerReading!, 6);
+    }
+    const lpRate = report.targets.find((t) => t.target.startsWith('formats: line protocol'))!;
+    expect(lpRate.pass).toBe(formats.lp!.storedPerSec! / formats.json!.storedPerSec! >= 0.8);
   }, 300_000);
 });

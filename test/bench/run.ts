@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
+import { encodePointsRecord } from '@funnel/contracts';
 import {
   ensureInfra,
   freePort,
@@ -24,7 +25,9 @@ import {
 import { bucketsPipeline } from '@funnel/storage';
 
 import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
-import { ADMIN_AUTH } from '../support/env.js';
+import { ADMIN_AUTH, TEST_ADMIN_TOKEN } from '../support/env.js';
+import type { FormatName, FormatsJob, FormatsLoadResult } from './formats-load.js';
+import { FORMATS_PLAN, formatsStage } from './formats.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
 import { QUERIES_PLAN, queriesStage } from './queries.js';
 import { evaluateTargets, formatTable, STAGE_NAMES, type BenchFigures, type StageName } from './targets.js';
@@ -43,6 +46,9 @@ const { values: flags } = parseArgs({
     // Only these stages (the ceilings L_kafka and L_mongo always run): the figures and targets of the others are
     // left out of the table and the JSON. For measuring one stage at full size without the whole run.
     only: { type: 'string' },
+    // The formats stage: only these formats (json, lp, jsonGzip, lpGzip, influxClient; comma list), e.g. to profile
+    // one. Its targets are then left out (they compare formats).
+    formats: { type: 'string' },
   },
 });
 const ran: ReadonlySet<StageName> = (() => {
@@ -407,19 +413,18 @@ async function producerPerformance(bootstrap: string, topic: string, recordBytes
 try {
   // The ceilings of the broker and the store first: they also warm both JVMs before Funnel is measured.
   // ---- L_kafka: the broker's own producer benchmark with Funnel's record size and acks=all.
-  const recordBytes = Buffer.byteLength(
-    JSON.stringify({
-      v: 1,
-      receivedAt: Date.now(),
-      points: Array.from({ length: FUNNEL.pointsPerRecord }, (_, i) => ({
-        id: `r:${'0'.repeat(24)}:${i}`,
-        sensorId: `lt${rid}-s${i % 100}`,
-        metric: `m${i % 2}`,
-        value: Math.round(Math.random() * 20000) / 100 - 50,
-        ts: Date.now(),
-      })),
-    }),
-  );
+  // The record as the api encodes it (points-record.compact.ts), with api-made ids of one request.
+  const recordBytes = encodePointsRecord({
+    v: 1,
+    receivedAt: Date.now(),
+    points: Array.from({ length: FUNNEL.pointsPerRecord }, (_, i) => ({
+      id: `r:${'0'.repeat(24)}:${i}`,
+      sensorId: `lt${rid}-s${i % 100}`,
+      metric: `m${i % 2}`,
+      value: Math.round(Math.random() * 20000) / 100 - 50,
+      ts: Date.now(),
+    })),
+  }).length;
   const kafkaTopic = `bench.kafka.${rid}`;
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: kafkaTopic, numPartitions: FUNNEL.partitions }] });
   const kafkaRates = await producerPerformance(brokers, kafkaTopic, recordBytes);
@@ -747,6 +752,45 @@ try {
       rid,
     );
     collectStoreGarbage();
+  }
+
+  if (ran.has('formats')) {
+    // ---- The ingest formats (formats.ts): the same readings as JSON, line protocol, gzip'd, and via the
+    // InfluxDB client library, each to a fresh api and worker; stored/s and CPU per reading.
+    const formatStage = (part: FormatName): Stage => ({
+      topic: `bench.formats-${part}.${rid}`,
+      groupId: `bench-formats-${part}-${rid}`,
+      db: `${funnelDb}_formats_${part}`,
+    });
+    figures.formats = await formatsStage(
+      {
+        start: async (name, role, part) => startNode(funnelNode(name, role, await freePort(), formatStage(part))),
+        stop: stopNode,
+        lag: (part) => lag(formatStage(part)),
+        stored: (part) => mongo.db(formatStage(part).db).collection('points').countDocuments({}),
+        drop: async (part) => {
+          await mongo.db(formatStage(part).db).dropDatabase();
+          collectStoreGarbage();
+        },
+        cpuMicros,
+        generate: async (job: FormatsJob) => {
+          const child = startProcess(process.execPath, {
+            prefix: pin.prefix('generator'),
+            args: ['--import', REGISTER, 'test/bench/formats-load.ts', JSON.stringify(job)],
+          });
+          const { code } = await child.exited;
+          const last = child.output().trim().split('\n').at(-1) ?? '';
+          if (code !== 0 || !last.startsWith('{'))
+            throw new Error(`formats-load ${job.format} exited ${code}:\n${child.output().slice(-2000)}`);
+          return JSON.parse(last) as FormatsLoadResult;
+        },
+        token: TEST_ADMIN_TOKEN,
+        log,
+      },
+      FORMATS_PLAN[smoke ? 'smoke' : quick ? 'quick' : 'full'],
+      rid,
+      flags.formats?.split(',').map((s) => s.trim()),
+    );
   }
 
   // ---- The cluster stage (--cluster): the same batched run, the same paced single-reading rate and L_kafka

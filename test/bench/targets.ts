@@ -1,8 +1,9 @@
+import { formatsRows, formatsTargets, type FormatsFigures } from './formats.js';
 import { queryRows, queryTargets, type QueriesFigures } from './queries.js';
 import { tierRows, tierTargets, type TiersFigures } from './tiers.js';
 
 /** The bench's stages, in the order they run; `--only` picks some (the ceilings L_kafka and L_mongo always run). */
-export const STAGE_NAMES = ['single', 'batched', 'backlog', 'tiers', 'queries', 'cluster'] as const;
+export const STAGE_NAMES = ['single', 'batched', 'backlog', 'tiers', 'queries', 'formats', 'cluster'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** The figures one bench run measured (medians where repeated). null = not measured. */
@@ -59,6 +60,8 @@ export interface BenchFigures {
   tiers: TiersFigures;
   /** The query API's stage (queries.ts). */
   queries: QueriesFigures;
+  /** The ingest formats' stage (formats.ts). */
+  formats: FormatsFigures;
 }
 
 export interface TargetResult {
@@ -174,6 +177,7 @@ export function evaluateTargets(
       : []),
     ...(ran.has('tiers') ? tierTargets(f.tiers, f.lMongoDocsPerSec) : []),
     ...(ran.has('queries') ? queryTargets(f.queries) : []),
+    ...(ran.has('formats') ? formatsTargets(f.formats, f) : []),
   ];
 }
 
@@ -235,6 +239,7 @@ export function formatTable(
     // Not through when(): its rows are computed first, and a stage's rows read that stage's figures.
     ...(ran.has('tiers') ? tierRows(f.tiers) : []),
     ...(ran.has('queries') ? queryRows(f.queries) : []),
+    ...(ran.has('formats') ? formatsRows(f.formats) : []),
   ];
   const w = Math.max(...rows.map(([k]) => k.length), ...targets.map((t) => t.target.length));
   const lines = [...header, '', 'figure'.padEnd(w) + '  value', '-'.repeat(w + 60)];

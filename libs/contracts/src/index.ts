@@ -3,6 +3,7 @@ export { DependencyUnavailable } from './errors.js';
 export { PointDto } from './point.dto.js';
 export type { PointsRecord, WirePoint } from './points-record.js';
 export { RecordRejected, decodePointsRecord } from './points-record.decoder.js';
+export { encodePointsRecord, isCompactRecord } from './points-record.compact.js';
 export {
   validatePoints,
   type IdSource,

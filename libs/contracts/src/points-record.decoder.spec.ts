@@ -97,6 +97,15 @@ describe('decodePointsRecord idem flag', () => {
   });
 });
 
+describe('decodePointsRecord exactTs flag', () => {
+  it('is kept only beside idem (ids of timestamped bodies), and left out otherwise', () => {
+    expect(decodePointsRecord(record({ idem: true, exactTs: true })).exactTs).toBe(true);
+    expect(decodePointsRecord(record({ idem: true })).exactTs).toBeUndefined();
+    expect(decodePointsRecord(record({ exactTs: true })).exactTs).toBeUndefined();
+    expect(decodePointsRecord(record({ idem: true, exactTs: 'yes' })).exactTs).toBeUndefined();
+  });
+});
+
 describe('decodePointsRecord rejects a value that is not a PointsRecord, saying why', () => {
   it('is a RecordRejected whose reason is its message', () => {
     const error = rejection(null);

@@ -13,6 +13,13 @@ export interface PointsRecord {
    * repeat them: the worker then checks them against what is stored. Api-made ids are unique per request.
    */
   idem?: boolean;
+  /**
+   * With `idem`: the ids came from a body in which every reading carries its own timestamp (line protocol with
+   * every line timestamped), so a retry repeats the timestamps too and the worker matches ids at their exact
+   * time, without looking back over IDEMPOTENCY_WINDOW_MS. A worker that does not know the field looks back:
+   * slower, never wrong.
+   */
+  exactTs?: boolean;
   points: WirePoint[];
 }
 

@@ -166,7 +166,7 @@ export class LineProtocolController {
       throw rejected('writing requires points: the body has no lines of line protocol', []);
     }
     // Precision too: the same digits at another precision are other readings.
-    const ids = idOrigin(idempotencyKey, mapped.allTimestamped ? `${precision}\n${text}` : undefined);
+    const ids = idOrigin(idempotencyKey, mapped.allTimestamped ? `${precision}\n${text}` : undefined, true);
     if (mapped.readings.length > 0) {
       // Validated even when some lines failed to parse, so that one answer lists every bad line.
       const result = this.intake.validate(mapped.readings, receivedAt, ids);

@@ -4,7 +4,7 @@ import { ClientKafka } from '@nestjs/microservices';
 import type { Message, Producer } from 'kafkajs';
 
 import { FunnelConfig } from '@funnel/config';
-import { DependencyUnavailable, type PointsRecord, type WirePoint } from '@funnel/contracts';
+import { DependencyUnavailable, encodePointsRecord, type PointsRecord, type WirePoint } from '@funnel/contracts';
 import { ensureTopic } from '@funnel/kafka';
 
 import { IngestionMetrics } from './ingestion.metrics.js';
@@ -32,6 +32,8 @@ interface QueuedSend {
   points: WirePoint[];
   receivedAt: number;
   clientIds: boolean;
+  /** With clientIds: the ids repeat only with the same timestamps (PointsRecord.exactTs). */
+  exactTs: boolean;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -152,7 +154,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
    * Publishes the readings of one request and resolves once the broker acknowledged them. Readings of
    * concurrent requests share records (see `recordsOf`) and produce calls.
    */
-  async publish(points: WirePoint[], receivedAt: number, clientIds: boolean): Promise<void> {
+  async publish(points: WirePoint[], receivedAt: number, clientIds: boolean, exactTs = false): Promise<void> {
     if (this.inFlight + points.length > this.config.MAX_INFLIGHT_POINTS) {
       this.metrics.backpressureRefusals.inc();
       this.metrics.readingsRejected.inc({ reason: 'backpressure' }, points.length);
@@ -162,7 +164,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
     this.metrics.inFlight.inc(points.length);
     try {
       await new Promise<void>((resolve, reject) => {
-        this.queue.push({ points, receivedAt, clientIds, resolve, reject });
+        this.queue.push({ points, receivedAt, clientIds, exactTs, resolve, reject });
         if (this.sending + this.starting < MAX_CONCURRENT_SENDS) {
           // Linger (as Kafka's own producers do): requests arriving meanwhile share the call, which costs
           // kafkajs and the broker about the same whatever it carries.
@@ -195,14 +197,16 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
    * keyed by their first id: a retry of the same request makes the same records, lands on the same
    * partition, and one worker sees both copies in order and drops the second.
    */
-  private recordsOf(batch: QueuedSend[]): Array<{ key?: string; value: string }> {
+  private recordsOf(batch: QueuedSend[]): Array<{ key?: string; value: Buffer }> {
     const size = this.config.KAFKA_POINTS_PER_RECORD;
-    const messages: Array<{ key?: string; value: string }> = [];
+    const messages: Array<{ key?: string; value: Buffer }> = [];
     let packed: WirePoint[] = [];
     let packedAt = Infinity;
     const flushPacked = () => {
       if (packed.length > 0) {
-        messages.push({ value: JSON.stringify({ v: 1, receivedAt: packedAt, points: packed } satisfies PointsRecord) });
+        messages.push({
+          value: encodePointsRecord({ v: 1, receivedAt: packedAt, points: packed } satisfies PointsRecord),
+        });
       }
       packed = [];
       packedAt = Infinity;
@@ -214,9 +218,10 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
             v: 1,
             receivedAt: send.receivedAt,
             idem: true,
+            ...(send.exactTs ? { exactTs: true } : {}),
             points: send.points.slice(i, i + size),
           };
-          messages.push({ key: record.points[0]!.id, value: JSON.stringify(record) });
+          messages.push({ key: record.points[0]!.id, value: encodePointsRecord(record) });
         }
         continue;
       }

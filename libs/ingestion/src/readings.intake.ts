@@ -39,15 +39,17 @@ export interface IdOrigin {
   idPrefix: string;
   /** True when the same request sent again gets the same ids (the worker then drops the repeats). */
   repeatable: boolean;
+  /** True when the ids come from a body whose every reading carries its timestamp: a retry repeats those too. */
+  exactTs?: boolean;
 }
 
 /**
  * Ids for readings sent without one: derived from the Idempotency-Key (the same key gives the same ids), or
  * from `content` when given (a body that names its readings completely, e.g. every line timestamped), else
  * unique per request (process prefix + counter). Hashed so that any key yields a short id of the allowed
- * characters.
+ * characters. `timestamped`: every reading of `content` carries its own timestamp (so a retry repeats them).
  */
-export function idOrigin(idempotencyKey: string | undefined, content?: Buffer | string): IdOrigin {
+export function idOrigin(idempotencyKey: string | undefined, content?: Buffer | string, timestamped = false): IdOrigin {
   if (idempotencyKey !== undefined) {
     return {
       idPrefix: `k:${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}:`,
@@ -55,7 +57,11 @@ export function idOrigin(idempotencyKey: string | undefined, content?: Buffer | 
     };
   }
   if (content !== undefined) {
-    return { idPrefix: `b:${createHash('sha256').update(content).digest('hex').slice(0, 24)}:`, repeatable: true };
+    return {
+      idPrefix: `b:${createHash('sha256').update(content).digest('hex').slice(0, 24)}:`,
+      repeatable: true,
+      exactTs: timestamped,
+    };
   }
   return { idPrefix: `r:${PROCESS_PREFIX}${(requestCounter++).toString(36)}:`, repeatable: false };
 }
@@ -150,8 +156,10 @@ export class ReadingsIntake {
   async publish(points: WirePoint[], receivedAt: number, ids: IdOrigin): Promise<void> {
     await this.admission.admit();
     // Ids a client chose (or that a retry repeats) may recur across requests; the worker checks those.
-    const clientIds = ids.repeatable || points.some((p) => !p.id.startsWith(ids.idPrefix));
-    await this.publisher.publish(points, receivedAt, clientIds);
+    const foreign = points.some((p) => !p.id.startsWith(ids.idPrefix));
+    const clientIds = ids.repeatable || foreign;
+    // Ids from a body of timestamped readings repeat with their timestamps: the worker's check needs no lookback.
+    await this.publisher.publish(points, receivedAt, clientIds, ids.exactTs === true && !foreign);
     this.metrics.readingsAccepted.inc(points.length);
   }
 

@@ -81,6 +81,20 @@ describe('BatchWriter fencing, id checks and dead letters', () => {
     expect(t.flusher.stats).toMatchObject({ written: 4, duplicatesDropped: 1 });
   });
 
+  it.each([
+    ['client ids', [{ idem: true }], [60_000]],
+    ['ids of timestamped bodies', [{ idem: true, exactTs: true }], [0]],
+    ['both in one batch', [{ idem: true, exactTs: true }, { idem: true }], [60_000]],
+  ])(
+    'looks ids up over IDEMPOTENCY_WINDOW_MS unless every record repeats exact timestamps: %s',
+    async (_, marks, want) => {
+      const t = setup({});
+      marks.forEach((mark, i) => t.add(i, 2, { checkIds: true, ...mark }));
+      await t.scheduler.flush();
+      expect(t.repository.lookbacks).toEqual(want);
+    },
+  );
+
   it('does not look ids up when no record of the batch is marked', async () => {
     const t = setup({});
     t.add(0, 3);

@@ -161,7 +161,8 @@ export class BatchWriter {
     if (toCheck.length === 0) {
       return new Map();
     }
-    const lookbackMs = records.some((r) => r.idem) ? this.config.IDEMPOTENCY_WINDOW_MS : 0;
+    // Client-chosen ids may come back with a later (defaulted) timestamp; ids of timestamped bodies cannot.
+    const lookbackMs = records.some((r) => r.idem && !r.exactTs) ? this.config.IDEMPOTENCY_WINDOW_MS : 0;
     // One bounded query at a time (ID_CHECK_CHUNK readings each), so a huge request cannot stall the server.
     const stored = new Map<string, StoredCopy>();
     for (const chunk of idCheckChunks(toCheck)) {

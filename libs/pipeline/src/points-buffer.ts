@@ -19,6 +19,8 @@ export interface BufferedRecord {
    * IDEMPOTENCY_WINDOW_MS rather than at the exact timestamp.
    */
   idem?: boolean;
+  /** With idem: the ids repeat only with the same timestamps, so they are matched at their exact time. */
+  exactTs?: boolean;
   /** Epoch ms the api received the readings. */
   receivedAt: number;
   /** Set for a record that could not be used: kept (without readings) so its offset is committed in order. */

@@ -55,6 +55,7 @@ export class PointsConsumer {
       points: record?.points ?? [],
       epoch: owned.epoch,
       idem: record?.idem ?? false,
+      exactTs: record?.exactTs ?? false,
       checkIds: (record?.idem ?? false) || (owned.checkThrough !== undefined && offset <= owned.checkThrough),
       receivedAt: record?.receivedAt ?? Date.now(),
       deadLetter,

@@ -164,6 +164,9 @@ interface SliceAccumulator {
 
 /** Rollups of one slice (one topic-partition of the batch); keys share the slice's prefix. */
 class SliceRollups {
+  /** Per series, the accumulator of the minute its last reading fell in: most readings follow one of their series. */
+  private readonly lastOf = new Map<SeriesFields, { minute: number; acc: SliceAccumulator }>();
+
   constructor(
     private readonly builder: RollupBuilder,
     private readonly topic: string,
@@ -176,6 +179,11 @@ class SliceRollups {
     // ts is non-negative epoch ms (the record decoder refuses anything else).
     const minute = ts - (ts % MINUTE_MS);
     const series = this.builder.series(sensorId, metric, tags);
+    const last = this.lastOf.get(series);
+    if (last !== undefined && last.minute === minute) {
+      addReading(last.acc.stats, ts, value);
+      return;
+    }
     const key = `${this.prefix}${series.k}:${minute}`;
     let acc = this.builder.byKey.get(key);
     if (!acc) {
@@ -193,6 +201,12 @@ class SliceRollups {
       };
       this.builder.byKey.set(key, acc);
     }
+    if (last !== undefined) {
+      last.minute = minute;
+      last.acc = acc;
+    } else {
+      this.lastOf.set(series, { minute, acc });
+    }
     addReading(acc.stats, ts, value);
   }
 }
@@ -201,6 +215,8 @@ class RollupBuilder {
   readonly byKey = new Map<string, SliceAccumulator>();
   private readonly slices = new Map<string, SliceRollups>();
   private readonly seriesCache = new Map<string, SeriesFields>();
+  /** Series without tags by sensorId, then metric: found without building their identity string. */
+  private readonly untagged = new Map<string, Map<string, SeriesFields>>();
   private readonly spans: Map<string, { first: bigint; last: bigint }>;
 
   constructor(records: readonly PlannedRecord[]) {
@@ -209,6 +225,23 @@ class RollupBuilder {
 
   /** The series fields of (sensorId, metric, tags), hashed once per series and batch. */
   series(sensorId: string, metric: string, tags: Record<string, string> | undefined): SeriesFields {
+    if (tags === undefined) {
+      let byMetric = this.untagged.get(sensorId);
+      if (byMetric === undefined) {
+        byMetric = new Map();
+        this.untagged.set(sensorId, byMetric);
+      }
+      let fields = byMetric.get(metric);
+      if (fields === undefined) {
+        fields = this.byIdentity(sensorId, metric, undefined);
+        byMetric.set(metric, fields);
+      }
+      return fields;
+    }
+    return this.byIdentity(sensorId, metric, tags);
+  }
+
+  private byIdentity(sensorId: string, metric: string, tags: Record<string, string> | undefined): SeriesFields {
     const identity = seriesIdentity(sensorId, metric, tags);
     let fields = this.seriesCache.get(identity);
     if (!fields) {

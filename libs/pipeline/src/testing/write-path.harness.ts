@@ -58,6 +58,8 @@ export class FakeReadings implements ReadingsStore {
   /** Ids existingIds reports as already stored, and what it was asked. */
   stored = new Set<string>();
   readonly checked: string[][] = [];
+  /** The lookback (ms) of each existingIds call. */
+  readonly lookbacks: number[] = [];
   /** Source record of every reading insertMany was given (what an insert that landed would store). */
   readonly srcs = new Map<string, string>();
   readonly timeouts: number[] = [];
@@ -94,8 +96,9 @@ export class FakeReadings implements ReadingsStore {
     }
   }
 
-  async existingIds(points: readonly WirePoint[]): Promise<Map<string, StoredCopy>> {
+  async existingIds(points: readonly WirePoint[], lookbackMs = 0): Promise<Map<string, StoredCopy>> {
     this.checked.push(points.map((p) => p.id));
+    this.lookbacks.push(lookbackMs);
     return new Map(
       points
         .filter((p) => this.stored.has(p.id))

@@ -1,0 +1,197 @@
+// The ingest formats' bench stage: the same readings written as Funnel JSON (/v1/points), InfluxDB line protocol
+// (/api/v2/write), both gzip'd, and through the official InfluxDB client library, each to a fresh api and worker:
+// readings/s stored end to end and CPU per reading of the api and the worker.
+import type { FunnelNode } from '../faults/funnel-node.js';
+import type { FormatName, FormatsJob, FormatsLoadResult } from './formats-load.js';
+
+/** The formats, in the order they run, with their table labels. */
+export const FORMATS: ReadonlyArray<{ name: FormatName; label: string }> = [
+  { name: 'json', label: 'Funnel JSON /v1/points' },
+  { name: 'lp', label: 'line protocol /api/v2/write' },
+  { name: 'jsonGzip', label: 'Funnel JSON, gzip' },
+  { name: 'lpGzip', label: 'line protocol, gzip' },
+  { name: 'influxClient', label: '@influxdata/influxdb-client' },
+];
+
+export interface FormatsPlan {
+  /** Readings written (and not measured) before each format's measured run, to warm its fresh processes. */
+  warm: number;
+  /** Readings of each format's measured run. */
+  readings: number;
+  batch: number;
+  connections: number;
+  settleS: number;
+}
+
+export const FORMATS_PLAN: Record<'smoke' | 'quick' | 'full', FormatsPlan> = {
+  smoke: { warm: 2_000, readings: 4_000, batch: 1000, connections: 8, settleS: 60 },
+  quick: { warm: 20_000, readings: 100_000, batch: 1000, connections: 8, settleS: 120 },
+  full: { warm: 50_000, readings: 300_000, batch: 1000, connections: 8, settleS: 300 },
+};
+
+/** One format's measured run. */
+export interface FormatFigures {
+  /** Readings acknowledged by the api (202/204) in the measured run; all of them were then found stored. */
+  readings: number;
+  /** Readings acknowledged ÷ time from the first request to the last answer. */
+  ackedPerSec: number;
+  /** Readings stored ÷ time from the first request until the worker committed the last of them. */
+  storedPerSec: number;
+  /** CPU (user + system) of the api and the worker ÷ readings, from the first request until all were committed. */
+  cpuMicrosPerReading: number;
+  apiCpuMicrosPerReading: number;
+  workerCpuMicrosPerReading: number;
+  /** Mean request body as sent (after gzip); 0 for the client library, whose bodies the bench does not see. */
+  bodyBytes: number;
+}
+
+export type FormatsFigures = Record<FormatName, FormatFigures>;
+
+/** What the stage needs of the bench: a fresh api and worker per format, on a topic and database of their own. */
+export interface FormatsHost {
+  start(name: string, role: 'api' | 'worker', part: FormatName): Promise<FunnelNode>;
+  stop(node: FunnelNode): Promise<void>;
+  /** End offsets and the group's committed offsets of a format's topic, summed over partitions. */
+  lag(part: FormatName): Promise<{ end: number; committed: number }>;
+  /** Readings stored in a format's database. */
+  stored(part: FormatName): Promise<number>;
+  /** Drops a format's database (and lets the stand-in collect it). */
+  drop(part: FormatName): Promise<void>;
+  /** CPU time (µs) a process has used so far. */
+  cpuMicros(pid: number): number;
+  /** Runs formats-load.ts with `job` on the generator's CPU; resolves with its result line. */
+  generate(job: FormatsJob): Promise<FormatsLoadResult>;
+  token: string;
+  log(line: string): void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the worker committed every record of the topic (or the settle time ran out); when it did. */
+async function settled(host: FormatsHost, part: FormatName, settleS: number): Promise<number | undefined> {
+  const deadline = Date.now() + settleS * 1000;
+  while (Date.now() < deadline) {
+    const o = await host.lag(part);
+    if (o.committed >= o.end) return Date.now();
+    await sleep(100);
+  }
+  return undefined;
+}
+
+/** Runs every format (or those of `only`) and returns the figures of each. */
+export async function formatsStage(
+  host: FormatsHost,
+  plan: FormatsPlan,
+  rid: string,
+  only?: string[],
+): Promise<FormatsFigures> {
+  const unknown = only?.filter((name) => !FORMATS.some((f) => f.name === name)) ?? [];
+  if (unknown.length)
+    throw new Error(`--formats: unknown ${unknown.join(', ')} (formats: ${FORMATS.map((f) => f.name).join(', ')})`);
+  const figures = {} as FormatsFigures;
+  // Each format's lines start an hour apart, in the last hours (inside any retention, never in the future).
+  const base = Date.now() - (FORMATS.length + 1) * 3_600_000;
+  for (const [i, { name, label }] of FORMATS.entries()) {
+    if (only && !only.includes(name)) continue;
+    const api = await host.start(`api-formats-${name}`, 'api', name);
+    const worker = await host.start(`worker-formats-${name}`, 'worker', name);
+    const job = (count: number, baseTs: number): FormatsJob => ({
+      url: api.url,
+      token: host.token,
+      format: name,
+      count,
+      batch: plan.batch,
+      connections: plan.connections,
+      runId: `${rid}f${i}`,
+      baseTs,
+    });
+    const checked = (result: FormatsLoadResult, count: number) => {
+      if (result.refused > 0 || result.acked !== count)
+        throw new Error(
+          `${label}: ${result.acked} of ${count} readings acknowledged, ${result.refused} requests refused (${result.firstError})`,
+        );
+      return result;
+    };
+    // Warm-up (a fresh pair of processes compiles its hot path in the first seconds), then measured.
+    const warmBase = base + i * 3_600_000;
+    checked(await host.generate(job(plan.warm, warmBase)), plan.warm);
+    if ((await settled(host, name, plan.settleS)) === undefined)
+      throw new Error(`${label}: the warm-up was not stored within ${plan.settleS} s`);
+    const cpu = () => ({ api: host.cpuMicros(api.pid!), worker: host.cpuMicros(worker.pid!) });
+    const before = cpu();
+    const load = checked(await host.generate(job(plan.readings, warmBase + plan.warm)), plan.readings);
+    const settledAt = await settled(host, name, plan.settleS);
+    const after = cpu();
+    if (settledAt === undefined) throw new Error(`${label}: not stored within ${plan.settleS} s`);
+    const stored = await host.stored(name);
+    // Every reading acknowledged is stored once (the generator's lines are all different).
+    if (stored !== plan.warm + plan.readings)
+      throw new Error(`${label}: ${stored} readings stored, ${plan.warm + plan.readings} acknowledged`);
+    const apiCpu = (after.api - before.api) / plan.readings;
+    const workerCpu = (after.worker - before.worker) / plan.readings;
+    figures[name] = {
+      readings: plan.readings,
+      ackedPerSec: plan.readings / ((load.endedAt - load.startedAt) / 1000),
+      storedPerSec: plan.readings / ((settledAt - load.startedAt) / 1000),
+      cpuMicrosPerReading: apiCpu + workerCpu,
+      apiCpuMicrosPerReading: apiCpu,
+      workerCpuMicrosPerReading: workerCpu,
+      bodyBytes: load.bodyBytes,
+    };
+    host.log(
+      `formats ${label}: ${Math.round(figures[name].storedPerSec)} stored/s (${Math.round(figures[name].ackedPerSec)} acked/s), ` +
+        `${(apiCpu + workerCpu).toFixed(1)} µs CPU per reading (api ${apiCpu.toFixed(1)}, worker ${workerCpu.toFixed(1)})`,
+    );
+    await host.stop(worker);
+    await host.stop(api);
+    await host.drop(name);
+  }
+  return figures;
+}
+
+const n = (x: number, digits = 0) =>
+  x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The stage's rows of the bench table. */
+export function formatsRows(f: FormatsFigures): Array<[string, string]> {
+  return FORMATS.filter(({ name }) => f[name]).map(({ name, label }) => {
+    const x = f[name];
+    return [
+      `formats: ${label}`,
+      `${n(x.storedPerSec)} readings/s stored end to end (${n(x.ackedPerSec)}/s acked); ${n(x.cpuMicrosPerReading, 1)} µs CPU per reading (api ${n(x.apiCpuMicrosPerReading, 1)} + worker ${n(x.workerCpuMicrosPerReading, 1)})${x.bodyBytes > 0 ? `; ${n(x.bodyBytes / 1024, 1)} KB per request` : ', gzip over 1 KB (its default)'}`,
+    ];
+  });
+}
+
+/**
+ * The issue's targets for the formats: CPU per reading, line protocol's rate beside JSON's, gzip's cost beside
+ * plain; with the store's and the broker's ceilings of the same run beside the rates.
+ */
+export function formatsTargets(
+  f: FormatsFigures,
+  ceilings: { lMongoDocsPerSec: number; lKafkaReadingsPerSec: number },
+): Array<{ target: string; measured: string; pass: boolean; outOfReach?: string }> {
+  // The targets compare formats: only when all of them ran.
+  if (!FORMATS.every(({ name }) => f[name])) return [];
+  const cpu = (name: FormatName) => f[name].cpuMicrosPerReading;
+  const lpRatio = f.json.storedPerSec > 0 ? f.lp.storedPerSec / f.json.storedPerSec : 0;
+  const gzipJson = cpu('json') > 0 ? cpu('jsonGzip') / cpu('json') : 0;
+  const gzipLp = cpu('lp') > 0 ? cpu('lpGzip') / cpu('lp') : 0;
+  return [
+    {
+      target: 'formats: CPU per reading (api + worker) ≤ 10 µs, JSON and line protocol',
+      measured: `JSON ${n(cpu('json'), 1)} µs, line protocol ${n(cpu('lp'), 1)} µs (influxdb-client ${n(cpu('influxClient'), 1)} µs)`,
+      pass: cpu('json') <= 10 && cpu('lp') <= 10,
+    },
+    {
+      target: 'formats: line protocol ≥ 0.8 × JSON readings/s stored',
+      measured: `${n(f.lp.storedPerSec)} / ${n(f.json.storedPerSec)} = ${n(lpRatio, 2)} (L_mongo ${n(ceilings.lMongoDocsPerSec)} docs/s, L_kafka ${n(ceilings.lKafkaReadingsPerSec)} readings/s)`,
+      pass: lpRatio >= 0.8,
+    },
+    {
+      target: 'formats: gzip ≤ 1.2 × plain CPU per reading',
+      measured: `JSON ${n(cpu('jsonGzip'), 1)} / ${n(cpu('json'), 1)} = ${n(gzipJson, 2)}; line protocol ${n(cpu('lpGzip'), 1)} / ${n(cpu('lp'), 1)} = ${n(gzipLp, 2)}`,
+      pass: gzipJson <= 1.2 && gzipLp <= 1.2,
+    },
+  ];
+}
