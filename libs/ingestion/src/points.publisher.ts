@@ -113,13 +113,16 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
    *   id): the failed call may have been written, and its numbers reused by other records would be refused as
    *   out of order or, worse, acknowledged as its duplicates.
    */
-  private async send(messages: Message[]): Promise<void> {
+  private async send(messagesOf: Message[] | (() => Message[])): Promise<void> {
     const previous = this.sendTurn;
     let done!: () => void;
     this.sendTurn = new Promise<void>((resolve) => (done = resolve));
     try {
       await previous;
       await this.retiring;
+      // Made once the turn came: a call that waited takes every request queued meanwhile.
+      const messages = typeof messagesOf === 'function' ? messagesOf() : messagesOf;
+      if (messages.length === 0) return;
       const producer = await this.client.connect();
       try {
         await producer.send({ topic: this.config.KAFKA_TOPIC, acks: -1, messages });
@@ -243,24 +246,34 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
    * broker acknowledged its records, and a failed call fails every request in it (each answers 503;
    * none is acknowledged).
    */
+  /** The queued requests of one produce call: the oldest, and those after it up to MAX_COALESCED_POINTS. */
+  private takeBatch(): QueuedSend[] {
+    let points = 0;
+    let n = 0;
+    while (n < this.queue.length && (n === 0 || points + this.queue[n]!.points.length <= MAX_COALESCED_POINTS)) {
+      points += this.queue[n]!.points.length;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
   private async sendQueued(): Promise<void> {
     this.sending++;
     try {
       while (this.queue.length > 0) {
-        let points = 0;
-        let n = 0;
-        while (n < this.queue.length && (n === 0 || points + this.queue[n]!.points.length <= MAX_COALESCED_POINTS)) {
-          points += this.queue[n]!.points.length;
-          n++;
-        }
-        const batch = this.queue.splice(0, n);
-        const timer = this.metrics.kafkaSendDuration.startTimer();
+        // Taken when this call's turn comes (sends run one at a time), not before it waits.
+        let batch: QueuedSend[] = [];
+        let timer: ReturnType<typeof this.metrics.kafkaSendDuration.startTimer> | undefined;
         try {
-          await this.send(this.recordsOf(batch));
-          timer({ result: 'ok' });
+          await this.send(() => {
+            batch = this.takeBatch();
+            if (batch.length > 0) timer = this.metrics.kafkaSendDuration.startTimer();
+            return this.recordsOf(batch);
+          });
+          timer?.({ result: 'ok' });
           batch.forEach((b) => b.resolve());
         } catch (error) {
-          timer({ result: 'error' });
+          timer?.({ result: 'error' });
           batch.forEach((b) => b.reject(error));
         }
       }
