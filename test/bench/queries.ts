@@ -7,7 +7,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '@funnel/storage';
 
 import type { FunnelNode } from '../faults/funnel-node.js';
 import { ADMIN_AUTH } from '../support/env.js';
-import { ingest, settle, timedMs, valueAt, type Reading } from './tiers.js';
+import { expectedBy, ingest, settle, timedMs, valueAt, type Reading } from './tiers.js';
 import { median } from './tools.js';
 
 /** How much of it: the issue's sizes in full mode; --quick and --smoke take fewer days and minutes. */
@@ -256,19 +256,7 @@ function checkYearMonths(answer: V2Answer, readings: readonly Reading[]): void {
     minute: '2-digit',
     hourCycle: 'h23',
   });
-  const month = (ts: number) => local.format(ts).slice(0, 7);
-  const expected = new Map<string, { count: number; sum: number; min: number; max: number }>();
-  for (const r of readings) {
-    const m = month(r.ts);
-    const e = expected.get(m);
-    if (!e) expected.set(m, { count: 1, sum: r.value, min: r.value, max: r.value });
-    else {
-      e.count++;
-      e.sum += r.value;
-      e.min = Math.min(e.min, r.value);
-      e.max = Math.max(e.max, r.value);
-    }
-  }
+  const expected = expectedBy(readings, (ts) => local.format(ts).slice(0, 7));
   const buckets = answer.series.length === 1 ? answer.series[0]!.buckets : [];
   if (buckets.length !== expected.size) throw new Error(`year: ${buckets.length} months, expected ${expected.size}`);
   for (const b of buckets) {

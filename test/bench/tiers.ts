@@ -126,9 +126,14 @@ export async function settle(db: Db, readings: number, timeoutS: number): Promis
 
 /** Per bucket start, count, sum, min and max of `readings` (the bench's own calculation). */
 function expectedBuckets(readings: Iterable<Reading>, binMs: number): Map<number, Omit<Bucket, 'start'>> {
-  const out = new Map<number, Omit<Bucket, 'start'>>();
+  return expectedBy(readings, (ts) => ts - (ts % binMs));
+}
+
+/** Per key of each reading's timestamp, count, sum, min and max of `readings` (the bench's own calculation). */
+export function expectedBy<K>(readings: Iterable<Reading>, keyOf: (ts: number) => K): Map<K, Omit<Bucket, 'start'>> {
+  const out = new Map<K, Omit<Bucket, 'start'>>();
   for (const r of readings) {
-    const start = r.ts - (r.ts % binMs);
+    const start = keyOf(r.ts);
     const b = out.get(start);
     if (!b) out.set(start, { count: 1, sum: r.value, min: r.value, max: r.value });
     else {
