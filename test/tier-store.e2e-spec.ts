@@ -23,10 +23,7 @@ function slice(minute: number, n: number, value: number): SliceDoc {
     o: 100,
     oe: 100 + n,
     ts,
-    n,
-    sum: n * value,
-    min: value,
-    max: value,
+    mins: [{ ts, n, sum: n * value, min: value, max: value }],
   } as unknown as SliceDoc;
 }
 
@@ -49,11 +46,11 @@ describe('TierStore.writeSlices', () => {
     await store.writeSlices([slice(1, 3, 8), slice(2, 1, 7), slice(3, 4, 9)], 10_000);
 
     const stored = await store.slices
-      .find({}, { projection: { _id: 1, n: 1, sum: 1 } })
+      .find({}, { projection: { _id: 1, 'mins.n': 1, 'mins.sum': 1 } })
       .sort({ _id: 1 })
       .toArray();
     const expected = [slice(0, 1, 5), slice(1, 3, 8), slice(2, 1, 7), slice(3, 4, 9)]
-      .map(({ _id, n, sum }) => ({ _id, n, sum }))
+      .map(({ _id, mins }) => ({ _id, mins: mins.map(({ n, sum }) => ({ n, sum })) }))
       .sort((a, b) => a._id.localeCompare(b._id));
     expect(stored).toEqual(expected);
   });

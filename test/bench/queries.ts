@@ -163,7 +163,8 @@ const inRanges = (ranges: readonly Range[]): Document => {
 async function driverReads(db: Db, filter: Document, bounds: readonly number[]): Promise<number> {
   const plan = tierRanges(bounds);
   if (plan.raw.length > 0) throw new Error('a bench query needs raw readings: it should ask for whole minutes');
-  const span = [{ from: bounds[0]!, to: bounds.at(-1)! }];
+  // Slice documents are keyed by their hour: read from the first hour's start, as Funnel does.
+  const span = [{ from: bounds[0]! - (bounds[0]! % 3_600_000), to: bounds.at(-1)! }];
   const coarse = [...plan.day, ...plan.hour];
   const small = await Promise.all([
     db

@@ -42,11 +42,15 @@ export async function tierTotals(db: Db): Promise<TierTotals> {
     db.collection('points_dirty').countDocuments(),
   ]);
   const byId = new Map(minutes.map((d) => [String(d._id), d]));
-  // A slice is held by its minute document once the document's high-water mark for its partition reaches it.
-  const pending = slices.filter((s) => {
-    const holder = byId.get(`${s.k}:${new Date(s.ts).getTime()}`);
-    return !(holder && Number(s.oe) <= Number(holder.hw?.[`${s.t}:${s.p}`] ?? -1));
-  });
+  // A slice document holds the minutes of one hour (`mins`; one written before that holds its minute at its top
+  // level). A slice minute is held by its minute document once the document's high-water mark for the slice's
+  // partition reaches the slice's last offset.
+  const pending = slices.flatMap((s) =>
+    (Array.isArray(s.mins) ? (s.mins as Array<Record<string, unknown>>) : [s]).filter((minute) => {
+      const holder = byId.get(`${s.k}:${new Date(minute.ts as Date).getTime()}`);
+      return !(holder && Number(s.oe) <= Number(holder.hw?.[`${s.t}:${s.p}`] ?? -1));
+    }),
+  );
   const sum = (docs: Array<Record<string, unknown>>) => docs.reduce((n, d) => n + Number(d.n), 0);
   return {
     slices: slices.length,

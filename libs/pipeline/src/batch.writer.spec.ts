@@ -178,12 +178,33 @@ describe('BatchWriter minute rollups', () => {
     t.add(0, 0, { points: [point('e', 3, 30)] });
     await t.scheduler.flush();
     const docs = [...t.rollups.docs.values()].sort((x, y) => x._id.localeCompare(y._id));
+    // One document per slice, series and hour; its minutes in time order.
     expect(
-      docs.map(({ _id, o, s, ts, n, sum, min, max }) => ({ _id, o, s, ts: ts.getTime(), n, sum, min, max })),
+      docs.map(({ _id, o, s, ts, mins }) => ({
+        _id,
+        o,
+        s,
+        ts: ts.getTime(),
+        mins: mins.map(({ ts: minute, n, sum, min, max }) => ({ ts: minute.getTime(), n, sum, min, max })),
+      })),
     ).toEqual([
-      { _id: `${TOPIC}:0:0:${K}:0`, o: 0, s: 's', ts: 0, n: 3, sum: 8, min: 1, max: 4 },
-      { _id: `${TOPIC}:0:0:${K}:60000`, o: 0, s: 's', ts: MINUTE, n: 1, sum: -2, min: -2, max: -2 },
-      { _id: `${TOPIC}:1:0:${seriesFields('other', 'm').k}:0`, o: 0, s: 'other', ts: 0, n: 1, sum: 7, min: 7, max: 7 },
+      {
+        _id: `${TOPIC}:0:0:${K}:0`,
+        o: 0,
+        s: 's',
+        ts: 0,
+        mins: [
+          { ts: 0, n: 3, sum: 8, min: 1, max: 4 },
+          { ts: MINUTE, n: 1, sum: -2, min: -2, max: -2 },
+        ],
+      },
+      {
+        _id: `${TOPIC}:1:0:${seriesFields('other', 'm').k}:0`,
+        o: 0,
+        s: 'other',
+        ts: 0,
+        mins: [{ ts: 0, n: 1, sum: 7, min: 7, max: 7 }],
+      },
     ]);
     const at = (prefix: string) => t.log.findIndex((l) => l.startsWith(prefix));
     expect(at('written')).toBeLessThan(at('rollups'));

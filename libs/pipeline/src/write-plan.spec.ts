@@ -23,10 +23,23 @@ function stored(point: WirePoint, src?: string): [string, StoredCopy] {
   return [readingKey(point), { src, sensorId: point.sensorId, metric: point.metric, ts: point.ts, value: point.value }];
 }
 
-/** Rollups as plain comparable rows, sorted by key. */
+/**
+ * Rollups as plain comparable rows, one per slice minute, sorted by key: `<slice>:<series key>:<minute>` (the
+ * slice document's id ends in the hour instead).
+ */
 function rows(records: PlannedRecord[], found: [string, StoredCopy][] = []) {
   return planWrite(records, new Map(found))
-    .rollups.map((d) => ({ id: d._id, o: d.o, ts: d.ts.getTime(), n: d.n, sum: d.sum, min: d.min, max: d.max }))
+    .rollups.flatMap((d) =>
+      d.mins.map((m) => ({
+        id: `${d._id.slice(0, d._id.lastIndexOf(':'))}:${m.ts.getTime()}`,
+        o: d.o,
+        ts: m.ts.getTime(),
+        n: m.n,
+        sum: m.sum,
+        min: m.min,
+        max: m.max,
+      })),
+    )
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
@@ -137,6 +150,32 @@ describe('planWrite: what a batch inserts and what its rollups count', () => {
     const plan = planWrite(records, new Map([stored(pressure, '0:0')]));
     expect(plan.insert.map((p) => p.point)).toEqual([temperature, otherSensor]);
     expect(pointsToCheck(records)).toEqual([temperature]);
+  });
+
+  it('writes one slice document per series and hour, its minutes earliest first, whatever the readings order', () => {
+    const HOUR = 60 * MINUTE;
+    // A sensor reporting once a minute for 90 minutes, sent newest first, and one reading of another series.
+    const points = Array.from({ length: 90 }, (_, i) => pt(`r${i}`, i, (89 - i) * MINUTE + 5));
+    const plan = planWrite([rec(0, 7, points), rec(0, 8, [pt('x', 1, 10, 's', 'other')])], new Map());
+    const docs = [...plan.rollups].sort((a, b) => a._id.localeCompare(b._id));
+    const other = seriesFields('s', 'other').k;
+    expect(docs.map((d) => [d._id, d.ts.getTime(), d.o, d.oe, d.mins.length])).toEqual(
+      [
+        [`${T}:0:7:${K}:0`, 0, 7, 8, 60],
+        [`${T}:0:7:${K}:${HOUR}`, HOUR, 7, 8, 30],
+        [`${T}:0:7:${other}:0`, 0, 7, 8, 1],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    for (const doc of docs) {
+      const starts = doc.mins.map((m) => m.ts.getTime());
+      expect(starts).toEqual([...starts].sort((a, b) => a - b));
+      for (const start of starts) expect(start - (start % HOUR)).toBe(doc.ts.getTime());
+    }
+    // Every reading counted once, in its own minute: reading r<i> is at minute 89 - i with value i.
+    const ofK = docs.filter((d) => d.k === K).flatMap((d) => d.mins);
+    expect(ofK.map((m) => [m.ts.getTime() / MINUTE, m.n, m.sum])).toEqual(
+      Array.from({ length: 90 }, (_, minute) => [minute, 1, 89 - minute]),
+    );
   });
 
   it('writes nothing for records without readings (dead letters), and their offsets still open the slice', () => {

@@ -3,6 +3,7 @@ import { readingKey, type WirePoint } from '@funnel/contracts';
 import {
   addReading,
   emptyStats,
+  HOUR_MS,
   MINUTE_MS,
   seriesFields,
   seriesIdentity,
@@ -32,7 +33,7 @@ export interface PlannedRecord {
 export interface WritePlan {
   /** Readings to insert, first copy of each id in batch order. */
   insert: SourcedPoint[];
-  /** Rollups of the readings that count, per slice, series (sensorId, metric, tags) and minute. */
+  /** Rollups of the readings that count, per slice, series (sensorId, metric, tags) and hour, minute by minute. */
   rollups: SliceDoc[];
   /** Copies not inserted: repeats inside the batch and ids already stored. */
   duplicates: number;
@@ -156,9 +157,12 @@ function offsetSpans(records: readonly PlannedRecord[]): Map<string, { first: bi
   return spans;
 }
 
-/** A slice rollup being built: its identity and the statistics of its readings so far. */
+/** One minute of a slice rollup being built: the slice document it goes into and its readings' statistics. */
 interface SliceAccumulator {
-  doc: Omit<SliceDoc, keyof ReturnType<typeof toStored>>;
+  /** `_id` of the slice document (per slice, series and hour). */
+  docId: string;
+  doc: Omit<SliceDoc, '_id' | 'ts' | 'mins'>;
+  minute: number;
   stats: Stats;
 }
 
@@ -188,15 +192,9 @@ class SliceRollups {
     let acc = this.builder.byKey.get(key);
     if (!acc) {
       acc = {
-        doc: {
-          _id: key,
-          t: this.topic,
-          p: this.partition,
-          o: Number(this.span.first),
-          oe: Number(this.span.last),
-          ...series,
-          ts: new Date(minute),
-        },
+        docId: `${this.prefix}${series.k}:${minute - (minute % HOUR_MS)}`,
+        doc: { t: this.topic, p: this.partition, o: Number(this.span.first), oe: Number(this.span.last), ...series },
+        minute,
         stats: emptyStats(),
       };
       this.builder.byKey.set(key, acc);
@@ -274,7 +272,19 @@ class RollupBuilder {
     this.slice(record).add(sensorId, metric, tags, ts, value);
   }
 
+  /** The slice documents: one per slice, series and hour, holding its minutes earliest first. */
   docs(): SliceDoc[] {
-    return [...this.byKey.values()].map(({ doc, stats }) => ({ ...doc, ...toStored(stats) }) as SliceDoc);
+    const byDoc = new Map<string, SliceDoc>();
+    for (const { docId, doc, minute, stats } of this.byKey.values()) {
+      let slice = byDoc.get(docId);
+      if (!slice) {
+        slice = { _id: docId, ...doc, ts: new Date(minute - (minute % HOUR_MS)), mins: [] };
+        byDoc.set(docId, slice);
+      }
+      slice.mins.push({ ts: new Date(minute), ...toStored(stats) });
+    }
+    const docs = [...byDoc.values()];
+    for (const slice of docs) if (slice.mins.length > 1) slice.mins.sort((a, b) => a.ts.getTime() - b.ts.getTime());
+    return docs;
   }
 }

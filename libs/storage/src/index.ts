@@ -54,10 +54,12 @@ export {
   DAY_MS,
   HOUR_MS,
   MINUTE_MS,
+  sliceMinutes,
   TIER_MS,
   tierCollections,
   TIERS,
   type SliceDoc,
+  type SliceMinute,
   type Tier,
   type TierDoc,
 } from './tiers/tier.schema.js';

@@ -143,8 +143,10 @@ export class FakeRollups implements RollupsStore {
     let n = 0;
     let sum = 0;
     for (const doc of this.docs.values()) {
-      n += doc.n;
-      sum += doc.sum;
+      for (const minute of doc.mins) {
+        n += minute.n;
+        sum += minute.sum;
+      }
     }
     return { n, sum };
   }

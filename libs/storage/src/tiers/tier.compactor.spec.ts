@@ -6,15 +6,18 @@ import type { FunnelConfig } from '@funnel/config';
 
 import type { SeriesCatalogRepository } from './series-catalog.repository.js';
 import { seriesFields } from './series-key.js';
-import { addReading, emptyStats } from './stats.js';
+import { addReading, emptyStats, statsOf, toStored } from './stats.js';
 import { markFor, tierDoc, TierCompactor } from './tier.compactor.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, type DirtyMark, type Tier, type TierDoc } from './tier.schema.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, type DirtyMark, type SliceDoc, type Tier, type TierDoc } from './tier.schema.js';
 import type { TierStore } from './tier.store.js';
 
 /** The part of TierStore a roll-up uses, in memory, recording how many documents each read returned. */
 class MemoryTiers {
   readonly docs: Record<Tier, Map<string, TierDoc>> = { minute: new Map(), hour: new Map(), day: new Map() };
   readonly dirty = new Map<string, DirtyMark>();
+  readonly slices = new Map<string, SliceDoc>();
+  /** Called before each compare-and-set: a test lets another writer win a race there. */
+  beforeSet?: (tier: Tier, ids: readonly string[]) => void;
   /** Finer documents returned per byIds call. */
   readonly reads: number[] = [];
   private token = 0;
@@ -35,7 +38,22 @@ class MemoryTiers {
       .slice(0, limit);
   }
 
+  async committedSlices(topic: string, partition: number, below: number, limit: number): Promise<SliceDoc[]> {
+    return [...this.slices.values()]
+      .filter((s) => s.t === topic && s.p === partition && s.o < below)
+      .sort((a, b) => a.o - b.o)
+      .slice(0, limit);
+  }
+
+  async deleteSlices(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.slices.delete(id);
+  }
+
   async compareAndSet(tier: Tier, items: ReadonlyArray<{ doc: TierDoc; expect?: string }>): Promise<Set<string>> {
+    this.beforeSet?.(
+      tier,
+      items.map((i) => i.doc._id),
+    );
     const won = new Set<string>();
     for (const { doc, expect } of items) {
       if (this.docs[tier].get(doc._id)?.w !== expect) continue;
@@ -108,5 +126,91 @@ describe('TierCompactor.rollUp', () => {
       expect(day.ts.getTime() % DAY_MS).toBe(0);
     }
     for (const hour of store.docs.hour.values()) expect(hour.ts.getTime() % HOUR_MS).toBe(0);
+  });
+});
+
+describe('TierCompactor.compact', () => {
+  const T = 'funnel.points';
+  const series = seriesFields('s-1', 'temp');
+  const from = Date.UTC(2026, 0, 1);
+
+  /** Slices of one partition, `batches` of them, each holding `perBatch` minutes of one reading each (offset = minute index). */
+  function sparseSlices(store: MemoryTiers, batches: number, perBatch: number): number[] {
+    const values: number[] = [];
+    for (let b = 0; b < batches; b++) {
+      const byHour = new Map<number, SliceDoc>();
+      for (let i = b * perBatch; i < (b + 1) * perBatch; i++) {
+        const minute = from + i * MINUTE_MS;
+        const hour = minute - (minute % HOUR_MS);
+        let slice = byHour.get(hour);
+        if (!slice) {
+          slice = {
+            _id: `${T}:0:${b * perBatch}:${series.k}:${hour}`,
+            ...series,
+            t: T,
+            p: 0,
+            o: b * perBatch,
+            oe: (b + 1) * perBatch - 1,
+            ts: new Date(hour),
+            mins: [],
+          };
+          byHour.set(hour, slice);
+        }
+        const value = (i * 7) % 11;
+        values.push(value);
+        slice.mins.push({ ts: new Date(minute), ...toStored(statsOf([{ ts: minute + 500, value }])) });
+      }
+      for (const slice of byHour.values()) store.slices.set(slice._id, slice);
+    }
+    return values;
+  }
+
+  function compactorOf(store: MemoryTiers): TierCompactor {
+    const catalog = { record: async () => undefined } as unknown as SeriesCatalogRepository;
+    return new TierCompactor(store as unknown as TierStore, catalog, forever as unknown as FunnelConfig);
+  }
+
+  it('merges hour slices minute by minute, at most `limit` minutes a round, each reading counted once', async () => {
+    const store = new MemoryTiers();
+    // 10 batches of 300 minutes each: 5 hours a batch, 50 slice documents, 3,000 minutes.
+    const values = sparseSlices(store, 10, 300);
+    expect(store.slices.size).toBe(50);
+    const compactor = compactorOf(store);
+    let rounds = 0;
+    for (;;) {
+      rounds++;
+      const round = await compactor.compact([{ topic: T, partition: 0, committed: 3000 }], 500);
+      if (!round.more) break;
+    }
+    // 500 minutes a round: at least 6 rounds for 3,000 minutes, and no round read more than 500 minute docs.
+    expect(rounds).toBeGreaterThanOrEqual(6);
+    expect(Math.max(...store.reads)).toBeLessThanOrEqual(500);
+    expect(store.slices.size).toBe(0);
+    expect(store.docs.minute.size).toBe(3000);
+    const minutes = [...store.docs.minute.values()].sort((a, b) => a.ts.getTime() - b.ts.getTime());
+    expect(minutes.map((d) => [d.n, d.sum])).toEqual(values.map((v) => [1, v]));
+    // Every hour the minutes touch is marked for its roll-up.
+    expect([...store.dirty.values()].filter((m) => m.tier === 'hour').length).toBe(50);
+  });
+
+  it('keeps a slice whose minute lost a race, and the next round counts only what is left', async () => {
+    const store = new MemoryTiers();
+    const values = sparseSlices(store, 1, 120);
+    const compactor = compactorOf(store);
+    const target = `${series.k}:${from + 70 * MINUTE_MS}`;
+    let raced = false;
+    store.beforeSet = (tier, ids) => {
+      if (raced || tier !== 'minute' || !ids.includes(target)) return;
+      // Another writer (a rebuild) wrote minute 70 first: this round's write of it is refused.
+      raced = true;
+      store.docs.minute.set(target, tierDoc(series, from + 70 * MINUTE_MS, statsOf([]), {}));
+    };
+    await compactor.compact([{ topic: T, partition: 0, committed: 120 }], 5000);
+    // The hour holding minute 70 stays; the first hour's slice is gone.
+    expect([...store.slices.values()].map((s) => s.ts.getTime())).toEqual([from + HOUR_MS]);
+    await compactor.compact([{ topic: T, partition: 0, committed: 120 }], 5000);
+    expect(store.slices.size).toBe(0);
+    const minutes = [...store.docs.minute.values()].sort((a, b) => a.ts.getTime() - b.ts.getTime());
+    expect(minutes.map((d) => [d.n, d.sum])).toEqual(values.map((v) => [1, v]));
   });
 });

@@ -9,9 +9,11 @@ import { emptyStats, fromStored, mergeInto, toStored, type Stats } from './stats
 import {
   partitionKey,
   periodStart,
+  sliceMinutes,
   TIER_MS,
   type DirtyMark,
   type SliceDoc,
+  type SliceMinute,
   type Tier,
   type TierDoc,
 } from './tier.schema.js';
@@ -87,26 +89,34 @@ export class TierCompactor {
     private readonly config: FunnelConfig,
   ) {}
 
-  /** One compaction round over committed partitions (at most `limit` slices of each). */
+  /**
+   * One compaction round over committed partitions: of each, the committed slices with the lowest offsets, at
+   * most `limit` minutes of them (a slice holds the minutes of one hour, so a round reads at most `limit`
+   * slices and merges those whose minutes fit, at least one).
+   */
   async compact(partitions: readonly CommittedPartition[], limit: number, halt?: HaltHook): Promise<RoundResult> {
     let done = 0;
     let more = false;
     for (const { topic, partition, committed } of partitions) {
-      const slices = await this.store.committedSlices(topic, partition, committed, limit);
-      if (slices.length === 0) continue;
-      more ||= slices.length >= limit;
+      const read = await this.store.committedSlices(topic, partition, committed, limit);
+      if (read.length === 0) continue;
+      const slices = withinMinutes(read, limit);
+      more ||= read.length >= limit || slices.length < read.length;
       done += await this.compactSlices(slices, halt);
     }
     return { done, more };
   }
 
   private async compactSlices(slices: SliceDoc[], halt?: HaltHook): Promise<number> {
-    const groups = new Map<string, SliceDoc[]>();
+    /** Per minute document id, the slice minutes that go into it, in the slices' offset order. */
+    const groups = new Map<string, Array<{ slice: SliceDoc; minute: SliceMinute }>>();
     for (const slice of slices) {
-      const id = `${slice.k}:${slice.ts.getTime()}`;
-      const group = groups.get(id);
-      if (group) group.push(slice);
-      else groups.set(id, [slice]);
+      for (const minute of sliceMinutes(slice)) {
+        const id = `${slice.k}:${minute.ts.getTime()}`;
+        const group = groups.get(id);
+        if (group) group.push({ slice, minute });
+        else groups.set(id, [{ slice, minute }]);
+      }
     }
     const existing = await this.store.byIds('minute', [...groups.keys()]);
     const writes: Array<{ doc: TierDoc; expect?: string }> = [];
@@ -118,26 +128,31 @@ export class TierCompactor {
       const hw = { ...(before?.hw ?? {}) };
       const fresh = emptyStats();
       let merged = 0;
-      for (const slice of group) {
+      for (const { slice, minute } of group) {
         const key = partitionKey(slice.t, slice.p);
         if (slice.oe <= (hw[key] ?? -1)) continue;
-        mergeInto(fresh, fromStored(slice));
+        mergeInto(fresh, fromStored(minute));
         hw[key] = slice.oe;
         merged++;
       }
       // Every slice already counted (a crash after the write): nothing to write, the slices are only deleted.
       if (merged === 0) continue;
       mergeInto(stats, fresh);
-      writes.push({ doc: tierDoc(group[0]!, group[0]!.ts.getTime(), stats, hw), expect: before?.w });
-      added.set(id, { series: seriesOf(group[0]!), n: fresh.n, first: fresh.ft, last: fresh.lt });
+      const { slice, minute } = group[0]!;
+      writes.push({ doc: tierDoc(slice, minute.ts.getTime(), stats, hw), expect: before?.w });
+      added.set(id, { series: seriesOf(slice), n: fresh.n, first: fresh.ft, last: fresh.lt });
     }
     const won = await this.store.compareAndSet('minute', writes);
     await this.catalog.record(catalogUpdates([...added].filter(([id, u]) => won.has(id) && u.n > 0).map(([, u]) => u)));
     await halt?.('compaction-merged');
-    // Groups whose write lost a race keep their slices: the next round merges them into the winner's version.
-    const settled = [...groups].filter(([id]) => won.has(id) || !writes.some((w) => w.doc._id === id));
-    await this.store.mark(settled.map(([, group]) => markFor('hour', group[0]!, group[0]!.ts.getTime())));
-    const ids = settled.flatMap(([, group]) => group.map((s) => s._id));
+    // A minute whose write lost a race keeps its slices: the next round merges them into the winner's version
+    // (the minutes of those slices that were written are then at or below their high-water marks, and skipped).
+    const written = new Set(writes.map((w) => w.doc._id));
+    const lost = new Set([...groups.keys()].filter((id) => written.has(id) && !won.has(id)));
+    const kept = new Set([...lost].flatMap((id) => groups.get(id)!.map(({ slice }) => slice._id)));
+    const settled = [...groups].filter(([id]) => !lost.has(id));
+    await this.store.mark(settled.map(([, group]) => markFor('hour', group[0]!.slice, group[0]!.minute.ts.getTime())));
+    const ids = slices.filter((s) => !kept.has(s._id)).map((s) => s._id);
     await this.store.deleteSlices(ids);
     return ids.length;
   }
@@ -187,6 +202,17 @@ export class TierCompactor {
     await this.store.clearMarks([...written, ...expired]);
     return { done: written.length + expired.length, more: marks.length >= take };
   }
+}
+
+/** The first slices (at least one) whose minutes add up to at most `limit`. */
+function withinMinutes(slices: readonly SliceDoc[], limit: number): SliceDoc[] {
+  let minutes = 0;
+  let i = 0;
+  for (; i < slices.length; i++) {
+    minutes += sliceMinutes(slices[i]!).length;
+    if (minutes > limit && i > 0) break;
+  }
+  return slices.slice(0, i);
 }
 
 /** Catalog updates summed per series. */

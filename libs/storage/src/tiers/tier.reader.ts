@@ -12,7 +12,7 @@ import {
 import { planSlots, rangesOf, type Slot } from './slot-plan.js';
 import { emptyStats, fromStored, mergeInto, type StoredStats } from './stats.js';
 import { retentionMs } from './tier.compactor.js';
-import { partitionKey, periodStart, TIER_MS, type Tier, type TierDoc } from './tier.schema.js';
+import { partitionKey, periodStart, sliceMinutes, TIER_MS, type Tier, type TierDoc } from './tier.schema.js';
 import { TierStore } from './tier.store.js';
 
 /** The raw-readings source the reader asks for the parts no tier holds whole. */
@@ -73,8 +73,9 @@ export class TierReader implements BucketStatsSource {
       if (slot.from < spanFrom) spanFrom = slot.from;
       if (slot.to > spanTo) spanTo = slot.to;
     }
-    const minuteSpan = tiered.length > 0 ? [{ from: spanFrom, to: spanTo }] : [];
-    const slices = await this.store.selectedSlices(selector, minuteSpan, limits.maxTimeMS);
+    // A slice document is keyed by its hour: the span is read from the start of its first hour.
+    const sliceSpan = tiered.length > 0 ? [{ from: periodStart(spanFrom, 'hour'), to: spanTo }] : [];
+    const slices = await this.store.selectedSlices(selector, sliceSpan, limits.maxTimeMS);
     const coarse = tiered.filter((s) => s.source === 'day' || s.source === 'hour');
     // Hour marks before day marks: a roll-up marks the day before it clears the hour's mark.
     const coarseRanges = fewRanges(rangesOf(coarse));
@@ -130,11 +131,13 @@ export class TierReader implements BucketStatsSource {
     const minuteBucket = new Map((bySource.get('minute') ?? []).map((s) => [s.from, s.bucket]));
     const minuteDocs = new Map(minutes.map((d) => [d._id, d]));
     for (const slice of slices) {
-      const bucket = minuteBucket.get(slice.ts.getTime());
-      if (bucket === undefined) continue;
-      const holder = minuteDocs.get(`${slice.k}:${slice.ts.getTime()}`);
-      if (holder && slice.oe <= (holder.hw?.[partitionKey(slice.t, slice.p)] ?? -1)) continue;
-      add(slice, bucket);
+      for (const minute of sliceMinutes(slice)) {
+        const bucket = minuteBucket.get(minute.ts.getTime());
+        if (bucket === undefined) continue;
+        const holder = minuteDocs.get(`${slice.k}:${minute.ts.getTime()}`);
+        if (holder && slice.oe <= (holder.hw?.[partitionKey(slice.t, slice.p)] ?? -1)) continue;
+        add({ ...minute, k: slice.k, s: slice.s, m: slice.m, g: slice.g }, bucket);
+      }
     }
     for (const part of rawParts) {
       const key = JSON.stringify([part.series.sensorId, part.series.metric, part.series.tags]);

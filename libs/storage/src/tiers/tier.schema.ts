@@ -13,20 +13,37 @@ export const TIERS = ['minute', 'hour', 'day'] as const;
 export type Tier = (typeof TIERS)[number];
 export const TIER_MS: Record<Tier, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
 
+/** One minute of a slice: its start and the statistics of the slice's readings in it. */
+export interface SliceMinute extends StoredStats {
+  ts: Date;
+}
+
 /**
- * Statistics of one flush slice (one topic-partition of one batch), one series and one minute, written at
- * flush time. Deleted once compacted into the minute tier.
+ * Statistics of one flush slice (one topic-partition of one batch) and one series, per minute, in one document
+ * per hour the slice touches: a sensor reporting once a minute makes one slice document per hour of a batch, not
+ * one per reading. Written at flush time; deleted once every minute in it is compacted into the minute tier.
  */
-export interface SliceDoc extends SeriesFields, StoredStats {
-  /** `<topic>:<partition>:<first offset of the slice>:<series key>:<minute start ms>` */
+export interface SliceDoc extends SeriesFields {
+  /** `<topic>:<partition>:<first offset of the slice>:<series key>:<hour start ms>` */
   _id: string;
   t: string;
   p: number;
   /** First and last offset of the slice: a claim deletes slices from its restart offset on. */
   o: number;
   oe: number;
-  /** Minute start. */
+  /** Hour start. */
   ts: Date;
+  /** The minutes of the hour that hold readings of the slice, earliest first. */
+  mins: SliceMinute[];
+}
+
+/**
+ * The minutes of a slice. A slice written before slices were grouped per hour (`_id` ending in its minute, the
+ * statistics at its top level, no `mins`) is its one minute.
+ */
+export function sliceMinutes(slice: SliceDoc): readonly SliceMinute[] {
+  if (Array.isArray(slice.mins)) return slice.mins;
+  return [slice as unknown as SliceMinute];
 }
 
 /** One series in one minute, hour or day: `_id` is `<series key>:<start ms>`. */
