@@ -51,7 +51,7 @@ export interface KafkaClusterHandle extends ServerControl {
 
 /**
  * Starts an N-node KRaft cluster on loopback (every node broker + controller, formatted with one cluster
- * id, static controller.quorum.voters) and waits until every node answers and the cluster lists N brokers.
+ * id, static controller.quorum.voters) and waits until every node answers and each node lists N brokers.
  * With N >= 3 the internal topics get replication factor 3 and min ISR 2, and so do topics created
  * without explicit settings (default.replication.factor, min.insync.replicas). Without `dataDir` a fresh
  * .funnel/kafka-cluster-<basePort>/ is used (node-<id>/ per node).
@@ -120,9 +120,12 @@ export async function startKafkaCluster({
     await Promise.all(handles.map((h) => h.stop(10_000)));
     throw failed.reason;
   }
+  // Each node asked on its own: a node's metadata cache learns of the others asynchronously, so the cluster
+  // as one bootstrap list can answer "N brokers" while a client that lands on another node still sees fewer.
+  const nodeAddresses = ids.map((id) => `${host}:${ports(id).port}`);
   await pollUntil(
-    `the Kafka cluster at ${brokers} to list ${count} brokers`,
-    async () => (await probeKafka(brokers)).brokers === count,
+    `every node of the Kafka cluster at ${brokers} to list ${count} brokers`,
+    async () => (await Promise.all(nodeAddresses.map((b) => probeKafka(b)))).every((p) => p.brokers === count),
     { timeoutMs: readyTimeoutMs, intervalMs: 250 },
   ).catch(async (error: unknown) => {
     await Promise.all(handles.map((h) => h.stop(10_000)));
