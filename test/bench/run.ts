@@ -188,7 +188,7 @@ function funnelNode(name: string, role: 'api' | 'worker', port: number, stage: S
     KAFKA_GROUP_ID: stage.groupId,
     KAFKA_TOPIC_PARTITIONS: String(FUNNEL.partitions),
     MONGODB_URI: mongoUri(stage.db),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     // As compose and `npm run stack` run the worker (README, Worker memory).
     ...(role === 'worker' ? { NODE_OPTIONS: '--max-old-space-size=192' } : {}),
   };
