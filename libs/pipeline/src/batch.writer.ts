@@ -163,7 +163,7 @@ export class BatchWriter {
     }
     // Client-chosen ids may come back with a later (defaulted) timestamp; ids of timestamped bodies cannot.
     const lookbackMs = records.some((r) => r.idem && !r.exactTs) ? this.config.IDEMPOTENCY_WINDOW_MS : 0;
-    // One bounded query at a time (ID_CHECK_CHUNK readings each), so a huge request cannot stall the server.
+    // One bounded query at a time (see idCheckChunks), so a huge request cannot stall the server.
     const stored = new Map<string, StoredCopy>();
     for (const chunk of idCheckChunks(toCheck)) {
       this.metrics.idCheckQueryReadings.observe(chunk.length);

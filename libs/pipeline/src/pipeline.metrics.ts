@@ -119,7 +119,7 @@ export class PipelineMetrics {
   readonly idCheckQueryReadings = this.registry.register(
     new Histogram({
       name: 'funnel_id_check_query_readings',
-      help: 'Readings looked up per id-check query (replays, client ids); at most ID_CHECK_CHUNK each',
+      help: 'Readings looked up per id-check query (replays, client ids); at most ID_CHECK_CHUNK each, ID_CHECK_NARROW_CHUNK within ID_CHECK_NARROW_MS',
       buckets: [1, 10, 50, 100, 250, 500, 1000, 5000, 10000],
       registers: [],
     }),

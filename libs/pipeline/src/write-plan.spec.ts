@@ -4,7 +4,16 @@ import { describe, expect, it } from '@jest/globals';
 import { readingKey, type WirePoint } from '@funnel/contracts';
 import { seriesFields, type StoredCopy } from '@funnel/storage';
 
-import { ID_CHECK_CHUNK, idCheckChunks, planWrite, pointsToCheck, sourceOf, type PlannedRecord } from './write-plan.js';
+import {
+  ID_CHECK_CHUNK,
+  ID_CHECK_NARROW_CHUNK,
+  ID_CHECK_NARROW_MS,
+  idCheckChunks,
+  planWrite,
+  pointsToCheck,
+  sourceOf,
+  type PlannedRecord,
+} from './write-plan.js';
 
 const T = 'funnel.points';
 /** The series key of sensor s, metric m, no tags. */
@@ -195,21 +204,33 @@ describe('pointsToCheck', () => {
 });
 
 describe('idCheckChunks', () => {
-  it('cuts 10,000 readings into bounded queries in time order, each reading in exactly one', () => {
-    // Today's readings interleaved with 10,000 sensors at ts=0: no chunk may span both.
-    const now = 1_800_000_000_000;
-    const points = Array.from({ length: 10_000 }, (_, i) =>
-      i % 2 === 0 ? pt(`z${i}`, 1, 0, `sensor-${i}`) : pt(`n${i}`, 1, now + i, `sensor-${i}`),
-    );
-    const chunks = idCheckChunks(points);
-    expect(chunks).toHaveLength(10_000 / ID_CHECK_CHUNK);
-    expect(Math.max(...chunks.map((c) => c.length))).toBe(ID_CHECK_CHUNK);
+  /** Every reading in exactly one chunk, chunks in time order, each bounded by count and, past `size`, by span. */
+  function expectBounded(points: WirePoint[], chunks: WirePoint[][]): void {
     expect(
       chunks
         .flat()
         .map((p) => p.id)
         .sort(),
     ).toEqual(points.map((p) => p.id).sort());
+    for (let i = 0; i < chunks.length; i++) {
+      const ts = chunks[i]!.map((p) => p.ts);
+      const span = Math.max(...ts) - Math.min(...ts);
+      expect({ size: chunks[i]!.length <= ID_CHECK_NARROW_CHUNK }).toEqual({ size: true });
+      if (chunks[i]!.length > ID_CHECK_CHUNK)
+        expect({ chunk: i, span: span <= ID_CHECK_NARROW_MS }).toEqual({ chunk: i, span: true });
+      if (i > 0) expect(Math.min(...ts)).toBeGreaterThanOrEqual(Math.max(...chunks[i - 1]!.map((p) => p.ts)));
+    }
+  }
+
+  it('never lets a query span the epoch and today: 5,000 sensors at ts=0 beside 5,000 readings of now', () => {
+    const now = 1_800_000_000_000;
+    const points = Array.from({ length: 10_000 }, (_, i) =>
+      i % 2 === 0 ? pt(`z${i}`, 1, 0, `sensor-${i}`) : pt(`n${i}`, 1, now + i, `sensor-${i}`),
+    );
+    const chunks = idCheckChunks(points);
+    expectBounded(points, chunks);
+    // Each half lies within 10 s: one query per half.
+    expect(chunks.map((c) => c.length)).toEqual([5000, 5000]);
     for (const chunk of chunks) {
       const ts = chunk.map((p) => p.ts);
       expect({ spansEpochAndNow: Math.min(...ts) === 0 && Math.max(...ts) >= now }).toEqual({
@@ -217,6 +238,34 @@ describe('idCheckChunks', () => {
       });
     }
     expect(idCheckChunks([])).toEqual([]);
+  });
+
+  it('takes ID_CHECK_CHUNK readings per query where they spread over more than ID_CHECK_NARROW_MS', () => {
+    // One reading a second for 10,000 s: 500 readings span 499 s.
+    const points = Array.from({ length: 10_000 }, (_, i) => pt(`w${i}`, 1, i * 1000));
+    const chunks = idCheckChunks(points);
+    expectBounded(points, chunks);
+    expect(chunks).toHaveLength(10_000 / ID_CHECK_CHUNK);
+  });
+
+  it('takes up to ID_CHECK_NARROW_CHUNK per query for timestamped line protocol: 100 sensors, an instant a ms', () => {
+    const points = Array.from({ length: 12_000 }, (_, i) =>
+      pt(`lp${i}`, 1, 1_800_000_000_000 + Math.floor(i / 100), `s${i % 100}`),
+    );
+    const chunks = idCheckChunks(points);
+    expectBounded(points, chunks);
+    expect(chunks.map((c) => c.length)).toEqual([5000, 5000, 2000]);
+  });
+
+  it('mixes both: a narrow run is cut where its span passes ID_CHECK_NARROW_MS once it holds ID_CHECK_CHUNK', () => {
+    // 700 readings in the first 7 s, then one a minute: the first chunk ends at the first reading past 60 s.
+    const points = [
+      ...Array.from({ length: 700 }, (_, i) => pt(`a${i}`, 1, i * 10)),
+      ...Array.from({ length: 50 }, (_, i) => pt(`b${i}`, 1, 61_000 + i * 60_000)),
+    ];
+    const chunks = idCheckChunks(points);
+    expectBounded(points, chunks);
+    expect(chunks.map((c) => c.length)).toEqual([700, 50]);
   });
 });
 

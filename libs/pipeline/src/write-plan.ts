@@ -55,18 +55,38 @@ export function pointsToCheck(records: readonly PlannedRecord[]): WirePoint[] {
   return [...check].map((key) => first.get(key)!);
 }
 
-/** Most readings one id-check query looks up (its `$in` lists and the time range it reads stay bounded). */
+/** Most readings one id-check query looks up whatever the time they span. */
 export const ID_CHECK_CHUNK = 500;
+/** Most readings one id-check query looks up when they lie within ID_CHECK_NARROW_MS of each other. */
+export const ID_CHECK_NARROW_CHUNK = 5000;
+/** The span up to which a query may take more than ID_CHECK_CHUNK readings. */
+export const ID_CHECK_NARROW_MS = 60_000;
 
 /**
- * The readings to check, cut into queries of at most `size`, in time order: each query's time range covers only
- * its own readings, so one request of 10,000 sensors at ts=0 next to readings of today never makes a query that
- * reads the whole collection with a 10,000-entry `$in`.
+ * The readings to check, cut into queries in time order, each bounded in its `$in` lists and in the time range it
+ * reads: up to `narrowSize` readings lying within `narrowMs` of the chunk's first, else up to `size` whatever they
+ * span. So one request of 10,000 sensors at ts=0 next to readings of today never makes a query that reads the whole
+ * collection with a 10,000-entry `$in`, while a batch of timestamped line protocol (a few instants, many series)
+ * takes one query per 5,000 readings rather than per 500: each query is a scan on a server without the id index.
  */
-export function idCheckChunks(points: readonly WirePoint[], size = ID_CHECK_CHUNK): WirePoint[][] {
+export function idCheckChunks(
+  points: readonly WirePoint[],
+  size = ID_CHECK_CHUNK,
+  narrowSize = ID_CHECK_NARROW_CHUNK,
+  narrowMs = ID_CHECK_NARROW_MS,
+): WirePoint[][] {
   const byTime = [...points].sort((a, b) => a.ts - b.ts);
   const chunks: WirePoint[][] = [];
-  for (let i = 0; i < byTime.length; i += size) chunks.push(byTime.slice(i, i + size));
+  let chunk: WirePoint[] = [];
+  for (const point of byTime) {
+    const full = chunk.length >= narrowSize || (chunk.length >= size && point.ts - chunk[0]!.ts > narrowMs);
+    if (full) {
+      chunks.push(chunk);
+      chunk = [];
+    }
+    chunk.push(point);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
   return chunks;
 }
 
