@@ -1,6 +1,7 @@
+import { DDSketch } from '@datadog/sketches-js';
 import { describe, expect, it } from '@jest/globals';
 
-import { QuantileSketch } from './sketch.js';
+import { QuantileSketch, SKETCH_RELATIVE_ACCURACY, SPARSE_MAX_BINS } from './sketch.js';
 import { emptyStats, fromStored, mergeInto, sampleVariance, statsOf, toStored, type Stats } from './stats.js';
 
 /** A deterministic pseudo-random sequence (mulberry32), so failures reproduce. */
@@ -114,5 +115,81 @@ describe('mergeable statistics', () => {
     expect(back.quantile(0)).toBeCloseTo(-3.5, 0);
     expect(back.quantile(0.3)).toBe(0);
     expect(() => QuantileSketch.decode(bytes.subarray(0, 3))).toThrow(/end inside/);
+  });
+
+  describe('a sketch of few buckets (kept as lists) answers as the library’s dense DDSketch does', () => {
+    /** The library's own sketch of the same values: the oracle for every quantile. */
+    function library(vs: number[]): DDSketch {
+      const dd = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
+      for (const v of vs) dd.accept(v);
+      return dd;
+    }
+    const qs = [0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 1];
+
+    it.each([1, 2, 6, SPARSE_MAX_BINS, SPARSE_MAX_BINS + 1, 40, 400])(
+      '%i values, added one by one, merged in parts and through the stored form',
+      (size) => {
+        const r = random(size * 31 + 5);
+        const vs = Array.from({ length: size }, (_, i) =>
+          i % 7 === 3 ? 0 : Math.round((r() - 0.4) * 2000 * (i % 3 === 0 ? 1000 : 1)) / 8,
+        );
+        const oracle = library(vs);
+        const added = QuantileSketch.empty();
+        for (const v of vs) added.add(v);
+        // Parts of 1–5 values, each stored and read back, merged into one: as compaction and queries do.
+        const merged = QuantileSketch.empty();
+        for (let at = 0, step = 1; at < vs.length; at += step, step = (step % 5) + 1) {
+          const part = QuantileSketch.empty();
+          for (const v of vs.slice(at, at + step)) part.add(v);
+          merged.merge(QuantileSketch.decode(part.encode()));
+        }
+        // A dense sketch merged into a sparse one and the other way round.
+        const half = Math.floor(vs.length / 2);
+        const denseLeft = QuantileSketch.empty();
+        for (const v of [...vs.slice(0, half), ...Array.from({ length: 40 }, (_, i) => i + 1)]) denseLeft.add(v);
+        const sparseRight = QuantileSketch.empty();
+        for (const v of vs.slice(half)) sparseRight.add(v);
+        const mixedOracle = library([
+          ...vs.slice(0, half),
+          ...Array.from({ length: 40 }, (_, i) => i + 1),
+          ...vs.slice(half),
+        ]);
+        const intoSparse = QuantileSketch.decode(sparseRight.encode());
+        intoSparse.merge(denseLeft);
+        denseLeft.merge(sparseRight);
+        for (const q of qs) {
+          const expected = oracle.getValueAtQuantile(q);
+          expect({ q, added: added.quantile(q), merged: merged.quantile(q) }).toEqual({
+            q,
+            added: expected,
+            merged: expected,
+          });
+          const mixed = mixedOracle.getValueAtQuantile(q);
+          expect({ q, intoSparse: intoSparse.quantile(q), intoDense: denseLeft.quantile(q) }).toEqual({
+            q,
+            intoSparse: mixed,
+            intoDense: mixed,
+          });
+        }
+        expect(merged.count).toBe(size);
+        // One stored form whichever way the sketch was built.
+        expect(merged.encode()).toEqual(added.encode());
+        const fresh = QuantileSketch.empty();
+        for (const v of vs) fresh.add(v);
+        expect(QuantileSketch.decode(fresh.encode()).encode()).toEqual(added.encode());
+      },
+    );
+
+    it('stays small until it holds more than SPARSE_MAX_BINS buckets', () => {
+      const one = QuantileSketch.empty();
+      one.add(21.5);
+      expect(one.dense).toBe(false);
+      const many = QuantileSketch.empty();
+      // Powers of 1.5 fall in distinct 1 % buckets.
+      for (let i = 0; i < SPARSE_MAX_BINS; i++) many.add(1.5 ** i);
+      expect(many.dense).toBe(false);
+      many.add(1.5 ** SPARSE_MAX_BINS);
+      expect(many.dense).toBe(true);
+    });
   });
 });
