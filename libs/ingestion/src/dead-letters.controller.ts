@@ -19,7 +19,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Max, 
 import { RequireScope } from '@funnel/auth';
 import { FunnelConfig } from '@funnel/config';
 import { KnownQueryKeys } from '@funnel/contracts';
-import { DeadLettersRepository } from '@funnel/storage';
+import { DEAD_LETTER_BASE64, DeadLettersRepository } from '@funnel/storage';
 
 import { DeadLetterReplay } from './dead-letters.replay.js';
 
@@ -59,8 +59,20 @@ class DeadLetterDto {
   partition!: number;
   @ApiProperty({ example: '42' })
   offset!: string;
-  @ApiProperty({ example: '{"v":1,"points":[...]}', description: 'The record value as received (first 64 KiB)' })
+  @ApiProperty({
+    example: '{"v":1,"points":[...]}',
+    description:
+      'The record value as received, its first 64 Ki characters: the bytes as UTF-8 text when they are valid ' +
+      'UTF-8, else their base64 (see `encoding`; the preview of a base64 value decodes to its first 48 KiB)',
+  })
   value!: string;
+  @ApiPropertyOptional({
+    enum: [DEAD_LETTER_BASE64],
+    description:
+      'Present (`base64`) when the record value is not valid UTF-8 (e.g. a binary format) and `value` is the ' +
+      'base64 of its bytes; absent when `value` is the text itself',
+  })
+  encoding?: typeof DEAD_LETTER_BASE64;
   @ApiProperty({ example: '2026-11-28T04:00:00.000Z' })
   deadLetteredAt!: string;
   @ApiPropertyOptional({ example: '2026-11-28T05:00:00.000Z' })
@@ -103,7 +115,9 @@ export class DeadLettersController {
   @ApiOperation({
     summary: 'Send chosen dead letters back to the main topic',
     description:
-      'For after the cause was fixed (e.g. a worker that rejected valid records). Answers after the broker ack.',
+      'For after the cause was fixed (e.g. a worker that rejected valid records). Each record is published with ' +
+      'the bytes it was received with (a base64 letter as its decoded bytes), whether or not the worker can now ' +
+      'decode it; one it still cannot use becomes a new dead letter. Answers after the broker ack.',
   })
   @ApiAcceptedResponse({ type: ReplayedDto, description: 'Every chosen dead letter was acknowledged by Kafka' })
   @ApiBadRequestResponse({

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 
 import { FunnelConfig } from '@funnel/config';
-import { DeadLettersRepository } from '@funnel/storage';
+import { DeadLettersRepository, deadLetterBytes } from '@funnel/storage';
 
 import { PointsPublisher } from './points.publisher.js';
 
@@ -16,7 +16,10 @@ import { PointsPublisher } from './points.publisher.js';
 const NAMED = 10;
 
 /**
- * Sends chosen dead letters back to the main topic, as they were received. All or nothing: a request naming a
+ * Sends chosen dead letters back to the main topic, byte for byte as they were received (base64 letters
+ * decoded back to their bytes). Like a text value that is not JSON, a binary value is replayed without asking
+ * whether the worker can now decode it: the point of a replay is a worker that was fixed, and a record it still
+ * cannot use just becomes a new dead letter, bytes intact. All or nothing: a request naming a
  * letter that is unknown (404), from another topic (400), not stored whole (422) or already replayed (409)
  * replays none of them. A letter is replayed once: its readings carry no client ids the worker could check, so a
  * second replay would store them twice.
@@ -61,7 +64,7 @@ export class DeadLetterReplay {
       );
     }
     try {
-      await this.publisher.publishRaw(letters.map((l) => ({ key: l.key, value: l.value })));
+      await this.publisher.publishRaw(letters.map((l) => ({ key: l.key, value: deadLetterBytes(l) })));
     } catch (error) {
       // Not published (as far as the broker told us): the letters may be replayed again.
       await this.deadLetters.releaseReplay(claim.token).catch(() => undefined);

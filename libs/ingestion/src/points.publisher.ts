@@ -94,7 +94,7 @@ export class PointsPublisher implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** Publishes records as they are (dead-letter replay), awaiting the broker's ack. */
-  async publishRaw(records: { key: string | null; value: string }[]): Promise<void> {
+  async publishRaw(records: { key: string | null; value: Buffer }[]): Promise<void> {
     try {
       await this.send(records);
     } catch (error) {

@@ -28,5 +28,8 @@ export function workerTransportOptions(config: FunnelConfig): Required<KafkaOpti
     // Offsets are committed only after the readings are written (ConsumerControl.commit).
     run: { autoCommit: false },
     postfixId: '',
+    // Record values reach the handler as the bytes read, so a dead letter keeps them exactly (PointsConsumer
+    // decodes them as the stock parser would); keys and headers are still decoded by the parser.
+    parser: { keepBinary: true },
   };
 }

@@ -15,13 +15,14 @@ export interface DeadLetterSource {
 }
 
 /**
- * Sends an unusable record's raw value to `<topic>.dlq` with headers saying why and where it came from,
- * awaiting every in-sync replica's ack (acks -1): its offset may be committed once this resolves.
+ * Sends an unusable record's value to `<topic>.dlq`, byte for byte as it was read (not as Nest's parser turned it
+ * into a string or object), with headers saying why and where it came from, awaiting every in-sync replica's ack
+ * (acks -1): its offset may be committed once this resolves.
  */
 export async function sendToDeadLetterTopic(
   producer: Pick<Producer, 'send'>,
   source: DeadLetterSource,
-  value: string,
+  value: Buffer | null,
   reason: string,
 ): Promise<void> {
   await producer.send({

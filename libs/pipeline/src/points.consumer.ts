@@ -2,11 +2,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Controller, Logger } from '@nestjs/common';
-import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, KafkaContext, KafkaParser } from '@nestjs/microservices';
 
 import { RecordRejected, decodePointsRecord, type PointsRecord } from '@funnel/contracts';
 import { deadLetterTopic, sendToDeadLetterTopic } from '@funnel/kafka';
-import type { DeadLetter } from '@funnel/storage';
+import { deadLetterValue, type DeadLetter } from '@funnel/storage';
 
 import { AssignmentTracker } from './assignment.tracker.js';
 import { BufferIntake } from './buffer.intake.js';
@@ -15,6 +15,12 @@ import { PartitionFence, type OwnedPartition } from './partition-fence.js';
 import { PipelineMetrics } from './pipeline.metrics.js';
 
 const CLAIM_RETRY_MS = 1000;
+
+/**
+ * The stock parser's value decoding (JSON object or array, else text; bytes starting with 0 kept as a Buffer),
+ * applied here because the transport hands over the record's bytes (keepBinary, consumer-options.ts).
+ */
+const valueParser = new KafkaParser();
 
 /** Takes readings records off Kafka into the buffer; the flush writes them and commits. */
 @Controller()
@@ -29,23 +35,25 @@ export class PointsConsumer {
   ) {}
 
   @EventPattern(POINTS_PATTERN)
-  async onRecord(@Payload() value: unknown, @Ctx() kafkaContext: unknown): Promise<void> {
+  async onRecord(@Ctx() kafkaContext: unknown): Promise<void> {
     const context = kafkaContext as KafkaContext;
     const topic = context.getTopic();
     const partition = context.getPartition();
     const message = context.getMessage();
+    // The record's bytes (null for a tombstone): what a dead letter keeps.
+    const bytes = message.value;
     await this.assignment.settled();
     const owned = await this.ownership(context);
 
     let record: PointsRecord | undefined;
     let deadLetter: DeadLetter | undefined;
     try {
-      record = decodePointsRecord(value);
+      record = decodePointsRecord(bytes === null ? null : valueParser.decode(bytes));
     } catch (error) {
       if (!(error instanceof RecordRejected)) {
         throw error;
       }
-      deadLetter = await this.sendToDeadLetters(context, value, error.reason);
+      deadLetter = await this.sendToDeadLetters(context, bytes, error.reason);
     }
     const offset = BigInt(message.offset);
     const added = this.intake.take({
@@ -92,19 +100,19 @@ export class PointsConsumer {
   }
 
   /**
-   * Sends an unusable record to its topic's dead-letter topic (awaiting the broker's ack, before its offset
-   * can be committed); the copy kept for MongoDB goes with the batch. The partition moves on.
+   * Sends an unusable record's bytes to its topic's dead-letter topic (awaiting the broker's ack, before its
+   * offset can be committed); the copy kept for MongoDB (text, or base64 when not UTF-8) goes with the batch.
+   * The partition moves on.
    */
-  private async sendToDeadLetters(context: KafkaContext, value: unknown, reason: string): Promise<DeadLetter> {
+  private async sendToDeadLetters(context: KafkaContext, bytes: Buffer | null, reason: string): Promise<DeadLetter> {
     const message = context.getMessage();
     const topic = context.getTopic();
     const partition = context.getPartition();
-    const raw = typeof value === 'string' ? value : JSON.stringify(value ?? null);
     const key = message.key === null || message.key === undefined ? null : String(message.key);
     await sendToDeadLetterTopic(
       context.getProducer(),
       { topic, partition, offset: String(message.offset), key },
-      raw,
+      bytes,
       reason,
     );
     this.metrics.deadLetters.inc();
@@ -116,7 +124,8 @@ export class PointsConsumer {
       offset: String(message.offset),
       reason,
       key,
-      value: raw,
+      // A tombstone is kept as an empty value.
+      ...deadLetterValue(bytes ?? Buffer.alloc(0)),
       deadLetteredAt: new Date(),
     };
   }

@@ -1,6 +1,11 @@
 // The storage lib's public surface: its module, repositories, stored shapes and query pipelines.
 export { bucketsPipeline, type BucketQuery } from './aggregation-pipeline.js';
-export { type DeadLetter } from './dead-letters/dead-letter.schema.js';
+export {
+  DEAD_LETTER_BASE64,
+  deadLetterBytes,
+  deadLetterValue,
+  type DeadLetter,
+} from './dead-letters/dead-letter.schema.js';
 export { DeadLettersRepository } from './dead-letters/dead-letters.repository.js';
 export { type PartitionClaim } from './partition-progress/partition-progress.schema.js';
 export { PartitionProgressRepository } from './partition-progress/partition-progress.repository.js';

@@ -1,5 +1,10 @@
-// The shape of a stored dead letter and the name of its collection.
+// The shape of a stored dead letter, how its value keeps the record's bytes, and the name of its collection.
+import { isUtf8 } from 'node:buffer';
+
 import type { FunnelConfig } from '@funnel/config';
+
+/** How a dead letter's `value` holds bytes that are not UTF-8 text. */
+export const DEAD_LETTER_BASE64 = 'base64';
 
 /** A Kafka record the worker could not use, as sent to the dead-letter topic. */
 export interface DeadLetter {
@@ -10,8 +15,13 @@ export interface DeadLetter {
   offset: string;
   reason: string;
   key: string | null;
-  /** The record value; stored whole (the listing shows its first 64 KiB). */
+  /**
+   * The record value; stored whole (the listing shows its first 64 KiB). The bytes as UTF-8 text when they are
+   * valid UTF-8 (the only form of letters stored before `encoding`), else their base64 (see `encoding`).
+   */
   value: string;
+  /** `'base64'` when `value` is the base64 of bytes that are not valid UTF-8; absent when it is the text. */
+  encoding?: typeof DEAD_LETTER_BASE64;
   deadLetteredAt: Date;
   replayedAt?: Date;
   replays?: number;
@@ -23,7 +33,7 @@ export interface StoredDeadLetter extends Omit<DeadLetter, 'value'> {
   value: string;
   /** The characters after the preview, when there are any and the value is at most DEAD_LETTER_MAX_CHARS. */
   valueRest?: string;
-  /** Characters in the value as received; absent on letters stored before values were kept whole. */
+  /** Characters in the value (text or base64) as received; absent on letters stored before values were kept whole. */
   valueLength?: number;
   /** The replay that claimed this letter (compare-and-set on replayedAt), until it published or gave up. */
   replayClaim?: string;
@@ -36,6 +46,16 @@ export const DEAD_LETTER_PREVIEW_CHARS = 64 * 1024;
  * above Kafka's default 1 MiB record limit. A longer value keeps its preview only, and cannot be replayed.
  */
 export const DEAD_LETTER_MAX_CHARS = 4 * 1024 * 1024;
+
+/** A record value's bytes as a dead letter holds them: the text when it is valid UTF-8, else base64. */
+export function deadLetterValue(bytes: Buffer): Pick<DeadLetter, 'value' | 'encoding'> {
+  return isUtf8(bytes) ? { value: bytes.toString('utf8') } : { value: bytes.toString('base64'), encoding: 'base64' };
+}
+
+/** The record value's bytes back from a dead letter (of any version): exactly those deadLetterValue was given. */
+export function deadLetterBytes(letter: Pick<DeadLetter, 'value' | 'encoding'>): Buffer {
+  return Buffer.from(letter.value, letter.encoding === DEAD_LETTER_BASE64 ? 'base64' : 'utf8');
+}
 
 /** The regular collection beside the readings that holds the dead letters. */
 export function deadLettersCollection(config: Pick<FunnelConfig, 'MONGODB_COLLECTION'>): string {
