@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Temporal } from '@js-temporal/polyfill';
 
-import { pollUntil } from '@funnel/dev-infra';
+import { pollUntil, Scrape } from '@funnel/dev-infra';
 
 import { TcpProxy } from './faults/tcp-proxy.js';
 import { prng } from './support/dataset.js';
@@ -728,6 +728,15 @@ describe('GET /v2/aggregates against an independent oracle', () => {
   });
 });
 
+/** Latency each way on the link to MongoDB while a query should hold the only slot: a round trip takes 16 s. */
+const SLOW_MS = 8000;
+/**
+ * How long a query may wait for the slot: longer than a query holding it takes once the link is made fast again
+ * QUERY_TIMEOUT_MS after it began (its bytes already on the slow link arrive SLOW_MS after they were sent: at most
+ * 9.5 s), shorter than one round trip on the slow link (2 x SLOW_MS).
+ */
+const QUEUE_WAIT_MS = 12_500;
+
 describe('GET /v2/aggregates limits (an api process with small limits, MongoDB behind a proxy)', () => {
   const env = isolatedEnv('query-v2-limits');
   const mongo = new URL(env.MONGODB_URI);
@@ -752,7 +761,11 @@ describe('GET /v2/aggregates limits (an api process with small limits, MongoDB b
         MAX_POINTS_PER_QUERY: '5000',
         MAX_RAW_READINGS_PER_QUERY: '50',
         MAX_CONCURRENT_QUERIES: '1',
+        MAX_QUEUED_QUERIES: '1',
+        QUERY_QUEUE_WAIT_MS: String(QUEUE_WAIT_MS),
         QUERY_TIMEOUT_MS: '1500',
+        // The token's lookup is cached for the whole describe: on the slowed link it would hold a query up before the gate.
+        AUTH_CACHE_TTL_MS: '300000',
       })
     ).start();
     await api.waitReady();
@@ -801,28 +814,79 @@ describe('GET /v2/aggregates limits (an api process with small limits, MongoDB b
     expect(ok.json.series[0].buckets[0].count).toBe(45);
   });
 
-  it('refuses too many series x buckets before touching MongoDB, times out and sheds load with 503 + Retry-After', async () => {
-    proxy.slow({ latencyMs: 4000 }); // every MongoDB round trip now takes 8 s
+  /** The api's slot and queue gauges. */
+  const gate = async () => {
+    const scrape = await Scrape.of(`${api.url}/metrics`);
+    return { running: scrape.value('funnel_queries_running'), queued: scrape.value('funnel_queries_queued') };
+  };
+  const dayTotal = () => getJson<Answer>(url({ ...day, window: 'day', groupBy: 'none' }));
+  /** Waits until the slot is held and `queued` queries wait for it. */
+  const untilGate = (queued: number) =>
+    pollUntil(
+      `the slot held and ${queued} waiting`,
+      async () => {
+        const now = await gate();
+        if (now.running === 1 && now.queued === queued) return true;
+        throw new Error(`running ${now.running}, queued ${now.queued}`);
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+
+  it('refuses too many series x buckets before touching MongoDB, queues, sheds load and times out with 503 + Retry-After', async () => {
+    proxy.slow({ latencyMs: SLOW_MS }); // every MongoDB round trip now takes 2 x SLOW_MS
     try {
       const points = await getJson<Answer>(url({ ...day, window: 'minute', from: '2026-03-20T00:00:00Z' }));
       expect(points.status).toBe(400); // a query that touched MongoDB could not answer before the timeout
       expect(points.json.message).toContain('MAX_POINTS_PER_QUERY');
-      const slow = getJson<Answer>(url({ ...day, window: 'day', groupBy: 'none' }));
-      // While the slow query holds the only slot, another is refused at once.
-      await pollUntil(
-        'a query refused for load',
-        async () => {
-          const busy = await getJson<Answer>(url({ ...day, window: 'day', groupBy: 'none' }));
-          if (busy.status !== 503) return false;
-          expect(busy.headers.get('retry-after')).toMatch(/^\d+$/);
-          return JSON.stringify(busy.json.message).includes('MAX_CONCURRENT_QUERIES');
-        },
-        { timeoutMs: 10_000, intervalMs: 50 },
-      );
+      const slow = dayTotal();
+      await untilGate(0);
+      // The slot is held: the next query waits for it (MAX_QUEUED_QUERIES is 1) ...
+      const queued = dayTotal();
+      await untilGate(1);
+      // ... and one more is refused at once, naming the limits.
+      const busy = await dayTotal();
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(busy.json.message).toContain('MAX_CONCURRENT_QUERIES');
+      expect(busy.json.message).toContain('MAX_QUEUED_QUERIES');
       const timedOut = await slow;
       expect(timedOut.status).toBe(503);
       expect(timedOut.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(timedOut.json.message).toContain('QUERY_TIMEOUT_MS');
+      // The slow query's reads end within SLOW_MS once the link is fast, inside the queued query's wait; its own
+      // run is then fast: answered though it waited longer than QUERY_TIMEOUT_MS, which counts the run only.
+      proxy.slow({});
+      const answered = await queued;
+      expect(answered.status).toBe(200);
+      expect(answered.json.series[0]!.buckets[0]!.count).toBe(45);
+      const scrape = await Scrape.of(`${api.url}/metrics`);
+      expect(scrape.value('funnel_queries_refused_total', { reason: 'queue_full' })).toBe(1);
+      expect(scrape.value('funnel_queries_refused_total', { reason: 'timeout' })).toBe(1);
+      // The queued query's wait: from its arrival to the slow query's end, past QUERY_TIMEOUT_MS (1.5 s).
+      expect(scrape.value('funnel_query_queue_wait_seconds_sum', { outcome: 'admitted' })).toBeGreaterThan(1.5);
+    } finally {
+      proxy.slow({});
+    }
+  }, 60_000);
+
+  it('answers 503 + Retry-After naming QUERY_QUEUE_WAIT_MS to a query that waited that long for the slot', async () => {
+    proxy.slow({ latencyMs: SLOW_MS }); // the slot is held for at least one round trip: 2 x SLOW_MS > QUEUE_WAIT_MS
+    try {
+      const slow = dayTotal();
+      await untilGate(0);
+      const waited = await dayTotal();
+      expect(waited.status).toBe(503);
+      expect(waited.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(waited.json.message).toContain(`QUERY_QUEUE_WAIT_MS (${QUEUE_WAIT_MS} ms)`);
+      expect((await gate()).queued).toBe(0);
+      proxy.slow({});
+      expect((await slow).status).toBe(503); // past QUERY_TIMEOUT_MS on the slow link
+      const scrape = await Scrape.of(`${api.url}/metrics`);
+      expect(scrape.value('funnel_queries_refused_total', { reason: 'wait_exceeded' })).toBe(1);
+      expect(scrape.value('funnel_query_queue_wait_seconds_count', { outcome: 'wait_exceeded' })).toBe(1);
+      // Once the slow query's reads end, the slot serves the next query again.
+      await pollUntil('the slot free', async () => (await gate()).running === 0, { timeoutMs: 30_000 });
+      expect((await dayTotal()).status).toBe(200);
     } finally {
       proxy.slow({});
     }

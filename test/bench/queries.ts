@@ -3,6 +3,8 @@
 // calculation, and each time is printed beside the same answer's MongoDB reads made through the driver.
 import type { Db, Document } from 'mongodb';
 
+import { loadConfig } from '@funnel/config';
+import { Scrape } from '@funnel/dev-infra';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '@funnel/storage';
 
 import type { FunnelNode } from '../faults/funnel-node.js';
@@ -79,8 +81,20 @@ export interface QueriesFigures {
   dashboardP99Ms: number;
   /** The same mix's reads through the driver, as many at once, while the same ingest runs. */
   dashboardDriverP99Ms: number;
-  /** Dashboard answers other than 200 (503: over MAX_CONCURRENT_QUERIES or QUERY_TIMEOUT_MS). */
+  /**
+   * Dashboard answers other than 200 (503: the queue full, a wait past QUERY_QUEUE_WAIT_MS, or a run past
+   * QUERY_TIMEOUT_MS), with the api's own count of each reason.
+   */
   dashboardRefused: number;
+  dashboardRefusedBy: Record<'queue_full' | 'wait_exceeded' | 'timeout', number>;
+  /** The api's funnel_query_queue_wait_seconds over the dashboards: mean, and the bucket bound holding p50/p99. */
+  dashboardWaitMeanMs: number;
+  dashboardWaitP50Ms: number | null;
+  dashboardWaitP99Ms: number | null;
+  /** Slots and queue length the api ran with (its defaults). */
+  maxConcurrentQueries: number;
+  maxQueuedQueries: number;
+  queueWaitMs: number;
   ingestOfferedPerSec: number;
   ingestAcceptedPerSec: number;
 }
@@ -372,8 +386,10 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
       ts: fleetFrom + Math.floor(i / plan.fleetSeries) * MINUTE_MS + (series % 60) * 1000,
     };
   };
-  // Up to 20 dashboards at once: more than MAX_CONCURRENT_QUERIES' default (16) would measure refusals.
-  const api = await host.start('api-queries', 'api', { MAX_CONCURRENT_QUERIES: String(plan.dashboards) });
+  // The api's own defaults: 20 dashboards against MAX_CONCURRENT_QUERIES (16) slots, the rest waiting in the queue
+  // (MAX_QUEUED_QUERIES, QUERY_QUEUE_WAIT_MS), as an operator's api would run.
+  const defaults = loadConfig({});
+  const api = await host.start('api-queries', 'api');
   const worker = await host.start('worker-queries', 'worker');
   // Sent in parts, each settled before the next: the worker's backlog stays under one part. Sent at once, the
   // quick sizes' backlog took the worker (192 MB heap) past its heap limit on a loaded machine, twice.
@@ -489,6 +505,7 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
   }
   const rate = Math.round(host.pipelineReadingsPerSec ? host.pipelineReadingsPerSec / 2 : plan.ingestRate);
   const stopIngest = steadyIngest(api.url, rate, `${rid}-q-live-`);
+  const before = await Scrape.of(`${api.url}/metrics`);
   let refused = 0;
   const funnelTimes = await concurrently(plan.dashboards, plan.dashboardRounds, panels.length, async (kind) => {
     const { status, body } = await v2(api.url, panels[kind]!.params);
@@ -496,6 +513,15 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
     else if (JSON.stringify(body) !== firstAnswers[kind])
       throw new Error(`panel ${kind} answered differently under load: ${JSON.stringify(body).slice(0, 300)}`);
   });
+  const after = await Scrape.of(`${api.url}/metrics`);
+  const delta = (name: string, labels: Record<string, string> = {}) =>
+    after.sum(name, labels) - before.sum(name, labels);
+  const WAIT = 'funnel_query_queue_wait_seconds';
+  const waitQuantileMs = (q: number) => {
+    const bound = after.quantileSince(before, WAIT, q);
+    return bound === null ? null : bound * 1000;
+  };
+  const waits = delta(`${WAIT}_count`);
   const driverTimes = await concurrently(plan.dashboards, plan.dashboardRounds, panels.length, async (kind) => {
     await driverReads(db, panels[kind]!.filter, panels[kind]!.bounds);
   });
@@ -518,13 +544,28 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
     dashboardP99Ms: quantile(funnelTimes, 0.99),
     dashboardDriverP99Ms: quantile(driverTimes, 0.99),
     dashboardRefused: refused,
+    dashboardRefusedBy: {
+      queue_full: delta('funnel_queries_refused_total', { reason: 'queue_full' }),
+      wait_exceeded: delta('funnel_queries_refused_total', { reason: 'wait_exceeded' }),
+      timeout: delta('funnel_queries_refused_total', { reason: 'timeout' }),
+    },
+    dashboardWaitMeanMs: waits > 0 ? (delta(`${WAIT}_sum`) / waits) * 1000 : 0,
+    dashboardWaitP50Ms: waitQuantileMs(0.5),
+    dashboardWaitP99Ms: waitQuantileMs(0.99),
+    maxConcurrentQueries: defaults.MAX_CONCURRENT_QUERIES,
+    maxQueuedQueries: defaults.MAX_QUEUED_QUERIES,
+    queueWaitMs: defaults.QUERY_QUEUE_WAIT_MS,
     ingestOfferedPerSec: ingested.offeredPerSec,
     ingestAcceptedPerSec: ingested.acceptedPerSec,
   };
   host.log(
     `queries: ${plan.dashboards} dashboards, ${funnelTimes.length} queries: p50 ${Math.round(figures.dashboardP50Ms)} ms, ` +
       `p99 ${Math.round(figures.dashboardP99Ms)} ms (driver p99 ${Math.round(figures.dashboardDriverP99Ms)} ms), ` +
-      `${refused} refused; ingest ${Math.round(ingested.acceptedPerSec)}/s accepted of ${rate}/s`,
+      `${refused} refused ${JSON.stringify(figures.dashboardRefusedBy)}; queue wait mean ` +
+      `${Math.round(figures.dashboardWaitMeanMs)} ms, p50 <= ${figures.dashboardWaitP50Ms} ms, p99 <= ` +
+      `${figures.dashboardWaitP99Ms} ms (${defaults.MAX_CONCURRENT_QUERIES} slots, queue ` +
+      `${defaults.MAX_QUEUED_QUERIES} x ${defaults.QUERY_QUEUE_WAIT_MS} ms); ` +
+      `ingest ${Math.round(ingested.acceptedPerSec)}/s accepted of ${rate}/s`,
   );
   await host.stop(worker);
   await host.stop(api);
@@ -548,7 +589,9 @@ export function queryRows(q: QueriesFigures): Array<[string, string]> {
     ],
     [
       `Funnel v2 query: ${n(q.dashboards)} concurrent dashboards under ingest`,
-      `p50 ${n(q.dashboardP50Ms)}, p99 ${n(q.dashboardP99Ms)} ms over ${n(q.dashboardQueries)} queries (${n(q.dashboardRefused)} refused); same reads via driver p99 ${n(q.dashboardDriverP99Ms)} ms; ingest ${n(q.ingestAcceptedPerSec)}/s of ${n(q.ingestOfferedPerSec)}/s offered`,
+      `p50 ${n(q.dashboardP50Ms)}, p99 ${n(q.dashboardP99Ms)} ms over ${n(q.dashboardQueries)} queries (${n(q.dashboardRefused)} refused); ` +
+        `queued for a slot: mean ${n(q.dashboardWaitMeanMs)} ms, p99 <= ${q.dashboardWaitP99Ms === null ? '-' : n(q.dashboardWaitP99Ms)} ms ` +
+        `(${n(q.maxConcurrentQueries)} slots, queue ${n(q.maxQueuedQueries)} x ${n(q.queueWaitMs)} ms); same reads via driver p99 ${n(q.dashboardDriverP99Ms)} ms; ingest ${n(q.ingestAcceptedPerSec)}/s of ${n(q.ingestOfferedPerSec)}/s offered`,
     ],
   ];
 }

@@ -61,9 +61,10 @@ export class AggregateEngine {
 
   /**
    * Answers a parsed query; throws QueryRejected (400) for a query that cannot be answered as asked, before any
-   * read where the reason is known up front, and QueryUnavailable (503) when busy or out of time.
+   * read where the reason is known up front, and QueryUnavailable (503) when busy or out of time. `signal` (the
+   * client went away) takes a query still waiting for a slot out of the queue.
    */
-  async run(query: AggregateQuery, limits?: EngineLimits): Promise<AnsweredSeries[]> {
+  async run(query: AggregateQuery, limits?: EngineLimits, signal?: AbortSignal): Promise<AnsweredSeries[]> {
     const { from, to } = query;
     if (from >= to) throw new EmptyRange(new Date(from).toISOString(), new Date(to).toISOString());
     const { maxPoints, pointsSetting } = limits ?? {
@@ -86,7 +87,7 @@ export class AggregateEngine {
         if (error instanceof TierExpired) throw new RangeExpired(error);
         throw error;
       }
-    });
+    }, signal);
 
     const groups = new Map<string, { key: GroupKey; stats: Map<number, Stats> }>();
     for (const { series, buckets: perBucket } of read) {

@@ -30,6 +30,7 @@ import { CALENDAR_UNITS } from './calendar.js';
 import { aggregatesCsv } from './csv.js';
 import { FILL_MODES } from './fill.js';
 import { QueryErrorsFilter } from './query-errors.filter.js';
+import { clientGoneSignal, GATE_UNAVAILABLE } from './query-gate.js';
 
 class SeriesV2Dto {
   @ApiProperty({
@@ -196,8 +197,7 @@ export class AggregatesV2Controller {
       'MAX_RAW_READINGS_PER_QUERY (the message says what to ask instead)',
   })
   @ApiServiceUnavailableResponse({
-    description:
-      'MAX_CONCURRENT_QUERIES queries are running, the query ran past QUERY_TIMEOUT_MS, or MongoDB is not available',
+    description: `${GATE_UNAVAILABLE}; or MongoDB is not available`,
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
   })
   async aggregate(
@@ -211,7 +211,7 @@ export class AggregatesV2Controller {
       throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: errors, moreErrors });
     }
     const { query } = parsed;
-    const series = await this.engine.run(query);
+    const series = await this.engine.run(query, undefined, clientGoneSignal(reply.raw));
     const fns = query.fns.map((fn) => fn.name);
     const csv = parsed.format ? parsed.format === 'csv' : /\btext\/csv\b/i.test(accept ?? '');
     if (csv) {

@@ -1,5 +1,5 @@
 /** GET /v1/aggregates: checks the query string and answers the service's buckets, or 400 for a refused query. */
-import { BadRequestException, Controller, Get, Query, UseFilters } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Query, Res, UseFilters } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiOkResponse,
@@ -7,6 +7,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 
 import { RequireScope } from '@funnel/auth';
 import { KnownQueryKeys, MAX_LISTED_ERRORS } from '@funnel/contracts';
@@ -16,6 +17,7 @@ import { AggregatesQueryDto } from './aggregates-query.dto.js';
 import { AggregatesResponseDto } from './aggregates-response.dto.js';
 import { AggregationService } from './aggregation.service.js';
 import { QueryErrorsFilter } from './query-errors.filter.js';
+import { clientGoneSignal, GATE_UNAVAILABLE } from './query-gate.js';
 import { QueryRejected } from './query-rejected.js';
 
 @ApiTags('aggregates')
@@ -39,13 +41,15 @@ export class AggregatesController {
       `from >= to, too many buckets, or a range that needs a tier past its retention (RETENTION_*); at most ${MAX_LISTED_ERRORS} problems are listed, \`moreErrors\` counts the rest`,
   })
   @ApiServiceUnavailableResponse({
-    description:
-      'MongoDB is not available, MAX_CONCURRENT_QUERIES queries are running, or the query ran past QUERY_TIMEOUT_MS',
+    description: `MongoDB is not available; or ${GATE_UNAVAILABLE}`,
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
   })
-  async aggregate(@Query() query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
+  async aggregate(
+    @Query() query: AggregatesQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AggregatesResponseDto> {
     try {
-      return await this.aggregation.aggregate(query);
+      return await this.aggregation.aggregate(query, clientGoneSignal(reply.raw));
     } catch (error) {
       throw error instanceof QueryRejected || error instanceof TierExpired
         ? new BadRequestException(error.message)

@@ -9,6 +9,7 @@ import { AggregatesController } from './aggregates.controller.js';
 import { AggregationService } from './aggregation.service.js';
 import { PointsExportController } from './points-export.controller.js';
 import { QueryGate } from './query-gate.js';
+import { QueryMetrics } from './query-metrics.js';
 import { SeriesController } from './series.controller.js';
 
 @Module({
@@ -18,6 +19,7 @@ import { SeriesController } from './series.controller.js';
     AggregationService,
     AggregateEngine,
     QueryGate,
+    QueryMetrics,
     // The tiers answer whole minutes, hours and days, the raw readings the rest.
     { provide: BUCKET_STATS_SOURCE, useExisting: TierReader },
   ],

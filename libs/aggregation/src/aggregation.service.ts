@@ -22,7 +22,7 @@ export class AggregationService {
   ) {}
 
   /** The buckets of one series over [from, to); throws a QueryRejected when the range cannot be answered. */
-  async aggregate(query: AggregatesQueryDto): Promise<AggregatesResponseDto> {
+  async aggregate(query: AggregatesQueryDto, signal?: AbortSignal): Promise<AggregatesResponseDto> {
     const from = instantMs(query.from);
     const to = instantMs(query.to);
     const binMs = parseWindow(query.window) as number;
@@ -46,6 +46,7 @@ export class AggregationService {
         fill: 'none',
       },
       { maxPoints: this.config.MAX_BUCKETS, pointsSetting: 'MAX_BUCKETS' },
+      signal,
     );
     return {
       sensorId: query.sensorId,

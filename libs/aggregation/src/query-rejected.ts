@@ -75,3 +75,14 @@ export class QueryUnavailable extends Error {
     this.name = 'QueryUnavailable';
   }
 }
+
+/** A query that ran past QUERY_TIMEOUT_MS (the run only; time queued for a slot is not counted): HTTP 503. */
+export class QueryTimedOut extends QueryUnavailable {
+  constructor(limitMs: number, retryAfterSeconds: number) {
+    super(
+      `the query took longer than QUERY_TIMEOUT_MS (${limitMs} ms): narrow the range, widen the window or select fewer series, then retry`,
+      retryAfterSeconds,
+    );
+    this.name = 'QueryTimedOut';
+  }
+}

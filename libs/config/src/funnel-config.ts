@@ -454,7 +454,8 @@ export class FunnelConfig {
 
   @Setting({
     default: '10000',
-    description: 'Time limit of one aggregate query (ms), enforced on MongoDB too (maxTimeMS); beyond it 503',
+    description:
+      'Time limit of one aggregate query (ms) once it runs (time queued for a slot is not counted), enforced on MongoDB too (maxTimeMS); beyond it 503',
     roles: ['api', 'all'],
   })
   @Transform(toInt)
@@ -465,7 +466,8 @@ export class FunnelConfig {
 
   @Setting({
     default: '16',
-    description: 'Aggregate queries one api process runs at once; more are answered 503 with Retry-After',
+    description:
+      'Aggregate queries one api process runs at once; more wait in a FIFO queue (MAX_QUEUED_QUERIES, QUERY_QUEUE_WAIT_MS)',
     roles: ['api', 'all'],
   })
   @Transform(toInt)
@@ -473,6 +475,30 @@ export class FunnelConfig {
   @Min(1)
   @Max(10000)
   MAX_CONCURRENT_QUERIES!: number;
+
+  @Setting({
+    default: '5000',
+    description:
+      'How long (ms) an aggregate query may wait, first in first out, for one of the MAX_CONCURRENT_QUERIES slots; past it 503 with Retry-After; 0 = no queue, refuse at once',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  QUERY_QUEUE_WAIT_MS!: number;
+
+  @Setting({
+    default: '100',
+    description:
+      'Aggregate queries one api process lets wait for a slot; one more is answered 503 with Retry-After at once (0 = no queue)',
+    roles: ['api', 'all'],
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100000)
+  MAX_QUEUED_QUERIES!: number;
 
   @Setting({
     default: '1000000',
