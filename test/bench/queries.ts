@@ -91,7 +91,7 @@ export interface QueriesFigures {
   dashboardWaitMeanMs: number;
   dashboardWaitP50Ms: number | null;
   dashboardWaitP99Ms: number | null;
-  /** Slots, queue length and queue wait the api ran with (sized for the stand-in, see queriesStage). */
+  /** Slots and queue length the api ran with (its defaults). */
   maxConcurrentQueries: number;
   maxQueuedQueries: number;
   queueWaitMs: number;
@@ -386,12 +386,10 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
       ts: fleetFrom + Math.floor(i / plan.fleetSeries) * MINUTE_MS + (series % 60) * 1000,
     };
   };
-  // The api sized for the store under it, as an operator would size it: the stand-in serves one query at a time, so
-  // with the default 16 slots each query ran about 16 queries' service time and some passed QUERY_TIMEOUT_MS (run
-  // bmx7i8fyj: 23 of 400). Four slots keep a run short; the other dashboards wait in the queue, given 15 s.
-  const sized = { MAX_CONCURRENT_QUERIES: '4', QUERY_QUEUE_WAIT_MS: '15000' };
-  const apiSettings = loadConfig(sized);
-  const api = await host.start('api-queries', 'api', sized);
+  // The api's own defaults: 20 dashboards against MAX_CONCURRENT_QUERIES (16) slots, the rest waiting in the queue
+  // (MAX_QUEUED_QUERIES, QUERY_QUEUE_WAIT_MS), as an operator's api would run.
+  const defaults = loadConfig({});
+  const api = await host.start('api-queries', 'api');
   const worker = await host.start('worker-queries', 'worker');
   // Sent in parts, each settled before the next: the worker's backlog stays under one part. Sent at once, the
   // quick sizes' backlog took the worker (192 MB heap) past its heap limit on a loaded machine, twice.
@@ -554,9 +552,9 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
     dashboardWaitMeanMs: waits > 0 ? (delta(`${WAIT}_sum`) / waits) * 1000 : 0,
     dashboardWaitP50Ms: waitQuantileMs(0.5),
     dashboardWaitP99Ms: waitQuantileMs(0.99),
-    maxConcurrentQueries: apiSettings.MAX_CONCURRENT_QUERIES,
-    maxQueuedQueries: apiSettings.MAX_QUEUED_QUERIES,
-    queueWaitMs: apiSettings.QUERY_QUEUE_WAIT_MS,
+    maxConcurrentQueries: defaults.MAX_CONCURRENT_QUERIES,
+    maxQueuedQueries: defaults.MAX_QUEUED_QUERIES,
+    queueWaitMs: defaults.QUERY_QUEUE_WAIT_MS,
     ingestOfferedPerSec: ingested.offeredPerSec,
     ingestAcceptedPerSec: ingested.acceptedPerSec,
   };
@@ -565,8 +563,8 @@ export async function queriesStage(host: QueriesHost, plan: QueriesPlan, rid: st
       `p99 ${Math.round(figures.dashboardP99Ms)} ms (driver p99 ${Math.round(figures.dashboardDriverP99Ms)} ms), ` +
       `${refused} refused ${JSON.stringify(figures.dashboardRefusedBy)}; queue wait mean ` +
       `${Math.round(figures.dashboardWaitMeanMs)} ms, p50 <= ${figures.dashboardWaitP50Ms} ms, p99 <= ` +
-      `${figures.dashboardWaitP99Ms} ms (${apiSettings.MAX_CONCURRENT_QUERIES} slots, queue ` +
-      `${apiSettings.MAX_QUEUED_QUERIES} x ${apiSettings.QUERY_QUEUE_WAIT_MS} ms); ` +
+      `${figures.dashboardWaitP99Ms} ms (${defaults.MAX_CONCURRENT_QUERIES} slots, queue ` +
+      `${defaults.MAX_QUEUED_QUERIES} x ${defaults.QUERY_QUEUE_WAIT_MS} ms); ` +
       `ingest ${Math.round(ingested.acceptedPerSec)}/s accepted of ${rate}/s`,
   );
   await host.stop(worker);
