@@ -229,8 +229,8 @@ describe('idCheckChunks', () => {
     );
     const chunks = idCheckChunks(points);
     expectBounded(points, chunks);
-    // Each half lies within 10 s: one query per half.
-    expect(chunks.map((c) => c.length)).toEqual([5000, 5000]);
+    // Each half lies within 10 s: queries of ID_CHECK_NARROW_CHUNK, none holding readings of both halves.
+    expect(chunks.map((c) => c.length)).toEqual(Array.from({ length: 10 }, () => 1000));
     for (const chunk of chunks) {
       const ts = chunk.map((p) => p.ts);
       expect({ spansEpochAndNow: Math.min(...ts) === 0 && Math.max(...ts) >= now }).toEqual({
@@ -254,7 +254,7 @@ describe('idCheckChunks', () => {
     );
     const chunks = idCheckChunks(points);
     expectBounded(points, chunks);
-    expect(chunks.map((c) => c.length)).toEqual([5000, 5000, 2000]);
+    expect(chunks.map((c) => c.length)).toEqual(Array.from({ length: 12 }, () => 1000));
   });
 
   it('mixes both: a narrow run is cut where its span passes ID_CHECK_NARROW_MS once it holds ID_CHECK_CHUNK', () => {

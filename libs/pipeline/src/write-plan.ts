@@ -58,7 +58,7 @@ export function pointsToCheck(records: readonly PlannedRecord[]): WirePoint[] {
 /** Most readings one id-check query looks up whatever the time they span. */
 export const ID_CHECK_CHUNK = 500;
 /** Most readings one id-check query looks up when they lie within ID_CHECK_NARROW_MS of each other. */
-export const ID_CHECK_NARROW_CHUNK = 5000;
+export const ID_CHECK_NARROW_CHUNK = 1000;
 /** The span up to which a query may take more than ID_CHECK_CHUNK readings. */
 export const ID_CHECK_NARROW_MS = 60_000;
 
@@ -67,7 +67,9 @@ export const ID_CHECK_NARROW_MS = 60_000;
  * reads: up to `narrowSize` readings lying within `narrowMs` of the chunk's first, else up to `size` whatever they
  * span. So one request of 10,000 sensors at ts=0 next to readings of today never makes a query that reads the whole
  * collection with a 10,000-entry `$in`, while a batch of timestamped line protocol (a few instants, many series)
- * takes one query per 5,000 readings rather than per 500: each query is a scan on a server without the id index.
+ * takes one query per 1,000 readings rather than per 500: each query is a scan on a server without the id index.
+ * Larger narrow chunks cost more than they save there (bench, formats stage, line protocol stored/s at 500, 1,000
+ * and 5,000: 9,785, 10,827 and 3,903; docs/hot-path.md).
  */
 export function idCheckChunks(
   points: readonly WirePoint[],
