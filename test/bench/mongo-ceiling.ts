@@ -3,7 +3,9 @@
 // (time-series options + the series index), at Funnel's flush batch size, on the same server, each batch
 // cut into the same concurrent chunks as Funnel's (FLUSH_WRITE_STREAMS) — and, for comparison, in one call.
 // Run: node --import ./test/faults/register.mjs test/bench/mongo-ceiling.ts <uri> <batch> <total> <reps> <streams>
-// Prints one JSON line: { docsPerSec: number[], oneStreamDocsPerSec: number[] } (one entry per rep).
+// Prints one JSON line: { docsPerSec: number[], oneStreamDocsPerSec: number[], clientCpuMicrosPerDoc: number[] }
+// (one entry per rep): the last is this process's CPU (the driver's BSON encoding and I/O, user + system) per
+// document inserted in the concurrent calls, a floor under the worker's own CPU per reading.
 import { MongoClient } from 'mongodb';
 
 import { evenChunks, MIN_WRITE_CHUNK } from '@funnel/storage';
@@ -33,8 +35,11 @@ function docs(rep: number, from: number): object[] {
   });
 }
 
-/** Docs/s inserting `total` documents in batches, each batch in up to `ways` concurrent insertMany calls. */
-async function measure(name: string, rep: number, ways: number): Promise<number> {
+/**
+ * Docs/s inserting `total` documents in batches, each batch in up to `ways` concurrent insertMany calls, and this
+ * process's CPU µs per document meanwhile.
+ */
+async function measure(name: string, rep: number, ways: number): Promise<{ rate: number; cpuPerDoc: number }> {
   await db.dropCollection(name).catch(() => undefined);
   await db.createCollection(name, { timeseries: { timeField: 'ts', metaField: 'meta', granularity: 'seconds' } });
   const collection = db.collection(name);
@@ -42,21 +47,28 @@ async function measure(name: string, rep: number, ways: number): Promise<number>
   // Documents are built before the clock starts: this measures the driver and the server only.
   const batches = Array.from({ length: Math.ceil(total / batch) }, (_, b) => docs(rep, b * batch));
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (const b of batches) {
     await Promise.all(
       evenChunks(b, ways, MIN_WRITE_CHUNK).map((chunk) => collection.insertMany(chunk, { ordered: false })),
     );
   }
   const rate = total / ((performance.now() - started) / 1000);
+  const cpu = process.cpuUsage(cpuBefore);
   await db.dropCollection(name);
-  return rate;
+  return { rate, cpuPerDoc: (cpu.user + cpu.system) / total };
 }
 
 const rates: number[] = [];
 const oneStream: number[] = [];
+const cpuPerDoc: number[] = [];
 for (let rep = 0; rep < reps; rep++) {
-  rates.push(await measure(`ceiling_${rep}`, rep, streams));
-  oneStream.push(streams === 1 ? rates.at(-1)! : await measure(`ceiling_one_${rep}`, rep, 1));
+  const concurrent = await measure(`ceiling_${rep}`, rep, streams);
+  rates.push(concurrent.rate);
+  cpuPerDoc.push(concurrent.cpuPerDoc);
+  oneStream.push(streams === 1 ? concurrent.rate : (await measure(`ceiling_one_${rep}`, rep, 1)).rate);
 }
-process.stdout.write(`${JSON.stringify({ docsPerSec: rates, oneStreamDocsPerSec: oneStream })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ docsPerSec: rates, oneStreamDocsPerSec: oneStream, clientCpuMicrosPerDoc: cpuPerDoc })}\n`,
+);
 await client.close();

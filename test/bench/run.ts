@@ -455,12 +455,15 @@ try {
   const ceilingRates = JSON.parse(ceiling.output().trim().split('\n').at(-1)!) as {
     docsPerSec: number[];
     oneStreamDocsPerSec: number[];
+    clientCpuMicrosPerDoc: number[];
   };
   const lMongo = median(ceilingRates.docsPerSec.slice(1));
   const lMongoOneStream = median(ceilingRates.oneStreamDocsPerSec.slice(1));
+  const lMongoCpu = median(ceilingRates.clientCpuMicrosPerDoc.slice(1));
   log(
     `L_mongo ${ceilingRates.docsPerSec.map(Math.round).join(', ')} docs/s in ${FUNNEL.writeStreams} streams; ` +
-      `one stream ${ceilingRates.oneStreamDocsPerSec.map(Math.round).join(', ')} (first of each: warm-up)`,
+      `one stream ${ceilingRates.oneStreamDocsPerSec.map(Math.round).join(', ')} (first of each: warm-up); ` +
+      `driver CPU ${ceilingRates.clientCpuMicrosPerDoc.map((c) => c.toFixed(1)).join(', ')} µs per document`,
   );
 
   // Measured by the ceilings above whatever stages run; each stage adds its own figures (--only picks stages).
@@ -470,6 +473,7 @@ try {
     lKafkaReadingsPerSec: lKafkaReadings,
     lMongoDocsPerSec: lMongo,
     lMongoOneStreamDocsPerSec: lMongoOneStream,
+    lMongoClientCpuMicrosPerDoc: lMongoCpu,
     writeStreams: FUNNEL.writeStreams,
     // Not availableParallelism(): this process is pinned to the generator's CPU.
     cores: os.cpus().length,

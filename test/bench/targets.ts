@@ -19,6 +19,8 @@ export interface BenchFigures {
   lMongoDocsPerSec: number;
   /** The same batches in one insertMany call each. */
   lMongoOneStreamDocsPerSec: number;
+  /** The ceiling process's own CPU (driver: BSON and I/O) per document of the concurrent calls. */
+  lMongoClientCpuMicrosPerDoc: number;
   writeStreams: number;
   /** CPUs the machine has (every process of the pipeline shares them). */
   cores: number;
@@ -204,7 +206,7 @@ export function formatTable(
     ],
     [
       'L_mongo driver insertMany, Funnel batch',
-      `${n(f.lMongoDocsPerSec)} docs/s in ${f.writeStreams} concurrent calls per batch, as the worker writes; ${n(f.lMongoOneStreamDocsPerSec)} in one`,
+      `${n(f.lMongoDocsPerSec)} docs/s in ${f.writeStreams} concurrent calls per batch, as the worker writes; ${n(f.lMongoOneStreamDocsPerSec)} in one; driver CPU ${n(f.lMongoClientCpuMicrosPerDoc, 1)} µs per document`,
     ],
     ...when('single', [
       ['Funnel single-reading POST', `${n(f.singleReqPerSec)} req/s; p99 at half rate ${n(f.singleP99AtHalfMs, 1)} ms`],
