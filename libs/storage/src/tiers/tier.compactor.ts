@@ -91,18 +91,17 @@ export class TierCompactor {
 
   /**
    * One compaction round over committed partitions: of each, the committed slices with the lowest offsets, at
-   * most `limit` minutes of them (a slice holds the minutes of one hour, so a round reads at most `limit`
-   * slices and merges those whose minutes fit, at least one).
+   * most `limit` minutes of them and at least one slice (a slice holds the minutes of one hour, so a round
+   * reads only the slices it merges and one more).
    */
   async compact(partitions: readonly CommittedPartition[], limit: number, halt?: HaltHook): Promise<RoundResult> {
     let done = 0;
     let more = false;
     for (const { topic, partition, committed } of partitions) {
-      const read = await this.store.committedSlices(topic, partition, committed, limit);
-      if (read.length === 0) continue;
-      const slices = withinMinutes(read, limit);
-      more ||= read.length >= limit || slices.length < read.length;
-      done += await this.compactSlices(slices, halt);
+      const taken = await this.store.committedSlices(topic, partition, committed, limit);
+      if (taken.slices.length === 0) continue;
+      more ||= taken.more;
+      done += await this.compactSlices(taken.slices, halt);
     }
     return { done, more };
   }
@@ -202,17 +201,6 @@ export class TierCompactor {
     await this.store.clearMarks([...written, ...expired]);
     return { done: written.length + expired.length, more: marks.length >= take };
   }
-}
-
-/** The first slices (at least one) whose minutes add up to at most `limit`. */
-function withinMinutes(slices: readonly SliceDoc[], limit: number): SliceDoc[] {
-  let minutes = 0;
-  let i = 0;
-  for (; i < slices.length; i++) {
-    minutes += sliceMinutes(slices[i]!).length;
-    if (minutes > limit && i > 0) break;
-  }
-  return slices.slice(0, i);
 }
 
 /** Catalog updates summed per series. */

@@ -46,6 +46,32 @@ export function sliceMinutes(slice: SliceDoc): readonly SliceMinute[] {
   return [slice as unknown as SliceMinute];
 }
 
+/** Slices taken for one compaction round, and whether any committed slice was left behind. */
+export interface SliceTake {
+  slices: SliceDoc[];
+  more: boolean;
+}
+
+/**
+ * From slices in offset order, the first ones (at least one) whose minutes add up to at most `maxMinutes`,
+ * pulling no more than one slice past them: a backlog of hour-long slices (60 minutes each) is never held whole
+ * by a round that merges a few thousand minutes.
+ */
+export async function takeWithinMinutes(
+  slices: AsyncIterable<SliceDoc> | Iterable<SliceDoc>,
+  maxMinutes: number,
+): Promise<SliceTake> {
+  const taken: SliceDoc[] = [];
+  let minutes = 0;
+  for await (const slice of slices) {
+    const n = sliceMinutes(slice).length;
+    if (taken.length > 0 && minutes + n > maxMinutes) return { slices: taken, more: true };
+    taken.push(slice);
+    minutes += n;
+  }
+  return { slices: taken, more: false };
+}
+
 /** One series in one minute, hour or day: `_id` is `<series key>:<start ms>`. */
 export interface TierDoc extends SeriesFields, StoredStats {
   _id: string;
