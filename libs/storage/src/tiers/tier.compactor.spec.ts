@@ -12,6 +12,8 @@ import {
   DAY_MS,
   HOUR_MS,
   MINUTE_MS,
+  sliceMinuteStats,
+  storedSliceMinute,
   takeWithinMinutes,
   type DirtyMark,
   type SliceDoc,
@@ -168,7 +170,10 @@ describe('TierCompactor.compact', () => {
         }
         const value = (i * 7) % 11;
         values.push(value);
-        slice.mins.push({ ts: new Date(minute), ...toStored(statsOf([{ ts: minute + 500, value }])) });
+        const stats = statsOf([{ ts: minute + 500, value }]);
+        // Both stored forms of a one-reading minute: its time and value (as flushes write it), or full statistics
+        // (as slices written before that form hold it).
+        slice.mins.push(i % 2 === 0 ? storedSliceMinute(minute, stats) : { ts: new Date(minute), ...toStored(stats) });
       }
       for (const slice of byHour.values()) store.slices.set(slice._id, slice);
     }
@@ -265,5 +270,26 @@ describe('takeWithinMinutes', () => {
     expect((await takeWithinMinutes(hourSlices(1, pulled), 10)).slices.length).toBe(1);
     const all = await takeWithinMinutes(hourSlices(3, pulled), 500);
     expect([all.slices.length, all.more]).toEqual([3, false]);
+  });
+});
+
+describe('stored slice minutes', () => {
+  const start = Date.UTC(2026, 2, 29, 1, 0);
+
+  it('stores a one-reading minute as its time and value, and reads back the statistics of that reading', () => {
+    const one = statsOf([{ ts: start + 1234, value: -0.5 }]);
+    const stored = storedSliceMinute(start, one);
+    expect(stored).toEqual({ ts: new Date(start), t: new Date(start + 1234), v: -0.5 });
+    const back = sliceMinuteStats(stored);
+    expect({ ...back, sketch: undefined }).toEqual({ ...one, sketch: undefined });
+    expect(back.sketch.encode()).toEqual(one.sketch.encode());
+  });
+
+  it('stores a minute of several readings with full statistics', () => {
+    const readings = [0, 1, 2, 3].map((i) => ({ ts: start + i * 1000, value: i * 1.5 }));
+    const stored = storedSliceMinute(start, statsOf(readings));
+    expect('n' in stored && stored.n).toBe(4);
+    const back = sliceMinuteStats(stored);
+    expect([back.n, back.sum, back.min, back.max, back.fv, back.lv]).toEqual([4, 9, 0, 4.5, 0, 4.5]);
   });
 });

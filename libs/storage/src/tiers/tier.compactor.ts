@@ -9,11 +9,12 @@ import { emptyStats, fromStored, mergeInto, toStored, type Stats } from './stats
 import {
   partitionKey,
   periodStart,
+  sliceMinuteStats,
   sliceMinutes,
   TIER_MS,
   type DirtyMark,
   type SliceDoc,
-  type SliceMinute,
+  type StoredSliceMinute,
   type Tier,
   type TierDoc,
 } from './tier.schema.js';
@@ -108,7 +109,7 @@ export class TierCompactor {
 
   private async compactSlices(slices: SliceDoc[], halt?: HaltHook): Promise<number> {
     /** Per minute document id, the slice minutes that go into it, in the slices' offset order. */
-    const groups = new Map<string, Array<{ slice: SliceDoc; minute: SliceMinute }>>();
+    const groups = new Map<string, Array<{ slice: SliceDoc; minute: StoredSliceMinute }>>();
     for (const slice of slices) {
       for (const minute of sliceMinutes(slice)) {
         const id = `${slice.k}:${minute.ts.getTime()}`;
@@ -130,7 +131,7 @@ export class TierCompactor {
       for (const { slice, minute } of group) {
         const key = partitionKey(slice.t, slice.p);
         if (slice.oe <= (hw[key] ?? -1)) continue;
-        mergeInto(fresh, fromStored(minute));
+        mergeInto(fresh, sliceMinuteStats(minute));
         hw[key] = slice.oe;
         merged++;
       }
