@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose, { type Connection } from 'mongoose';
 
 import type { FunnelConfig } from '@funnel/config';
-import { TierStore, type SliceDoc } from '@funnel/storage';
+import { TierStore, type SliceDoc, type SliceMinute } from '@funnel/storage';
 
 import { mongoUriFor } from './support/env.js';
 
@@ -50,7 +50,7 @@ describe('TierStore.writeSlices', () => {
       .sort({ _id: 1 })
       .toArray();
     const expected = [slice(0, 1, 5), slice(1, 3, 8), slice(2, 1, 7), slice(3, 4, 9)]
-      .map(({ _id, mins }) => ({ _id, mins: mins.map(({ n, sum }) => ({ n, sum })) }))
+      .map(({ _id, mins }) => ({ _id, mins: (mins as SliceMinute[]).map(({ n, sum }) => ({ n, sum })) }))
       .sort((a, b) => a._id.localeCompare(b._id));
     expect(stored).toEqual(expected);
   });

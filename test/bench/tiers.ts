@@ -39,9 +39,9 @@ export interface TiersFigures {
   hourRawMs: number;
   hourDocs: number;
   monthReadings: number;
-  /** From the last POST until every reading was in the day tier with no slice or mark left. */
+  /** From the draining worker's start until every reading was in the day tier with no slice or mark left. */
   yearSettleS: number;
-  /** The worker's flush rate (readings written ÷ time in flushes) while ingesting the year, compaction running. */
+  /** The worker's flush rate (readings written ÷ time in flushes) while draining the year, compaction running. */
   flushDocsPerSec: number;
   fleetSeries: number;
   fleetReadings: number;
@@ -187,16 +187,22 @@ export async function tiersStage(host: TiersHost, plan: TiersPlan, rid: string):
   });
   const year = host.db('year');
   let api = await host.start('api-tiers-year', 'api', 'year');
-  let worker = await host.start('worker-tiers-year', 'worker', 'year');
+  // A year arrives as a backfill: the api acks it into Kafka while no worker runs (the first worker made the
+  // topic), then one worker drains it with compaction and the tiers' roll-ups running beside its flushes. The
+  // flush figure is then the store's write path, as in the backlog drain, not two cores shared with the api and
+  // the load generator while they ingest at full speed.
+  let worker = await host.start('worker-tiers-year-topic', 'worker', 'year');
+  await host.stop(worker);
   await ingest(api.url, yearReadings, yearAt);
-  const posted = performance.now();
+  const drainFrom = performance.now();
+  worker = await host.start('worker-tiers-year', 'worker', 'year');
   await settle(year, yearReadings, plan.settleS);
-  const yearSettleS = (performance.now() - posted) / 1000;
+  const yearSettleS = (performance.now() - drainFrom) / 1000;
   const metrics = await Scrape.of(`${worker.url}/metrics`);
   const flushDocsPerSec =
     metrics.sum('funnel_readings_written_total') / metrics.sum('funnel_flush_duration_seconds_sum');
   host.log(
-    `tiers: ${yearReadings} readings over ${plan.yearDays} days settled ${yearSettleS.toFixed(1)} s after the last POST; ` +
+    `tiers: ${yearReadings} readings over ${plan.yearDays} days drained and settled ${yearSettleS.toFixed(1)} s after the worker started; ` +
       `flush ${Math.round(flushDocsPerSec)} docs/s with compaction on`,
   );
   const all = Array.from({ length: yearReadings }, (_, i) => yearAt(i));
@@ -311,7 +317,7 @@ export function tierRows(t: TiersFigures): Array<[string, string]> {
   return [
     [
       `Funnel tiers: ${n(t.yearDays)} days of 1 reading/min`,
-      `${n(t.yearReadings)} readings${t.yearDays < 365 ? ' (fewer than the issue’s 525,600: not a full run)' : ''}, settled ${n(t.yearSettleS, 1)} s after the last POST`,
+      `${n(t.yearReadings)} readings${t.yearDays < 365 ? ' (fewer than the issue’s 525,600: not a full run)' : ''}, drained and settled ${n(t.yearSettleS, 1)} s after the worker started`,
     ],
     [
       'Funnel tiers: window=1d over the range',

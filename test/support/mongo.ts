@@ -52,9 +52,11 @@ export async function tierTotals(db: Db): Promise<TierTotals> {
     }),
   );
   const sum = (docs: Array<Record<string, unknown>>) => docs.reduce((n, d) => n + Number(d.n), 0);
+  // A slice minute of one reading is stored as its time and value (`t`, `v`) without a count.
+  const pendingN = pending.reduce((n, minute) => n + ('v' in minute && !('n' in minute) ? 1 : Number(minute.n)), 0);
   return {
     slices: slices.length,
-    pendingN: sum(pending),
+    pendingN,
     minuteDocs: minutes.length,
     minuteN: sum(minutes),
     hourDocs: hours.length,

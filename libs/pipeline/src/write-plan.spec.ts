@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { readingKey, type WirePoint } from '@funnel/contracts';
-import { seriesFields, type StoredCopy } from '@funnel/storage';
+import { seriesFields, sliceMinuteStats, type StoredCopy } from '@funnel/storage';
 
 import {
   ID_CHECK_CHUNK,
@@ -39,15 +39,18 @@ function stored(point: WirePoint, src?: string): [string, StoredCopy] {
 function rows(records: PlannedRecord[], found: [string, StoredCopy][] = []) {
   return planWrite(records, new Map(found))
     .rollups.flatMap((d) =>
-      d.mins.map((m) => ({
-        id: `${d._id.slice(0, d._id.lastIndexOf(':'))}:${m.ts.getTime()}`,
-        o: d.o,
-        ts: m.ts.getTime(),
-        n: m.n,
-        sum: m.sum,
-        min: m.min,
-        max: m.max,
-      })),
+      d.mins.map((m) => {
+        const { n, sum, min, max } = sliceMinuteStats(m);
+        return {
+          id: `${d._id.slice(0, d._id.lastIndexOf(':'))}:${m.ts.getTime()}`,
+          o: d.o,
+          ts: m.ts.getTime(),
+          n,
+          sum,
+          min,
+          max,
+        };
+      }),
     )
     .sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -182,7 +185,7 @@ describe('planWrite: what a batch inserts and what its rollups count', () => {
     }
     // Every reading counted once, in its own minute: reading r<i> is at minute 89 - i with value i.
     const ofK = docs.filter((d) => d.k === K).flatMap((d) => d.mins);
-    expect(ofK.map((m) => [m.ts.getTime() / MINUTE, m.n, m.sum])).toEqual(
+    expect(ofK.map((m) => [m.ts.getTime() / MINUTE, sliceMinuteStats(m).n, sliceMinuteStats(m).sum])).toEqual(
       Array.from({ length: 90 }, (_, minute) => [minute, 1, 89 - minute]),
     );
   });

@@ -7,7 +7,7 @@ import {
   MINUTE_MS,
   seriesFields,
   seriesIdentity,
-  toStored,
+  storedSliceMinute,
   type SeriesFields,
   type SliceDoc,
   type SourcedPoint,
@@ -303,7 +303,7 @@ class RollupBuilder {
         slice = { _id: docId, ...doc, ts: new Date(minute - (minute % HOUR_MS)), mins: [] };
         byDoc.set(docId, slice);
       }
-      slice.mins.push({ ts: new Date(minute), ...toStored(stats) });
+      slice.mins.push(storedSliceMinute(minute, stats));
     }
     const docs = [...byDoc.values()];
     for (const slice of docs) if (slice.mins.length > 1) slice.mins.sort((a, b) => a.ts.getTime() - b.ts.getTime());

@@ -7,7 +7,14 @@ import type { FunnelConfig } from '@funnel/config';
 import { readingKey, type WirePoint } from '@funnel/contracts';
 import type { ConsumptionSwitch, GroupMembership, NextOffset, OffsetCommitter } from '@funnel/kafka';
 import { MetricsRegistry } from '@funnel/metrics';
-import type { DeadLetter, SliceDoc, SourcedPoint, StoredCopy } from '@funnel/storage';
+import {
+  sliceMinuteStats,
+  sliceMinutes,
+  type DeadLetter,
+  type SliceDoc,
+  type SourcedPoint,
+  type StoredCopy,
+} from '@funnel/storage';
 
 import { AssignmentTracker } from '../assignment.tracker.js';
 import { Backpressure } from '../backpressure.js';
@@ -143,9 +150,10 @@ export class FakeRollups implements RollupsStore {
     let n = 0;
     let sum = 0;
     for (const doc of this.docs.values()) {
-      for (const minute of doc.mins) {
-        n += minute.n;
-        sum += minute.sum;
+      for (const minute of sliceMinutes(doc)) {
+        const stats = sliceMinuteStats(minute);
+        n += stats.n;
+        sum += stats.sum;
       }
     }
     return { n, sum };

@@ -8,7 +8,19 @@ import type { SeriesCatalogRepository } from './series-catalog.repository.js';
 import { seriesFields } from './series-key.js';
 import { addReading, emptyStats, statsOf, toStored } from './stats.js';
 import { markFor, tierDoc, TierCompactor } from './tier.compactor.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, type DirtyMark, type SliceDoc, type Tier, type TierDoc } from './tier.schema.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  sliceMinuteStats,
+  storedSliceMinute,
+  takeWithinMinutes,
+  type DirtyMark,
+  type SliceDoc,
+  type SliceTake,
+  type Tier,
+  type TierDoc,
+} from './tier.schema.js';
 import type { TierStore } from './tier.store.js';
 
 /** The part of TierStore a roll-up uses, in memory, recording how many documents each read returned. */
@@ -38,11 +50,11 @@ class MemoryTiers {
       .slice(0, limit);
   }
 
-  async committedSlices(topic: string, partition: number, below: number, limit: number): Promise<SliceDoc[]> {
-    return [...this.slices.values()]
+  async committedSlices(topic: string, partition: number, below: number, maxMinutes: number): Promise<SliceTake> {
+    const committed = [...this.slices.values()]
       .filter((s) => s.t === topic && s.p === partition && s.o < below)
-      .sort((a, b) => a.o - b.o)
-      .slice(0, limit);
+      .sort((a, b) => a.o - b.o);
+    return takeWithinMinutes(committed, maxMinutes);
   }
 
   async deleteSlices(ids: readonly string[]): Promise<void> {
@@ -158,7 +170,10 @@ describe('TierCompactor.compact', () => {
         }
         const value = (i * 7) % 11;
         values.push(value);
-        slice.mins.push({ ts: new Date(minute), ...toStored(statsOf([{ ts: minute + 500, value }])) });
+        const stats = statsOf([{ ts: minute + 500, value }]);
+        // Both stored forms of a one-reading minute: its time and value (as flushes write it), or full statistics
+        // (as slices written before that form hold it).
+        slice.mins.push(i % 2 === 0 ? storedSliceMinute(minute, stats) : { ts: new Date(minute), ...toStored(stats) });
       }
       for (const slice of byHour.values()) store.slices.set(slice._id, slice);
     }
@@ -212,5 +227,69 @@ describe('TierCompactor.compact', () => {
     expect(store.slices.size).toBe(0);
     const minutes = [...store.docs.minute.values()].sort((a, b) => a.ts.getTime() - b.ts.getTime());
     expect(minutes.map((d) => [d.n, d.sum])).toEqual(values.map((v) => [1, v]));
+  });
+});
+
+describe('takeWithinMinutes', () => {
+  const series = seriesFields('s-1', 'temp');
+  const from = Date.UTC(2026, 0, 1);
+
+  /** Hour-long slices of 60 one-reading minutes, counting how many the consumer pulled. */
+  function* hourSlices(count: number, pulled: { n: number }): Generator<SliceDoc> {
+    for (let h = 0; h < count; h++) {
+      pulled.n++;
+      const hour = from + h * HOUR_MS;
+      const mins = Array.from({ length: 60 }, (_, i) => ({
+        ts: new Date(hour + i * MINUTE_MS),
+        ...toStored(statsOf([{ ts: hour + i * MINUTE_MS, value: i }])),
+      }));
+      yield {
+        _id: `t:0:${h * 60}:${series.k}:${hour}`,
+        ...series,
+        t: 't',
+        p: 0,
+        o: h * 60,
+        oe: h * 60 + 59,
+        ts: new Date(hour),
+        mins,
+      };
+    }
+  }
+
+  it('pulls only the slices that fit and one more, however long the backlog (a year of hour slices)', async () => {
+    const pulled = { n: 0 };
+    // 8,760 hour slices (525,600 minutes): a 5,000-minute round takes 83 slices and pulls the 84th only.
+    const taken = await takeWithinMinutes(hourSlices(8760, pulled), 5000);
+    expect(taken.slices.length).toBe(Math.floor(5000 / 60));
+    expect(taken.more).toBe(true);
+    expect(pulled.n).toBe(Math.floor(5000 / 60) + 1);
+  });
+
+  it('takes one slice even when it alone holds more than the limit, and says when nothing is left', async () => {
+    const pulled = { n: 0 };
+    expect((await takeWithinMinutes(hourSlices(1, pulled), 10)).slices.length).toBe(1);
+    const all = await takeWithinMinutes(hourSlices(3, pulled), 500);
+    expect([all.slices.length, all.more]).toEqual([3, false]);
+  });
+});
+
+describe('stored slice minutes', () => {
+  const start = Date.UTC(2026, 2, 29, 1, 0);
+
+  it('stores a one-reading minute as its time and value, and reads back the statistics of that reading', () => {
+    const one = statsOf([{ ts: start + 1234, value: -0.5 }]);
+    const stored = storedSliceMinute(start, one);
+    expect(stored).toEqual({ ts: new Date(start), t: new Date(start + 1234), v: -0.5 });
+    const back = sliceMinuteStats(stored);
+    expect({ ...back, sketch: undefined }).toEqual({ ...one, sketch: undefined });
+    expect(back.sketch.encode()).toEqual(one.sketch.encode());
+  });
+
+  it('stores a minute of several readings with full statistics', () => {
+    const readings = [0, 1, 2, 3].map((i) => ({ ts: start + i * 1000, value: i * 1.5 }));
+    const stored = storedSliceMinute(start, statsOf(readings));
+    expect('n' in stored && stored.n).toBe(4);
+    const back = sliceMinuteStats(stored);
+    expect([back.n, back.sum, back.min, back.max, back.fv, back.lv]).toEqual([4, 9, 0, 4.5, 0, 4.5]);
   });
 });

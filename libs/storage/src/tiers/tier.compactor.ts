@@ -9,11 +9,12 @@ import { emptyStats, fromStored, mergeInto, toStored, type Stats } from './stats
 import {
   partitionKey,
   periodStart,
+  sliceMinuteStats,
   sliceMinutes,
   TIER_MS,
   type DirtyMark,
   type SliceDoc,
-  type SliceMinute,
+  type StoredSliceMinute,
   type Tier,
   type TierDoc,
 } from './tier.schema.js';
@@ -91,25 +92,24 @@ export class TierCompactor {
 
   /**
    * One compaction round over committed partitions: of each, the committed slices with the lowest offsets, at
-   * most `limit` minutes of them (a slice holds the minutes of one hour, so a round reads at most `limit`
-   * slices and merges those whose minutes fit, at least one).
+   * most `limit` minutes of them and at least one slice (a slice holds the minutes of one hour, so a round
+   * reads only the slices it merges and one more).
    */
   async compact(partitions: readonly CommittedPartition[], limit: number, halt?: HaltHook): Promise<RoundResult> {
     let done = 0;
     let more = false;
     for (const { topic, partition, committed } of partitions) {
-      const read = await this.store.committedSlices(topic, partition, committed, limit);
-      if (read.length === 0) continue;
-      const slices = withinMinutes(read, limit);
-      more ||= read.length >= limit || slices.length < read.length;
-      done += await this.compactSlices(slices, halt);
+      const taken = await this.store.committedSlices(topic, partition, committed, limit);
+      if (taken.slices.length === 0) continue;
+      more ||= taken.more;
+      done += await this.compactSlices(taken.slices, halt);
     }
     return { done, more };
   }
 
   private async compactSlices(slices: SliceDoc[], halt?: HaltHook): Promise<number> {
     /** Per minute document id, the slice minutes that go into it, in the slices' offset order. */
-    const groups = new Map<string, Array<{ slice: SliceDoc; minute: SliceMinute }>>();
+    const groups = new Map<string, Array<{ slice: SliceDoc; minute: StoredSliceMinute }>>();
     for (const slice of slices) {
       for (const minute of sliceMinutes(slice)) {
         const id = `${slice.k}:${minute.ts.getTime()}`;
@@ -131,7 +131,7 @@ export class TierCompactor {
       for (const { slice, minute } of group) {
         const key = partitionKey(slice.t, slice.p);
         if (slice.oe <= (hw[key] ?? -1)) continue;
-        mergeInto(fresh, fromStored(minute));
+        mergeInto(fresh, sliceMinuteStats(minute));
         hw[key] = slice.oe;
         merged++;
       }
@@ -202,17 +202,6 @@ export class TierCompactor {
     await this.store.clearMarks([...written, ...expired]);
     return { done: written.length + expired.length, more: marks.length >= take };
   }
-}
-
-/** The first slices (at least one) whose minutes add up to at most `limit`. */
-function withinMinutes(slices: readonly SliceDoc[], limit: number): SliceDoc[] {
-  let minutes = 0;
-  let i = 0;
-  for (; i < slices.length; i++) {
-    minutes += sliceMinutes(slices[i]!).length;
-    if (minutes > limit && i > 0) break;
-  }
-  return slices.slice(0, i);
 }
 
 /** Catalog updates summed per series. */

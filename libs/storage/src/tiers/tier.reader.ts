@@ -10,9 +10,9 @@ import {
   type SeriesSelector,
 } from './bucket-stats.js';
 import { planSlots, rangesOf, type Slot } from './slot-plan.js';
-import { emptyStats, fromStored, mergeInto, type StoredStats } from './stats.js';
+import { emptyStats, fromStored, mergeInto, type Stats } from './stats.js';
 import { retentionMs } from './tier.compactor.js';
-import { partitionKey, periodStart, sliceMinutes, TIER_MS, type Tier, type TierDoc } from './tier.schema.js';
+import { partitionKey, periodStart, sliceMinuteStats, sliceMinutes, TIER_MS, type Tier } from './tier.schema.js';
 import { TierStore } from './tier.store.js';
 
 /** The raw-readings source the reader asks for the parts no tier holds whole. */
@@ -105,16 +105,17 @@ export class TierReader implements BucketStatsSource {
 
     const result = new Map<string, SeriesBuckets>();
     const add = (
-      doc: TierDoc | (StoredStats & { k: string; s: string; m: string; g: Record<string, string> }),
+      series: { k: string; s: string; m: string; g?: Record<string, string> },
+      stats: Stats,
       bucket: number,
     ) => {
-      if (Number(doc.n) === 0) return;
-      let entry = result.get(doc.k);
+      if (stats.n === 0) return;
+      let entry = result.get(series.k);
       if (!entry) {
-        entry = { series: { sensorId: doc.s, metric: doc.m, tags: doc.g ?? {} }, buckets: new Map() };
-        result.set(doc.k, entry);
+        entry = { series: { sensorId: series.s, metric: series.m, tags: series.g ?? {} }, buckets: new Map() };
+        result.set(series.k, entry);
       }
-      entry.buckets.set(bucket, mergeInto(entry.buckets.get(bucket) ?? emptyStats(), fromStored(doc)));
+      entry.buckets.set(bucket, mergeInto(entry.buckets.get(bucket) ?? emptyStats(), stats));
     };
     for (const [tier, docs] of [
       ['day', days],
@@ -124,7 +125,7 @@ export class TierReader implements BucketStatsSource {
       const bucketOf = new Map((bySource.get(tier) ?? []).map((s) => [s.from, s.bucket]));
       for (const doc of docs) {
         const bucket = bucketOf.get(doc.ts.getTime());
-        if (bucket !== undefined) add(doc, bucket);
+        if (bucket !== undefined && Number(doc.n) !== 0) add(doc, fromStored(doc), bucket);
       }
     }
     // Slices not yet compacted count unless their minute document already holds them (high-water mark).
@@ -136,7 +137,7 @@ export class TierReader implements BucketStatsSource {
         if (bucket === undefined) continue;
         const holder = minuteDocs.get(`${slice.k}:${minute.ts.getTime()}`);
         if (holder && slice.oe <= (holder.hw?.[partitionKey(slice.t, slice.p)] ?? -1)) continue;
-        add({ ...minute, k: slice.k, s: slice.s, m: slice.m, g: slice.g }, bucket);
+        add(slice, sliceMinuteStats(minute), bucket);
       }
     }
     for (const part of rawParts) {

@@ -2,7 +2,7 @@
 import type { FunnelConfig } from '@funnel/config';
 
 import type { SeriesFields } from './series-key.js';
-import type { StoredStats } from './stats.js';
+import { addReading, emptyStats, fromStored, toStored, type Stats, type StoredStats } from './stats.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -16,6 +16,34 @@ export const TIER_MS: Record<Tier, number> = { minute: MINUTE_MS, hour: HOUR_MS,
 /** One minute of a slice: its start and the statistics of the slice's readings in it. */
 export interface SliceMinute extends StoredStats {
   ts: Date;
+}
+
+/**
+ * A minute of a slice that holds one reading, stored as that reading's time and value: a sensor reporting once a
+ * minute or slower (the common case, and every backfill of such data) makes one such minute per reading, and its
+ * statistics follow from the reading alone. 3 fields instead of 12 and no sketch to encode.
+ */
+export interface SingleReadingMinute {
+  ts: Date;
+  t: Date;
+  v: number;
+}
+
+/** A slice minute as stored: full statistics, or one reading. */
+export type StoredSliceMinute = SliceMinute | SingleReadingMinute;
+
+/** The stored form of a slice minute with these statistics. */
+export function storedSliceMinute(start: number, stats: Stats): StoredSliceMinute {
+  if (stats.n === 1) return { ts: new Date(start), t: new Date(stats.ft), v: stats.fv };
+  return { ts: new Date(start), ...toStored(stats) };
+}
+
+/** The statistics of a stored slice minute. */
+export function sliceMinuteStats(minute: StoredSliceMinute): Stats {
+  if (!('t' in minute)) return fromStored(minute);
+  const stats = emptyStats();
+  addReading(stats, new Date(minute.t).getTime(), Number(minute.v));
+  return stats;
 }
 
 /**
@@ -34,16 +62,42 @@ export interface SliceDoc extends SeriesFields {
   /** Hour start. */
   ts: Date;
   /** The minutes of the hour that hold readings of the slice, earliest first. */
-  mins: SliceMinute[];
+  mins: StoredSliceMinute[];
 }
 
 /**
  * The minutes of a slice. A slice written before slices were grouped per hour (`_id` ending in its minute, the
  * statistics at its top level, no `mins`) is its one minute.
  */
-export function sliceMinutes(slice: SliceDoc): readonly SliceMinute[] {
+export function sliceMinutes(slice: SliceDoc): readonly StoredSliceMinute[] {
   if (Array.isArray(slice.mins)) return slice.mins;
   return [slice as unknown as SliceMinute];
+}
+
+/** Slices taken for one compaction round, and whether any committed slice was left behind. */
+export interface SliceTake {
+  slices: SliceDoc[];
+  more: boolean;
+}
+
+/**
+ * From slices in offset order, the first ones (at least one) whose minutes add up to at most `maxMinutes`,
+ * pulling no more than one slice past them: a backlog of hour-long slices (60 minutes each) is never held whole
+ * by a round that merges a few thousand minutes.
+ */
+export async function takeWithinMinutes(
+  slices: AsyncIterable<SliceDoc> | Iterable<SliceDoc>,
+  maxMinutes: number,
+): Promise<SliceTake> {
+  const taken: SliceDoc[] = [];
+  let minutes = 0;
+  for await (const slice of slices) {
+    const n = sliceMinutes(slice).length;
+    if (taken.length > 0 && minutes + n > maxMinutes) return { slices: taken, more: true };
+    taken.push(slice);
+    minutes += n;
+  }
+  return { slices: taken, more: false };
 }
 
 /** One series in one minute, hour or day: `_id` is `<series key>:<start ms>`. */

@@ -10,11 +10,21 @@ import { FunnelConfig } from '@funnel/config';
 
 import { orUnavailable } from '../storage-errors.js';
 import type { SeriesSelector } from './bucket-stats.js';
-import { tierCollections, type DirtyMark, type SliceDoc, type Tier, type TierDoc } from './tier.schema.js';
+import {
+  takeWithinMinutes,
+  tierCollections,
+  type DirtyMark,
+  type SliceDoc,
+  type SliceTake,
+  type Tier,
+  type TierDoc,
+} from './tier.schema.js';
 
 const DUPLICATE_KEY = 11000;
 /** Point lookups in flight at once where `$in` would scan (the stand-in): well inside the driver's pool of 100. */
 const LOOKUPS_AT_ONCE = 64;
+/** Slices per cursor batch of a compaction read (an hour-long slice holds up to 60 minutes). */
+const SLICE_BATCH = 100;
 
 /** A fresh write token. */
 export function writeToken(): string {
@@ -129,15 +139,24 @@ export class TierStore {
     return result.deletedCount;
   }
 
-  /** Committed slices of a partition (first offset below `below`), lowest offsets first. */
-  async committedSlices(topic: string, partition: number, below: number, limit: number): Promise<SliceDoc[]> {
-    return orUnavailable(() =>
-      this.slices
-        .find({ t: topic, p: partition, o: { $lt: below } })
-        .sort({ o: 1 })
-        .limit(limit)
-        .toArray(),
-    );
+  /**
+   * Committed slices of a partition (first offset below `below`), lowest offsets first, as many as fit in
+   * `maxMinutes` (see takeWithinMinutes). Read in small batches and the cursor closed at the bound: reading a
+   * fixed count of slices held up to 60 minutes each, 300,000 minutes for a 5,000-minute round of a backfill.
+   */
+  async committedSlices(topic: string, partition: number, below: number, maxMinutes: number): Promise<SliceTake> {
+    return orUnavailable(async () => {
+      const cursor = this.slices.find(
+        { t: topic, p: partition, o: { $lt: below } },
+        // Every slice holds at least one minute, so maxMinutes + 1 slices always decide `more`.
+        { sort: { o: 1 }, limit: maxMinutes + 1, batchSize: SLICE_BATCH },
+      );
+      try {
+        return await takeWithinMinutes(cursor, maxMinutes);
+      } finally {
+        await cursor.close();
+      }
+    });
   }
 
   /** Deletes slices by id: one delete per id, which every server serves from `_id` (an `$in` scans on some). */
