@@ -17,6 +17,10 @@ import { storedCount } from './support/mongo.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+/** The 400's message for a from/to past what a JavaScript Date holds. */
+const outOfRange = (param: string) =>
+  `${param} is out of range: an instant must lie within ±8,640,000,000,000,000 epoch ms ` +
+  '(what a JavaScript Date holds: -271821-04-20T00:00:00Z to +275760-09-13T00:00:00Z)';
 
 interface Reading {
   sensorId: string;
@@ -700,6 +704,11 @@ describe('GET /v2/aggregates against an independent oracle', () => {
     );
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.json.message)).toContain('cursor');
+    const far = await getJson<Answer>(
+      `${funnel.url}/v1/points?sensorId=q-north-2&metric=hum&from=-8640000000000001&to=8640000000000001`,
+    );
+    expect(far.status).toBe(400);
+    expect(far.json.message).toEqual([outOfRange('from'), outOfRange('to')]);
   });
 
   const base = { metric: 'temp', from: '2026-03-28T00:00:00Z', to: '2026-03-29T00:00:00Z', window: 'hour' };
@@ -725,6 +734,18 @@ describe('GET /v2/aggregates against an independent oracle', () => {
     const res = await getJson<Answer>(`${funnel.url}/v2/aggregates?${new URLSearchParams(q)}`);
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.json.message)).toContain(param);
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['from past the range', { from: '8640000000000001', to: '8640000000000002' }, ['from', 'to']],
+    ['from past the negative bound', { from: '-8640000000000001' }, ['from']],
+    ['to past the range', { to: '8640000000000001' }, ['to']],
+    ['to past the negative bound', { from: '0', to: '-8640000000000001' }, ['to']],
+    ['both past the negative bound', { from: '-8640000000000003', to: '-8640000000000001' }, ['from', 'to']],
+  ])('says %s is out of range, naming the parameter and the range', async (_label, change, params) => {
+    const res = await getJson<Answer>(`${funnel.url}/v2/aggregates?${new URLSearchParams({ ...base, ...change })}`);
+    expect(res.status).toBe(400);
+    expect(res.json.message).toEqual(params.map(outOfRange));
   });
 });
 
@@ -808,7 +829,11 @@ describe('GET /v2/aggregates limits (an api process with small limits, MongoDB b
       url({ ...day, window: '59s', from: '2026-03-27T00:00:00Z', to: '2026-03-29T00:00:00Z', groupBy: 'none' }),
     );
     expect(scan.status).toBe(400);
-    expect(scan.json.message).toContain('MAX_RAW_READINGS_PER_QUERY');
+    // 65 match; the count stops at 51 (limit + 1), so the message says "more than 50", never a number it did not count.
+    expect(scan.json.message).toBe(
+      'the query would scan more than 50 raw readings: ask for a window of whole minutes so the rollups answer it, ' +
+        'a shorter range, or fewer series (MAX_RAW_READINGS_PER_QUERY)',
+    );
     const ok = await getJson<Answer>(url({ ...day, window: 'day', groupBy: 'none' }));
     expect(ok.status).toBe(200);
     expect(ok.json.series[0].buckets[0].count).toBe(45);

@@ -108,15 +108,27 @@ describe('holes found by the review (issue 13)', () => {
   describe('instants outside a JavaScript Date are refused with 400, not 500', () => {
     const series = 'sensorId=s&metric=m&window=1s';
 
+    const outOfRange = (field: string) =>
+      `${field} is out of range: an instant must lie within ±8,640,000,000,000,000 epoch ms ` +
+      '(what a JavaScript Date holds: -271821-04-20T00:00:00Z to +275760-09-13T00:00:00Z)';
     it.each([
-      ['epoch ms just past the range', 'from=8640000000000001&to=8640000000000002', 'from'],
-      ['negative epoch ms past the range', 'from=-8640000000000002&to=-8640000000000001', 'from'],
-      ['only to past the range', 'from=0&to=8640000000000001', 'to'],
-      ['an expanded ISO year past the range', 'from=0&to=%2B275760-09-13T00:00:00.001Z', 'to'],
-    ])('aggregates: %s', async (_label, range, field) => {
+      ['epoch ms just past the range', 'from=8640000000000001&to=8640000000000002', ['from', 'to']],
+      ['negative epoch ms past the range', 'from=-8640000000000002&to=-8640000000000001', ['from', 'to']],
+      ['only from past the negative bound', 'from=-8640000000000001&to=0', ['from']],
+      ['only to past the range', 'from=0&to=8640000000000001', ['to']],
+      ['only to past the negative bound', 'from=0&to=-8640000000000001', ['to']],
+    ])('aggregates: %s is out of range, naming the parameter and the range', async (_label, range, fields) => {
       const reply = await aggregates(`${series}&${range}`);
       expect(reply.status).toBe(400);
-      expect(JSON.stringify(reply.json.message)).toContain(`${field} must be an ISO-8601 date-time`);
+      expect(reply.json.message).toEqual(fields.map(outOfRange));
+    });
+
+    it('aggregates: an expanded ISO year past the range is not a form taken', async () => {
+      const reply = await aggregates(`${series}&from=0&to=%2B275760-09-13T00:00:00.001Z`);
+      expect(reply.status).toBe(400);
+      expect(reply.json.message).toEqual([
+        'to must be an ISO-8601 date-time with a zone (e.g. 2026-11-28T00:00:00Z) or integer epoch milliseconds',
+      ]);
     });
 
     it('aggregates: the last instants a Date holds are still a query', async () => {

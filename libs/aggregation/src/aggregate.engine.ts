@@ -38,7 +38,11 @@ export interface EngineLimits {
 /** A raw scan refused for its size, as a 400. */
 export class RawScanRefused extends QueryRejected {
   constructor(cause: RawScanTooLarge) {
-    super(`${cause.message} (MAX_RAW_READINGS_PER_QUERY)`);
+    // The count stops at limit + 1 (so counting stays cheap): say "more than the limit", never a total it did not count.
+    super(
+      `the query would scan more than ${cause.limit} raw readings: ask for a window of whole minutes so the rollups ` +
+        'answer it, a shorter range, or fewer series (MAX_RAW_READINGS_PER_QUERY)',
+    );
     this.name = 'RawScanRefused';
   }
 }

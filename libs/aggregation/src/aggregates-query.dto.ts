@@ -3,6 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, Length, Matches, ValidateBy } from 'class-validator';
 
 import {
+  MAX_INSTANT_MS,
   MAX_METRIC_LENGTH,
   MAX_SENSOR_ID_LENGTH,
   NAME_CHARACTERS,
@@ -20,13 +21,28 @@ export function parseInstant(value: unknown): number | undefined {
   return parseTimestamp(/^-?\d+$/.test(value) ? Number(value) : value);
 }
 
+/** The instants a JavaScript Date holds, as a refusal names them: ±MAX_INSTANT_MS epoch ms and the two ends in UTC. */
+export const INSTANT_RANGE =
+  `±${MAX_INSTANT_MS.toLocaleString('en-US')} epoch ms (what a JavaScript Date holds: ` +
+  `${new Date(-MAX_INSTANT_MS).toISOString().replace('.000Z', 'Z')} to ${new Date(MAX_INSTANT_MS).toISOString().replace('.000Z', 'Z')})`;
+
+/**
+ * Why `param`'s value is not an instant, or undefined when it is one. Integer epoch ms past what a Date holds are
+ * out of range, not malformed (every ISO-8601 string the format takes has a four-digit year, so lies inside).
+ */
+export function instantProblem(param: string, value: unknown): string | undefined {
+  if (parseInstant(value) !== undefined) return undefined;
+  if (typeof value === 'string' && /^-?\d+$/.test(value))
+    return `${param} is out of range: an instant must lie within ${INSTANT_RANGE}`;
+  return `${param} must be an ISO-8601 date-time with a zone (e.g. 2026-11-28T00:00:00Z) or integer epoch milliseconds`;
+}
+
 const IsInstant = () =>
   ValidateBy({
     name: 'isInstant',
     validator: {
       validate: (value) => parseInstant(value) !== undefined,
-      defaultMessage: (args) =>
-        `${args?.property} must be an ISO-8601 date-time with a zone (e.g. 2026-11-28T00:00:00Z) or integer epoch milliseconds`,
+      defaultMessage: (args) => instantProblem(String(args?.property), args?.value) ?? '',
     },
   });
 

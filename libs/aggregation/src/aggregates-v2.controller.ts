@@ -192,7 +192,8 @@ export class AggregatesV2Controller {
   })
   @ApiBadRequestResponse({
     description:
-      'A parameter is missing, unknown or malformed (the message names it), from >= to, more than ' +
+      'A parameter is missing, unknown or malformed (the message names it), an instant out of range (past what a ' +
+      'JavaScript Date holds: ±8,640,000,000,000,000 epoch ms), from >= to, more than ' +
       'MAX_SERIES_PER_QUERY series or MAX_POINTS_PER_QUERY series x buckets, or more raw readings to scan than ' +
       'MAX_RAW_READINGS_PER_QUERY (the message says what to ask instead)',
   })

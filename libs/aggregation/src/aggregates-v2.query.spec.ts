@@ -234,15 +234,23 @@ describe('parseV2Query instants', () => {
     expect(parsed({ from: value, to: value }).from).toBe(ms);
   });
 
+  it.each([String(MAX_INSTANT_MS + 1), String(-MAX_INSTANT_MS - 1), '9007199254740993', '-1' + '0'.repeat(400)])(
+    'refuses %s in from and in to as out of range, naming each and the range',
+    (value) => {
+      const message = (p: string) =>
+        `${p} is out of range: an instant must lie within ±8,640,000,000,000,000 epoch ms ` +
+        '(what a JavaScript Date holds: -271821-04-20T00:00:00Z to +275760-09-13T00:00:00Z)';
+      expect(problems({ from: value })).toEqual([message('from')]);
+      expect(problems({ to: value })).toEqual([message('to')]);
+    },
+  );
+
   it.each([
-    String(MAX_INSTANT_MS + 1),
-    String(-MAX_INSTANT_MS - 1),
-    '9007199254740993',
-    '+275760-09-13T00:00:00.001Z',
+    '+275760-09-13T00:00:00.001Z', // an expanded year: not a form taken, in range or not
     '2026-03-29T03:00:00', // no zone
     '1.5',
     'yesterday',
-  ])('refuses %s in from and in to, naming each', (value) => {
+  ])('refuses %s in from and in to as malformed, naming each', (value) => {
     const message = (p: string) =>
       `${p} must be an ISO-8601 date-time with a zone (e.g. 2026-11-28T00:00:00Z) or integer epoch milliseconds`;
     expect(problems({ from: value })).toEqual([message('from')]);

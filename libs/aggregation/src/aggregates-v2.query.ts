@@ -10,7 +10,7 @@ import {
 } from '@funnel/contracts';
 import type { SeriesSelector } from '@funnel/storage';
 
-import { parseInstant } from './aggregates-query.dto.js';
+import { instantProblem, parseInstant } from './aggregates-query.dto.js';
 import { CALENDAR_UNITS, isTimeZone, parseWindowSpec, type WindowSpec } from './calendar.js';
 import { FILL_MODES, type FillMode } from './fill.js';
 import { DEFAULT_FNS, parseFn, type AggregateFn } from './functions.js';
@@ -209,13 +209,9 @@ function instant(param: string, value: string | undefined, problems: string[]): 
     problems.push(`${param} is required`);
     return undefined;
   }
-  const ms = parseInstant(value);
-  if (ms === undefined) {
-    problems.push(
-      `${param} must be an ISO-8601 date-time with a zone (e.g. 2026-11-28T00:00:00Z) or integer epoch milliseconds`,
-    );
-  }
-  return ms;
+  const problem = instantProblem(param, value);
+  if (problem !== undefined) problems.push(problem);
+  return parseInstant(value);
 }
 
 function parseFns(value: string | undefined, problems: string[]): AggregateFn[] | undefined {

@@ -37,8 +37,10 @@ export class AggregatesController {
   @ApiOkResponse({ type: AggregatesResponseDto })
   @ApiBadRequestResponse({
     description:
-      "A parameter is missing, unknown or malformed (an instant outside a JavaScript Date's range included), " +
-      `from >= to, too many buckets, or a range that needs a tier past its retention (RETENTION_*); at most ${MAX_LISTED_ERRORS} problems are listed, \`moreErrors\` counts the rest`,
+      'A parameter is missing, unknown or malformed, an instant out of range (past what a JavaScript Date holds: ' +
+      '±8,640,000,000,000,000 epoch ms), from >= to, too many buckets, more raw readings to scan than ' +
+      'MAX_RAW_READINGS_PER_QUERY (the message says what to ask instead), or a range that needs a tier past its ' +
+      `retention (RETENTION_*); at most ${MAX_LISTED_ERRORS} problems are listed, \`moreErrors\` counts the rest`,
   })
   @ApiServiceUnavailableResponse({
     description: `MongoDB is not available; or ${GATE_UNAVAILABLE}`,

@@ -18,7 +18,7 @@ import { FunnelConfig } from '@funnel/config';
 import { isName, listedErrors, MAX_METRIC_LENGTH, MAX_SENSOR_ID_LENGTH, NAME_CHARACTERS } from '@funnel/contracts';
 import { RawReadingsExport, ReadTimedOut, type ExportedReading, type ExportPosition } from '@funnel/storage';
 
-import { parseInstant } from './aggregates-query.dto.js';
+import { instantProblem, parseInstant } from './aggregates-query.dto.js';
 import { unknownParameter } from './aggregates-v2.query.js';
 import { csvField } from './csv.js';
 import { QueryErrorsFilter } from './query-errors.filter.js';
@@ -113,7 +113,9 @@ export class PointsExportController {
     headers: { [NEXT_CURSOR_HEADER]: { description: 'Cursor of the next page, if any', schema: { type: 'string' } } },
   })
   @ApiBadRequestResponse({
-    description: 'A parameter is missing, unknown or malformed (the message names it), or from >= to',
+    description:
+      'A parameter is missing, unknown or malformed (the message names it), an instant out of range (past what a ' +
+      'JavaScript Date holds: ±8,640,000,000,000,000 epoch ms), or from >= to',
   })
   @ApiServiceUnavailableResponse({
     description: 'MongoDB is not available, or the page took longer than QUERY_TIMEOUT_MS',
@@ -139,11 +141,13 @@ export class PointsExportController {
       else if (!isName(text[param], max)) problems.push(`${param} must be 1-${max} characters of ${NAME_CHARACTERS}`);
     }
     const [from, to] = (['from', 'to'] as const).map((param) => {
-      const ms = text[param] === undefined ? undefined : parseInstant(text[param]);
-      if (text[param] === undefined) problems.push(`${param} is required`);
-      else if (ms === undefined)
-        problems.push(`${param} must be an ISO-8601 date-time with a zone or integer epoch milliseconds`);
-      return ms;
+      if (text[param] === undefined) {
+        problems.push(`${param} is required`);
+        return undefined;
+      }
+      const problem = instantProblem(param, text[param]);
+      if (problem !== undefined) problems.push(problem);
+      return parseInstant(text[param]);
     });
     const limit = text.limit === undefined ? DEFAULT_LIMIT : Number(text.limit);
     if (text.limit !== undefined && !(/^\d{1,6}$/.test(text.limit) && limit >= 1 && limit <= MAX_LIMIT)) {

@@ -1,0 +1,53 @@
+// Unit test of the engine's refusal of a raw scan too large, with a source that counts as the raw reader does.
+import { describe, expect, it } from '@jest/globals';
+
+import type { FunnelConfig } from '@funnel/config';
+import { RawScanTooLarge, type BucketReadLimits, type BucketStatsSource } from '@funnel/storage';
+
+import { AggregateEngine } from './aggregate.engine.js';
+import { QueryGate } from './query-gate.js';
+import { QueryRejected } from './query-rejected.js';
+
+const config = {
+  MAX_CONCURRENT_QUERIES: 1,
+  MAX_QUEUED_QUERIES: 1,
+  QUERY_QUEUE_WAIT_MS: 1000,
+  QUERY_TIMEOUT_MS: 10_000,
+  MAX_POINTS_PER_QUERY: 100_000,
+  MAX_SERIES_PER_QUERY: 1000,
+  MAX_RAW_READINGS_PER_QUERY: 500,
+} as FunnelConfig;
+
+describe('AggregateEngine: more raw readings than MAX_RAW_READINGS_PER_QUERY', () => {
+  it('says "more than" the limit, not the count (which stops at limit + 1), and what to ask instead', async () => {
+    const asked: BucketReadLimits[] = [];
+    // The raw reader counts with limit maxRawReadings + 1: 501 however many of the 10,000 readings match.
+    const source: BucketStatsSource = {
+      bucketStats: (_selector, _bounds, limits) => {
+        asked.push(limits);
+        const matched = 10_000;
+        return Promise.reject(new RawScanTooLarge(Math.min(matched, limits.maxRawReadings + 1), limits.maxRawReadings));
+      },
+    };
+    const engine = new AggregateEngine(source, new QueryGate(config), config);
+    const run = engine.run({
+      selector: { metrics: ['temp'] },
+      from: Date.UTC(2026, 2, 27),
+      to: Date.UTC(2026, 2, 29),
+      windowName: '30s',
+      window: { kind: 'fixed', ms: 30_000 },
+      tz: 'UTC',
+      fns: [{ name: 'count' }],
+      groupBy: [],
+      fill: 'none',
+    });
+    const error = await run.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueryRejected);
+    expect((error as Error).message).toBe(
+      'the query would scan more than 500 raw readings: ask for a window of whole minutes so the rollups answer it, ' +
+        'a shorter range, or fewer series (MAX_RAW_READINGS_PER_QUERY)',
+    );
+    expect((error as Error).message).not.toContain('501');
+    expect(asked.map((limits) => limits.maxRawReadings)).toEqual([500]);
+  });
+});
