@@ -21,8 +21,14 @@ import {
 } from './tier.schema.js';
 
 const DUPLICATE_KEY = 11000;
-/** Point lookups in flight at once where `$in` would scan (the stand-in): well inside the driver's pool of 100. */
-const LOOKUPS_AT_ONCE = 64;
+/**
+ * Ids per `_id: {$in}` on the stand-in, and such queries in flight at once. It serves them from its `_id` index,
+ * but their cost grows faster than the list: 5,000 ids over 600,000 documents took 81 ms in lists of 100, 297 ms
+ * in lists of 1,000 and 1.3 s in one list, and 809 ms as 5,000 point lookups, which also cost the driver about
+ * 150 µs of CPU each (against 7 µs per id in lists of 100).
+ */
+const STAND_IN_IN_LIST = 100;
+const IN_LISTS_AT_ONCE = 4;
 /** Slices per cursor batch of a compaction read (an hour-long slice holds up to 60 minutes). */
 const SLICE_BATCH = 100;
 
@@ -175,7 +181,7 @@ export class TierStore {
     return new Map(docs.map((d) => [d._id, d]));
   }
 
-  /** The documents with these ids: one `$in`, or point lookups where an `$in` scans the collection. */
+  /** The documents with these ids: one `$in`, or on the stand-in `$in` lists of STAND_IN_IN_LIST ids. */
   private async findByIds<T extends { _id: string }>(
     collection: Collection<T>,
     ids: readonly string[],
@@ -186,13 +192,18 @@ export class TierStore {
       return orUnavailable(
         () => collection.find({ _id: { $in: [...ids] } } as Filter<T>, { projection }).toArray() as Promise<T[]>,
       );
+    const lists: string[][] = [];
+    for (let i = 0; i < ids.length; i += STAND_IN_IN_LIST) lists.push(ids.slice(i, i + STAND_IN_IN_LIST));
     const found: T[] = [];
-    for (let i = 0; i < ids.length; i += LOOKUPS_AT_ONCE) {
-      const chunk = ids.slice(i, i + LOOKUPS_AT_ONCE);
+    for (let i = 0; i < lists.length; i += IN_LISTS_AT_ONCE) {
       const docs = await orUnavailable(() =>
-        Promise.all(chunk.map((_id) => collection.findOne({ _id } as Filter<T>, { projection }))),
+        Promise.all(
+          lists
+            .slice(i, i + IN_LISTS_AT_ONCE)
+            .map((list) => collection.find({ _id: { $in: list } } as Filter<T>, { projection }).toArray()),
+        ),
       );
-      for (const doc of docs) if (doc) found.push(doc as T);
+      for (const doc of docs.flat()) found.push(doc as T);
     }
     return found;
   }
