@@ -21,7 +21,7 @@ import {
   type Tier,
   type TierDoc,
 } from './tier.schema.js';
-import type { TierStore } from './tier.store.js';
+import { writeToken, type TierStore } from './tier.store.js';
 
 /** The part of TierStore a roll-up uses, in memory, recording how many documents each read returned. */
 class MemoryTiers {
@@ -291,5 +291,13 @@ describe('stored slice minutes', () => {
     expect('n' in stored && stored.n).toBe(4);
     const back = sliceMinuteStats(stored);
     expect([back.n, back.sum, back.min, back.max, back.fv, back.lv]).toEqual([4, 9, 0, 4.5, 0, 4.5]);
+  });
+});
+
+describe('writeToken', () => {
+  it('never repeats within a process, and is short', () => {
+    const tokens = Array.from({ length: 100_000 }, () => writeToken());
+    expect(new Set(tokens).size).toBe(tokens.length);
+    expect(Math.max(...tokens.map((t) => t.length))).toBeLessThanOrEqual(16);
   });
 });

@@ -32,9 +32,16 @@ const IN_LISTS_AT_ONCE = 4;
 /** Slices per cursor batch of a compaction read (an hour-long slice holds up to 60 minutes). */
 const SLICE_BATCH = 100;
 
-/** A fresh write token. */
+/** Random per process: tokens of two processes (workers, a rebuild) never meet. */
+const TOKEN_PREFIX = randomBytes(9).toString('base64url');
+let tokens = 0;
+
+/**
+ * A fresh write token: this process's prefix and a counter, so no two writes anywhere share one. A random token
+ * per write cost the worker about 6.5 µs of CPU per reading of a sparse series in a backfill (its profile).
+ */
 export function writeToken(): string {
-  return randomBytes(9).toString('base64url');
+  return `${TOKEN_PREFIX}${(++tokens).toString(36)}`;
 }
 
 /** A half-open time range [from, to) in epoch ms. */
