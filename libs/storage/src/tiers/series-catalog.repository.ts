@@ -61,6 +61,41 @@ export class SeriesCatalogRepository {
     );
   }
 
+  /**
+   * Puts series in the catalog before their first tier document is written (count 0 until compaction adds
+   * it), so every series with tier documents is listed: readers that go by id find its key here.
+   */
+  async register(updates: readonly CatalogUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    await orUnavailable(() =>
+      this.collection.bulkWrite(
+        updates.map(({ series, first, last }) => ({
+          updateOne: {
+            filter: { _id: series.k },
+            update: {
+              $setOnInsert: { s: series.s, m: series.m, g: series.g, ga: series.ga, n: 0 },
+              $min: { first: new Date(first) },
+              $max: { last: new Date(last) },
+            },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      ),
+    );
+  }
+
+  /** The keys of the series a selector matches, or undefined when more than `limit` match. */
+  async keys(selector: SeriesSelector, limit: number, maxTimeMS: number): Promise<string[] | undefined> {
+    const docs = await orUnavailable(() =>
+      this.collection
+        .find(selectorFilter(selector) as Filter<SeriesCatalogDoc>, { projection: { _id: 1 }, maxTimeMS })
+        .limit(limit + 1)
+        .toArray(),
+    );
+    return docs.length > limit ? undefined : docs.map((d) => d._id);
+  }
+
   /** Series in key order after `cursor` (an opaque series key), at most `limit`; `next` when more follow. */
   async list(
     selector: CatalogSelector,

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import type { FunnelConfig } from '@funnel/config';
 
-import type { SeriesCatalogRepository } from './series-catalog.repository.js';
+import type { CatalogUpdate, SeriesCatalogRepository } from './series-catalog.repository.js';
 import { seriesFields } from './series-key.js';
 import { addReading, emptyStats, statsOf, toStored } from './stats.js';
 import { markFor, tierDoc, TierCompactor } from './tier.compactor.js';
@@ -181,7 +181,10 @@ describe('TierCompactor.compact', () => {
   }
 
   function compactorOf(store: MemoryTiers): TierCompactor {
-    const catalog = { record: async () => undefined } as unknown as SeriesCatalogRepository;
+    const catalog = {
+      record: async () => undefined,
+      register: async () => undefined,
+    } as unknown as SeriesCatalogRepository;
     return new TierCompactor(store as unknown as TierStore, catalog, forever as unknown as FunnelConfig);
   }
 
@@ -206,6 +209,37 @@ describe('TierCompactor.compact', () => {
     expect(minutes.map((d) => [d.n, d.sum])).toEqual(values.map((v) => [1, v]));
     // Every hour the minutes touch is marked for its roll-up.
     expect([...store.dirty.values()].filter((m) => m.tier === 'hour').length).toBe(50);
+  });
+
+  it('lists a series in the catalog before its first minute is written, even when the write then fails', async () => {
+    const store = new MemoryTiers();
+    sparseSlices(store, 1, 120);
+    const events: string[] = [];
+    const listed = new Map<string, CatalogUpdate>();
+    const catalog = {
+      register: async (updates: readonly CatalogUpdate[]) => {
+        events.push('register');
+        for (const u of updates) listed.set(u.series.k, u);
+      },
+      record: async () => void events.push('record'),
+    } as unknown as SeriesCatalogRepository;
+    const compactor = new TierCompactor(store as unknown as TierStore, catalog, forever as unknown as FunnelConfig);
+    store.beforeSet = (tier) => {
+      events.push(`set:${tier}`);
+      throw new Error('killed before the write');
+    };
+    await expect(compactor.compact([{ topic: T, partition: 0, committed: 120 }], 5000)).rejects.toThrow('killed');
+    // Listed with the readings' first and last time; nothing counted, nothing written.
+    expect(events).toEqual(['register', 'set:minute']);
+    expect([...listed.values()].map((u) => [u.series.s, u.first, u.last])).toEqual([
+      [series.s, from + 500, from + 119 * MINUTE_MS + 500],
+    ]);
+    expect(store.docs.minute.size).toBe(0);
+    // The next round writes and counts; this process registered the series already, so it does not again.
+    store.beforeSet = undefined;
+    await compactor.compact([{ topic: T, partition: 0, committed: 120 }], 5000);
+    expect(events.slice(2)).toEqual(['record']);
+    expect(store.docs.minute.size).toBe(120);
   });
 
   it('keeps a slice whose minute lost a race, and the next round counts only what is left', async () => {

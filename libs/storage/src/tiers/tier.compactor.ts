@@ -45,6 +45,8 @@ const COARSER: Record<Tier, Exclude<Tier, 'minute'> | undefined> = { minute: 'ho
 const FINER: Record<Exclude<Tier, 'minute'>, Tier> = { hour: 'minute', day: 'hour' };
 /** Most finer-tier documents one roll-up round reads (what bounds the worker's memory in a long backfill). */
 const FINER_DOCS_PER_ROUND = 12_000;
+/** Series keys a compactor remembers having put in the catalog (22 characters each) before it starts over. */
+const REGISTERED_KEPT = 100_000;
 
 function seriesOf(d: SeriesFields): SeriesFields {
   return { k: d.k, s: d.s, m: d.m, g: d.g, ga: d.ga };
@@ -89,6 +91,9 @@ export class TierCompactor {
     private readonly catalog: SeriesCatalogRepository,
     private readonly config: FunnelConfig,
   ) {}
+
+  /** Series keys this process has put in the catalog (at most REGISTERED_KEPT, then forgotten). */
+  private readonly registered = new Set<string>();
 
   /**
    * One compaction round over committed partitions: of each, the committed slices with the lowest offsets, at
@@ -142,6 +147,7 @@ export class TierCompactor {
       writes.push({ doc: tierDoc(slice, minute.ts.getTime(), stats, hw), expect: before?.w });
       added.set(id, { series: seriesOf(slice), n: fresh.n, first: fresh.ft, last: fresh.lt });
     }
+    await this.registerSeries([...added.values()]);
     const won = await this.store.compareAndSet('minute', writes);
     await this.catalog.record(catalogUpdates([...added].filter(([id, u]) => won.has(id) && u.n > 0).map(([, u]) => u)));
     await halt?.('compaction-merged');
@@ -155,6 +161,18 @@ export class TierCompactor {
     const ids = slices.filter((s) => !kept.has(s._id)).map((s) => s._id);
     await this.store.deleteSlices(ids);
     return ids.length;
+  }
+
+  /**
+   * Puts the series of these minutes in the catalog before their documents are written (once per process and
+   * series): a series with tier documents is always listed, whatever crashes, so readers by id find it.
+   */
+  async registerSeries(updates: readonly CatalogUpdate[]): Promise<void> {
+    const unseen = catalogUpdates(updates.filter((u) => u.n > 0 && !this.registered.has(u.series.k)));
+    if (unseen.length === 0) return;
+    await this.catalog.register(unseen);
+    if (this.registered.size + unseen.length > REGISTERED_KEPT) this.registered.clear();
+    for (const u of unseen) this.registered.add(u.series.k);
   }
 
   /**

@@ -139,6 +139,10 @@ export class TierRebuild {
       if (before && Object.entries(before.hw ?? {}).some(([key, mark]) => mark > (hw[key] ?? -1))) return undefined;
       writes.push({ doc: tierDoc(series, minute, stats, { ...(before?.hw ?? {}), ...hw }), expect: before?.w });
     }
+    // A database written before the catalog existed gets its series listed (their counts stay compaction's).
+    await this.compactor.registerSeries(
+      [...perMinute.values()].map(({ series, stats }) => ({ series, n: stats.n, first: stats.ft, last: stats.lt })),
+    );
     const won = await this.store.compareAndSet('minute', writes);
     await request.halt?.('rebuild-written');
     await this.store.mark(

@@ -29,6 +29,8 @@ const DUPLICATE_KEY = 11000;
  */
 const STAND_IN_IN_LIST = 100;
 const IN_LISTS_AT_ONCE = 4;
+/** How long a tier's estimated count serves query plans. */
+const COUNT_TTL_MS = 10_000;
 /** Slices per cursor batch of a compaction read (an hour-long slice holds up to 60 minutes). */
 const SLICE_BATCH = 100;
 
@@ -92,10 +94,27 @@ export class TierStore {
 
   /**
    * Set where the server serves only unique indexes and scans for every other filter (the mongo-java-server
-   * stand-in, which also makes no time-series collection): an `_id: {$in}` there is a scan of the whole
-   * collection, and one compare-and-set filter `{_id, w}` too. Compaction's reads and writes then go by id.
+   * stand-in, which also makes no time-series collection): a compare-and-set filter `{_id, w}` there scans the
+   * collection without an index of its own, and so does a series query `{s, m, ts}`. Compaction's reads and
+   * writes then go by id, and so do the tier reads of queries where that reads less (see TierReader).
    */
   private uniqueIndexesOnly = false;
+  /** Per tier, its document count and when it was taken (a query's plan needs only its size's order). */
+  private readonly counts = new Map<Tier, { n: number; at: number }>();
+
+  /** Whether the server uses only unique indexes (see ensureIndexes): reads by id then beat scans. */
+  get readsById(): boolean {
+    return this.uniqueIndexesOnly;
+  }
+
+  /** The tier's estimated document count, at most COUNT_TTL_MS old. */
+  async estimatedCount(tier: Tier, maxTimeMS: number): Promise<number> {
+    const seen = this.counts.get(tier);
+    if (seen && Date.now() - seen.at < COUNT_TTL_MS) return seen.n;
+    const n = await orUnavailable(() => this.tiers[tier].estimatedDocumentCount({ maxTimeMS }));
+    this.counts.set(tier, { n, at: Date.now() });
+    return n;
+  }
 
   tier(tier: Tier): Collection<TierDoc> {
     return this.tiers[tier];
@@ -172,7 +191,7 @@ export class TierStore {
     });
   }
 
-  /** Deletes slices by id: one delete per id, which every server serves from `_id` (an `$in` scans on some). */
+  /** Deletes slices by id: one delete per id, which every server serves from `_id`. */
   async deleteSlices(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await orUnavailable(() =>
@@ -183,8 +202,8 @@ export class TierStore {
     );
   }
 
-  async byIds(tier: Tier, ids: readonly string[]): Promise<Map<string, TierDoc>> {
-    const docs = await this.findByIds(this.tiers[tier], ids);
+  async byIds(tier: Tier, ids: readonly string[], maxTimeMS?: number): Promise<Map<string, TierDoc>> {
+    const docs = await this.findByIds(this.tiers[tier], ids, undefined, maxTimeMS);
     return new Map(docs.map((d) => [d._id, d]));
   }
 
@@ -193,11 +212,13 @@ export class TierStore {
     collection: Collection<T>,
     ids: readonly string[],
     projection?: Record<string, 1>,
+    maxTimeMS?: number,
   ): Promise<T[]> {
     if (ids.length === 0) return [];
     if (!this.uniqueIndexesOnly)
       return orUnavailable(
-        () => collection.find({ _id: { $in: [...ids] } } as Filter<T>, { projection }).toArray() as Promise<T[]>,
+        () =>
+          collection.find({ _id: { $in: [...ids] } } as Filter<T>, { projection, maxTimeMS }).toArray() as Promise<T[]>,
       );
     const lists: string[][] = [];
     for (let i = 0; i < ids.length; i += STAND_IN_IN_LIST) lists.push(ids.slice(i, i + STAND_IN_IN_LIST));
@@ -207,7 +228,7 @@ export class TierStore {
         Promise.all(
           lists
             .slice(i, i + IN_LISTS_AT_ONCE)
-            .map((list) => collection.find({ _id: { $in: list } } as Filter<T>, { projection }).toArray()),
+            .map((list) => collection.find({ _id: { $in: list } } as Filter<T>, { projection, maxTimeMS }).toArray()),
         ),
       );
       for (const doc of docs.flat()) found.push(doc as T);
