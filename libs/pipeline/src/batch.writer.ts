@@ -39,6 +39,8 @@ export interface DeadLetterStore {
 export interface WritePhases {
   check: number;
   announce: number;
+  /** Deciding what the batch writes (planWrite). */
+  plan: number;
   insert: number;
   rollups: number;
 }
@@ -104,15 +106,17 @@ export class BatchWriter {
   /** Writes the batch; rejects with BatchWriteFailed when any step fails. */
   async write(batch: Batch): Promise<BatchWritten> {
     const started = Date.now();
-    const phases: WritePhases = { check: 0, announce: 0, insert: 0, rollups: 0 };
+    const phases: WritePhases = { check: 0, announce: 0, plan: 0, insert: 0, rollups: 0 };
     let kept = { records: batch.records, slices: batch.partitions, fenced: 0 };
     try {
       const stored = await this.storedCopies(batch.records);
       const announcedAt = Date.now();
       phases.check = announcedAt - started;
       kept = await this.dropFenced(batch);
-      phases.announce = Date.now() - announcedAt;
+      const planning = Date.now();
+      phases.announce = planning - announcedAt;
       const plan = planWrite(kept.records, stored);
+      phases.plan = Date.now() - planning;
       const resets = kept.slices.filter((s) => this.rollupsReset.get(`${s.topic}:${s.partition}`) !== s.epoch);
       await this.writePlan(plan, resets, announcedAt + writeBudgetMs(this.config), phases);
       await this.deadLetters.record(kept.records.flatMap((r) => (r.deadLetter ? [r.deadLetter] : [])));
