@@ -41,7 +41,9 @@ export interface WritePhases {
   announce: number;
   /** Deciding what the batch writes (planWrite). */
   plan: number;
+  /** From the start of the writes until the readings were inserted. */
   insert: number;
+  /** From the same start (the two are written at once) until the rollups were. */
   rollups: number;
 }
 
@@ -178,9 +180,10 @@ export class BatchWriter {
 
   /**
    * The batch's writes, all ending by `deadline` (each operation is given the time left), so that a new
-   * owner of a partition, which waits DEDUP_SETTLE_MS after our announcement, never races one of them:
-   * rollups of the partitions in `resets` from their slice's first offset on are deleted and the readings
-   * inserted, then the batch's rollups are written (only once the readings are).
+   * owner of a partition, which waits DEDUP_SETTLE_MS after our announcement, never races one of them: the
+   * readings are inserted while the batch's rollups are written, the latter once the rollups of the
+   * partitions in `resets` from their slice's first offset on are deleted. Both are waited for, even when one
+   * fails (a retry must not start while a sibling write is in flight); the offsets are committed only after.
    */
   private async writePlan(
     plan: WritePlan,
@@ -189,16 +192,22 @@ export class BatchWriter {
     phases: WritePhases,
   ): Promise<void> {
     const started = Date.now();
-    await Promise.all([
-      ...resets.map(async (s) =>
-        this.rollups.deleteSlicesFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline)),
-      ),
-      this.readings.insertMany(plan.insert, timeLeft(deadline)),
-    ]);
-    const inserted = Date.now();
-    phases.insert = inserted - started;
-    await this.rollups.writeSlices(plan.rollups, timeLeft(deadline));
-    phases.rollups = Date.now() - inserted;
+    const inserting = this.readings.insertMany(plan.insert, timeLeft(deadline)).finally(() => {
+      phases.insert = Date.now() - started;
+    });
+    const rollingUp = (async () => {
+      await Promise.all(
+        resets.map(async (s) =>
+          this.rollups.deleteSlicesFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline)),
+        ),
+      );
+      await this.rollups.writeSlices(plan.rollups, timeLeft(deadline));
+    })().finally(() => {
+      phases.rollups = Date.now() - started;
+    });
+    const results = await Promise.allSettled([inserting, rollingUp]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 
