@@ -66,11 +66,12 @@ describe('BatchFlusher writes and then commits', () => {
     expect(t.log).toEqual([
       'announce 0@0 epoch 1',
       'announce 3@0 epoch 1',
+      // The readings and the rollups are written at once (the rollups after the partitions' resets).
+      'write 3',
       'reset rollups 0@0',
       'reset rollups 3@0',
-      'write 3',
-      'written',
       'rollups 2',
+      'written',
       `commit ${JSON.stringify(expectedCommits(t.added))}`,
     ]);
   });

@@ -108,7 +108,7 @@ export class BatchFlusher {
     const { phases } = written;
     this.logger.debug(
       `wrote ${batch.records.length} records in ${Date.now() - started} ms, its oldest reading received ${oldestAge} ms before ` +
-        `(id check ${phases.check}, announce ${phases.announce}, insert ${phases.insert}, ` +
+        `(id check ${phases.check}, announce ${phases.announce}, plan ${phases.plan}, insert ${phases.insert}, ` +
         `rollups ${phases.rollups}, commit ${Date.now() - committing})`,
     );
     this.progress.mark();

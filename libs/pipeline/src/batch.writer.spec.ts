@@ -4,7 +4,14 @@ import { describe, expect, it, jest } from '@jest/globals';
 import type { WirePoint } from '@funnel/contracts';
 import { seriesFields, sliceMinuteStats, type DeadLetter } from '@funnel/storage';
 
-import { TOPIC, committedSoFar, expectedCommits, setup, useWritePathHooks } from './testing/write-path.harness.js';
+import {
+  TOPIC,
+  committedSoFar,
+  expectedCommits,
+  settle,
+  setup,
+  useWritePathHooks,
+} from './testing/write-path.harness.js';
 
 /** The series key of sensor s, metric m, no tags. */
 const K = seriesFields('s', 'm').k;
@@ -171,7 +178,7 @@ describe('BatchWriter minute rollups', () => {
     ts,
   });
 
-  it("writes each slice's rollups, keyed by its first offset, after the readings and before the commit", async () => {
+  it("writes each slice's rollups, keyed by its first offset, beside the readings and before the commit", async () => {
     const t = setup({});
     t.add(0, 0, { points: [point('a', 1, 5), point('b', 4, MINUTE - 1), point('c', -2, MINUTE)] });
     t.add(1, 0, { points: [point('d', 7, 10, 'other')] });
@@ -210,8 +217,40 @@ describe('BatchWriter minute rollups', () => {
       },
     ]);
     const at = (prefix: string) => t.log.findIndex((l) => l.startsWith(prefix));
-    expect(at('written')).toBeLessThan(at('rollups'));
     expect(at('rollups')).toBeLessThan(at('commit'));
+    expect(at('written')).toBeLessThan(at('commit'));
+  });
+
+  it('commits only once both the readings and the rollups are written, whichever lands last', async () => {
+    const t = setup({});
+    t.repository.manual();
+    t.add(0, 3);
+    const flushing = t.scheduler.flush();
+    await settle();
+    // The slices are written while the insert is in flight; nothing is committed until it lands.
+    expect(t.log.filter((l) => l.startsWith('rollups'))).toHaveLength(1);
+    expect(t.consumer.commit).not.toHaveBeenCalled();
+    t.repository.gates[0]!.resolve();
+    await flushing;
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
+  });
+
+  it('after a failed insert whose rollups landed, the retry replaces them: each reading counted once', async () => {
+    let clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const t = setup({ FLUSH_INTERVAL_MS: 100 });
+    const first = t.add(0, 3);
+    t.repository.behaviour = async (call) => {
+      if (call === 0) throw new Error('insert timed out');
+    };
+    await t.scheduler.flush();
+    expect(t.consumer.commit).not.toHaveBeenCalled();
+    expect(t.rollups.total().n).toBe(3); // the first attempt's slices landed
+    clock += 100;
+    await t.scheduler.flush();
+    expect(t.repository.calls).toEqual([first.points, first.points]);
+    expect(t.rollups.total()).toEqual({ n: 3, sum: first.points.reduce((s, p) => s + p.value, 0) });
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
   });
 
   it("deletes a partition's rollups from the first offset of its first batch under each claim epoch, before writing", async () => {

@@ -39,7 +39,11 @@ export interface DeadLetterStore {
 export interface WritePhases {
   check: number;
   announce: number;
+  /** Deciding what the batch writes (planWrite). */
+  plan: number;
+  /** From the start of the writes until the readings were inserted. */
   insert: number;
+  /** From the same start (the two are written at once) until the rollups were. */
   rollups: number;
 }
 
@@ -104,15 +108,17 @@ export class BatchWriter {
   /** Writes the batch; rejects with BatchWriteFailed when any step fails. */
   async write(batch: Batch): Promise<BatchWritten> {
     const started = Date.now();
-    const phases: WritePhases = { check: 0, announce: 0, insert: 0, rollups: 0 };
+    const phases: WritePhases = { check: 0, announce: 0, plan: 0, insert: 0, rollups: 0 };
     let kept = { records: batch.records, slices: batch.partitions, fenced: 0 };
     try {
       const stored = await this.storedCopies(batch.records);
       const announcedAt = Date.now();
       phases.check = announcedAt - started;
       kept = await this.dropFenced(batch);
-      phases.announce = Date.now() - announcedAt;
+      const planning = Date.now();
+      phases.announce = planning - announcedAt;
       const plan = planWrite(kept.records, stored);
+      phases.plan = Date.now() - planning;
       const resets = kept.slices.filter((s) => this.rollupsReset.get(`${s.topic}:${s.partition}`) !== s.epoch);
       await this.writePlan(plan, resets, announcedAt + writeBudgetMs(this.config), phases);
       await this.deadLetters.record(kept.records.flatMap((r) => (r.deadLetter ? [r.deadLetter] : [])));
@@ -174,9 +180,10 @@ export class BatchWriter {
 
   /**
    * The batch's writes, all ending by `deadline` (each operation is given the time left), so that a new
-   * owner of a partition, which waits DEDUP_SETTLE_MS after our announcement, never races one of them:
-   * rollups of the partitions in `resets` from their slice's first offset on are deleted and the readings
-   * inserted, then the batch's rollups are written (only once the readings are).
+   * owner of a partition, which waits DEDUP_SETTLE_MS after our announcement, never races one of them: the
+   * readings are inserted while the batch's rollups are written, the latter once the rollups of the
+   * partitions in `resets` from their slice's first offset on are deleted. Both are waited for, even when one
+   * fails (a retry must not start while a sibling write is in flight); the offsets are committed only after.
    */
   private async writePlan(
     plan: WritePlan,
@@ -185,16 +192,22 @@ export class BatchWriter {
     phases: WritePhases,
   ): Promise<void> {
     const started = Date.now();
-    await Promise.all([
-      ...resets.map(async (s) =>
-        this.rollups.deleteSlicesFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline)),
-      ),
-      this.readings.insertMany(plan.insert, timeLeft(deadline)),
-    ]);
-    const inserted = Date.now();
-    phases.insert = inserted - started;
-    await this.rollups.writeSlices(plan.rollups, timeLeft(deadline));
-    phases.rollups = Date.now() - inserted;
+    const inserting = this.readings.insertMany(plan.insert, timeLeft(deadline)).finally(() => {
+      phases.insert = Date.now() - started;
+    });
+    const rollingUp = (async () => {
+      await Promise.all(
+        resets.map(async (s) =>
+          this.rollups.deleteSlicesFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline)),
+        ),
+      );
+      await this.rollups.writeSlices(plan.rollups, timeLeft(deadline));
+    })().finally(() => {
+      phases.rollups = Date.now() - started;
+    });
+    const results = await Promise.allSettled([inserting, rollingUp]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 

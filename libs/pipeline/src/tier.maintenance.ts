@@ -75,11 +75,20 @@ export class TierMaintenance implements OnApplicationBootstrap, OnApplicationShu
     if (!caps) return false;
     const limit = this.config.COMPACTION_BATCH;
     const halt = this.haltHook();
+    const started = Date.now();
     const partitions = await this.committed();
+    const compacting = Date.now();
     const compacted = await this.compactor.compact(partitions, limit, halt);
     const now = Date.now();
     const hours = await this.compactor.rollUp('hour', limit, now, halt);
+    const rollingDays = Date.now();
     const days = await this.compactor.rollUp('day', limit, now, halt);
+    if (compacted.done + hours.done + days.done > 0)
+      this.logger.debug(
+        `round in ${Date.now() - started} ms: offsets ${compacting - started}, ` +
+          `compaction ${now - compacting} (${compacted.done} slices), hours ${rollingDays - now} (${hours.done}), ` +
+          `days ${Date.now() - rollingDays} (${days.done})`,
+      );
     if (!caps.timeSeries && now - this.lastSweep >= SWEEP_EVERY_MS) {
       this.lastSweep = now;
       await this.retention.sweep(now);

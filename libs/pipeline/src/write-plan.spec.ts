@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { readingKey, type WirePoint } from '@funnel/contracts';
-import { seriesFields, sliceMinuteStats, type StoredCopy } from '@funnel/storage';
+import { seriesFields, sliceMinuteStats, statsOf, storedSliceMinute, type StoredCopy } from '@funnel/storage';
 
 import {
   ID_CHECK_CHUNK,
@@ -188,6 +188,43 @@ describe('planWrite: what a batch inserts and what its rollups count', () => {
     expect(ofK.map((m) => [m.ts.getTime() / MINUTE, sliceMinuteStats(m).n, sliceMinuteStats(m).sum])).toEqual(
       Array.from({ length: 90 }, (_, minute) => [minute, 1, 89 - minute]),
     );
+  });
+
+  it('stores each minute as the statistics of its readings in batch order, however they interleave', () => {
+    // Two series, readings of 1 to 3 per minute over 3 hours, shuffled by a seeded generator and interleaved.
+    let seed = 11;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const points: WirePoint[] = [];
+    for (let minute = 0; minute < 180; minute++)
+      for (const sensor of ['s', 'u'])
+        for (let k = 0; k <= next(3); k++)
+          points.push(pt(`${sensor}${minute}:${k}`, next(200) / 4 - 25, minute * MINUTE + next(MINUTE), sensor));
+    for (let i = points.length - 1; i > 0; i--) {
+      const j = next(i + 1);
+      [points[i], points[j]] = [points[j]!, points[i]!];
+    }
+    const records = [rec(0, 3, points.slice(0, 200)), rec(0, 4, points.slice(200))];
+    const byMinute = new Map<string, WirePoint[]>();
+    for (const p of points) {
+      const key = `${p.sensorId}:${p.ts - (p.ts % MINUTE)}`;
+      byMinute.set(key, [...(byMinute.get(key) ?? []), p]);
+    }
+    const docs = planWrite(records, new Map()).rollups;
+    const got = new Map<string, unknown>(
+      docs.flatMap((d) => d.mins.map((m) => [`${d.s}:${m.ts.getTime()}`, m] as const)),
+    );
+    expect(got.size).toBe(byMinute.size);
+    for (const [key, readings] of byMinute) {
+      const start = Number(key.slice(key.indexOf(':') + 1));
+      expect(got.get(key)).toEqual(storedSliceMinute(start, statsOf(readings)));
+    }
+    for (const d of docs) {
+      const starts = d.mins.map((m) => m.ts.getTime());
+      expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    }
   });
 
   it('writes nothing for records without readings (dead letters), and their offsets still open the slice', () => {

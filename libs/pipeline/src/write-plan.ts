@@ -13,6 +13,7 @@ import {
   type SourcedPoint,
   type Stats,
   type StoredCopy,
+  type StoredSliceMinute,
 } from '@funnel/storage';
 
 /** Where a stored reading came from: `<partition>:<offset>` of its Kafka record. */
@@ -147,7 +148,7 @@ export function planWrite(records: readonly PlannedRecord[], stored: ReadonlyMap
  */
 function planFresh(records: readonly PlannedRecord[]): WritePlan {
   const rollups = new RollupBuilder(records);
-  const seen = new Set<string>();
+  const firstCopy = new FirstCopies();
   const insert: SourcedPoint[] = [];
   let copies = 0;
   for (const record of records) {
@@ -155,14 +156,37 @@ function planFresh(records: readonly PlannedRecord[]): WritePlan {
     const slice = rollups.slice(record);
     for (const point of record.points) {
       copies++;
-      const key = readingKey(point);
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (!firstCopy.isFirst(point)) continue;
       insert.push({ point, src });
       slice.add(point.sensorId, point.metric, point.tags, point.ts, point.value);
     }
   }
   return { insert, rollups: rollups.docs(), duplicates: copies - insert.length };
+}
+
+/**
+ * Tells the first copy of each reading key (id, sensorId, metric) from its repeats, keyed by the id alone: an id
+ * is almost always of one series, so a reading needs no key string of its own.
+ */
+class FirstCopies {
+  /** Per id, the series (sensorId and metric) of its first copy. */
+  private readonly byId = new Map<string, { sensorId: string; metric: string }>();
+  /** Reading keys of copies whose id was first seen on another series. */
+  private others: Set<string> | undefined;
+
+  isFirst(point: WirePoint): boolean {
+    const seen = this.byId.get(point.id);
+    if (seen === undefined) {
+      this.byId.set(point.id, point);
+      return true;
+    }
+    if (seen.sensorId === point.sensorId && seen.metric === point.metric) return false;
+    this.others ??= new Set();
+    const key = readingKey(point);
+    if (this.others.has(key)) return false;
+    this.others.add(key);
+    return true;
+  }
 }
 
 /** Lowest and highest offset per topic-partition of the batch: a partition's slice spans them. */
@@ -179,19 +203,87 @@ function offsetSpans(records: readonly PlannedRecord[]): Map<string, { first: bi
   return spans;
 }
 
-/** One minute of a slice rollup being built: the slice document it goes into and its readings' statistics. */
-interface SliceAccumulator {
-  /** `_id` of the slice document (per slice, series and hour). */
-  docId: string;
-  doc: Omit<SliceDoc, '_id' | 'ts' | 'mins'>;
+/**
+ * One minute of a series in a slice being built: its first reading, and its statistics once a second reading
+ * falls in it. A sensor reporting once a minute or slower (every backfill of such data) makes one minute per
+ * reading, stored as that reading's time and value: no statistics or sketch are made for it.
+ */
+interface MinuteAcc {
   minute: number;
-  stats: Stats;
+  /** The first reading of the minute. */
+  ts: number;
+  v: number;
+  /** Statistics of every reading of the minute, from its second on. */
+  stats: Stats | undefined;
+}
+
+function addToMinute(acc: MinuteAcc, ts: number, value: number): void {
+  if (acc.stats === undefined) {
+    acc.stats = emptyStats();
+    addReading(acc.stats, acc.ts, acc.v);
+  }
+  addReading(acc.stats, ts, value);
+}
+
+/** The stored form of a minute being built (storedSliceMinute of its statistics). */
+function storedMinute(acc: MinuteAcc): StoredSliceMinute {
+  if (acc.stats === undefined) return { ts: new Date(acc.minute), t: new Date(acc.ts), v: acc.v };
+  return storedSliceMinute(acc.minute, acc.stats);
+}
+
+/** The minutes of one series in one slice, in the order they first got a reading. */
+class SeriesMinutes {
+  readonly minutes: MinuteAcc[] = [];
+  /** The minute of the series' last reading: most readings follow one of their series. */
+  private last: MinuteAcc | undefined;
+  /** The latest minute so far: a reading after it opens a new minute without a lookup. */
+  private latest = -Infinity;
+  /** Whether `minutes` are in time order (no reading went back in time to open a minute). */
+  private ordered = true;
+  /** Minutes by start, made only once a reading goes back in time (a series' readings mostly come in order). */
+  private byStart: Map<number, MinuteAcc> | undefined;
+
+  constructor(readonly series: SeriesFields) {}
+
+  add(ts: number, value: number): void {
+    // ts is non-negative epoch ms (the record decoder refuses anything else).
+    const minute = ts - (ts % MINUTE_MS);
+    const last = this.last;
+    if (last !== undefined && last.minute === minute) {
+      addToMinute(last, ts, value);
+      return;
+    }
+    let acc: MinuteAcc | undefined;
+    if (minute > this.latest) {
+      this.latest = minute;
+    } else {
+      this.byStart ??= new Map(this.minutes.map((m) => [m.minute, m]));
+      acc = this.byStart.get(minute);
+    }
+    if (acc === undefined) {
+      if (minute < this.latest) this.ordered = false;
+      acc = { minute, ts, v: value, stats: undefined };
+      this.minutes.push(acc);
+      this.byStart?.set(minute, acc);
+    } else {
+      addToMinute(acc, ts, value);
+    }
+    this.last = acc;
+  }
+
+  /** The minutes earliest first. */
+  inOrder(): MinuteAcc[] {
+    if (!this.ordered) this.minutes.sort((a, b) => a.minute - b.minute);
+    return this.minutes;
+  }
 }
 
 /** Rollups of one slice (one topic-partition of the batch); keys share the slice's prefix. */
 class SliceRollups {
-  /** Per series, the accumulator of the minute its last reading fell in: most readings follow one of their series. */
-  private readonly lastOf = new Map<SeriesFields, { minute: number; acc: SliceAccumulator }>();
+  private readonly bySeries = new Map<SeriesFields, SeriesMinutes>();
+  /** The series of the last reading added, and its minutes: most readings follow the one before. */
+  private lastSeries: SeriesFields | undefined;
+  private lastMinutes: SeriesMinutes | undefined;
 
   constructor(
     private readonly builder: RollupBuilder,
@@ -202,37 +294,48 @@ class SliceRollups {
   ) {}
 
   add(sensorId: string, metric: string, tags: Record<string, string> | undefined, ts: number, value: number): void {
-    // ts is non-negative epoch ms (the record decoder refuses anything else).
-    const minute = ts - (ts % MINUTE_MS);
     const series = this.builder.series(sensorId, metric, tags);
-    const last = this.lastOf.get(series);
-    if (last !== undefined && last.minute === minute) {
-      addReading(last.acc.stats, ts, value);
-      return;
+    let minutes = series === this.lastSeries ? this.lastMinutes : this.bySeries.get(series);
+    if (minutes === undefined) {
+      minutes = new SeriesMinutes(series);
+      this.bySeries.set(series, minutes);
     }
-    const key = `${this.prefix}${series.k}:${minute}`;
-    let acc = this.builder.byKey.get(key);
-    if (!acc) {
-      acc = {
-        docId: `${this.prefix}${series.k}:${minute - (minute % HOUR_MS)}`,
-        doc: { t: this.topic, p: this.partition, o: Number(this.span.first), oe: Number(this.span.last), ...series },
-        minute,
-        stats: emptyStats(),
-      };
-      this.builder.byKey.set(key, acc);
+    this.lastSeries = series;
+    this.lastMinutes = minutes;
+    minutes.add(ts, value);
+  }
+
+  /** This slice's documents: one per series and hour, its minutes earliest first. */
+  docsInto(out: SliceDoc[]): void {
+    const o = Number(this.span.first);
+    const oe = Number(this.span.last);
+    for (const seriesMinutes of this.bySeries.values()) {
+      const series = seriesMinutes.series;
+      let doc: SliceDoc | undefined;
+      let hour = -1;
+      for (const acc of seriesMinutes.inOrder()) {
+        const start = acc.minute - (acc.minute % HOUR_MS);
+        if (doc === undefined || start !== hour) {
+          hour = start;
+          doc = {
+            _id: `${this.prefix}${series.k}:${start}`,
+            t: this.topic,
+            p: this.partition,
+            o,
+            oe,
+            ...series,
+            ts: new Date(start),
+            mins: [],
+          };
+          out.push(doc);
+        }
+        doc.mins.push(storedMinute(acc));
+      }
     }
-    if (last !== undefined) {
-      last.minute = minute;
-      last.acc = acc;
-    } else {
-      this.lastOf.set(series, { minute, acc });
-    }
-    addReading(acc.stats, ts, value);
   }
 }
 
 class RollupBuilder {
-  readonly byKey = new Map<string, SliceAccumulator>();
   private readonly slices = new Map<string, SliceRollups>();
   private readonly seriesCache = new Map<string, SeriesFields>();
   /** Series without tags by sensorId, then metric: found without building their identity string. */
@@ -243,8 +346,26 @@ class RollupBuilder {
     this.spans = offsetSpans(records);
   }
 
+  /** The last series looked up, by its sensorId, metric and tags object: most readings follow the one before. */
+  private last: { sensorId: string; metric: string; tags: Record<string, string> | undefined; fields: SeriesFields } = {
+    sensorId: '',
+    metric: '',
+    tags: undefined,
+    fields: undefined as unknown as SeriesFields,
+  };
+
   /** The series fields of (sensorId, metric, tags), hashed once per series and batch. */
   series(sensorId: string, metric: string, tags: Record<string, string> | undefined): SeriesFields {
+    const last = this.last;
+    if (last.fields !== undefined && sensorId === last.sensorId && metric === last.metric && tags === last.tags) {
+      return last.fields;
+    }
+    const fields = this.lookUp(sensorId, metric, tags);
+    this.last = { sensorId, metric, tags, fields };
+    return fields;
+  }
+
+  private lookUp(sensorId: string, metric: string, tags: Record<string, string> | undefined): SeriesFields {
     if (tags === undefined) {
       let byMetric = this.untagged.get(sensorId);
       if (byMetric === undefined) {
@@ -296,17 +417,8 @@ class RollupBuilder {
 
   /** The slice documents: one per slice, series and hour, holding its minutes earliest first. */
   docs(): SliceDoc[] {
-    const byDoc = new Map<string, SliceDoc>();
-    for (const { docId, doc, minute, stats } of this.byKey.values()) {
-      let slice = byDoc.get(docId);
-      if (!slice) {
-        slice = { _id: docId, ...doc, ts: new Date(minute - (minute % HOUR_MS)), mins: [] };
-        byDoc.set(docId, slice);
-      }
-      slice.mins.push(storedSliceMinute(minute, stats));
-    }
-    const docs = [...byDoc.values()];
-    for (const slice of docs) if (slice.mins.length > 1) slice.mins.sort((a, b) => a.ts.getTime() - b.ts.getTime());
+    const docs: SliceDoc[] = [];
+    for (const slice of this.slices.values()) slice.docsInto(docs);
     return docs;
   }
 }
