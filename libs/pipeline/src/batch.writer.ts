@@ -131,6 +131,9 @@ export class BatchWriter {
         phases,
       };
     } catch (error) {
+      // The retry may cover fewer records (the store's capacity shrank) while this attempt's slices of the
+      // others landed: it deletes its partitions' slices from its first offset on again before writing.
+      for (const s of kept.slices) this.rollupsReset.delete(`${s.topic}:${s.partition}`);
       throw new BatchWriteFailed(error as Error, kept.records, kept.fenced);
     }
   }
