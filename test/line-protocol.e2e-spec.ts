@@ -7,14 +7,15 @@ import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
 import { HttpError, InfluxDB, Point, setLogger } from '@influxdata/influxdb-client';
 import { describe, expect, it } from '@jest/globals';
 
-import { pollUntil } from '@funnel/dev-infra';
+import { pollUntil, Scrape } from '@funnel/dev-infra';
+import { readingDocId } from '@funnel/storage';
 
 import { expectedBuckets, makeReadings, type Reading } from './support/dataset.js';
 import { isolatedEnv, TEST_ADMIN_TOKEN } from './support/env.js';
 import { processForSuite } from './support/funnel-process.js';
 import { getJson, type AggregatesAnswer } from './support/http.js';
 import { workerCaughtUp } from './support/kafka.js';
-import { storedCount } from './support/mongo.js';
+import { storedCount, withMongo } from './support/mongo.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -104,6 +105,45 @@ describe('InfluxDB line protocol and compressed bodies (role all)', () => {
     expect(await storedCount(env.MONGODB_URI, { 'meta.sensorId': 'v1-host' })).toBe(3);
     const got = await aggregates('v1-host', 'reading');
     expect(got.map((b) => [b.count, b.sum])).toEqual([[2, 4]]);
+  }, 60_000);
+
+  it('a timestamped body sent again once it was stored is found by the id check and stored once', async () => {
+    const ts = START + 20 * MINUTE;
+    const lines = Array.from({ length: 300 }, (_, i) => `funnel,host=lp-again-${i % 3} reading=${i} ${ts + i}`);
+    const url = `${suite().url}/api/v2/write?org=o&bucket=b&precision=ms`;
+    const isAgain = { 'meta.sensorId': { $regex: '^lp-again-' } };
+    expect((await post(url, lines.join('\n'), {})).status).toBe(204);
+    await pollUntil('first copy stored', async () => (await storedCount(env.MONGODB_URI, isAgain)) >= 300);
+    await workerCaughtUp(env);
+    const before = await Scrape.of(`${suite().url}/metrics`);
+    // The client retries (say its answer was lost): a later batch, so only the id check can tell.
+    expect((await post(url, lines.join('\n'), {})).status).toBe(204);
+    const dropped = async () => (await Scrape.of(`${suite().url}/metrics`)).sum('funnel_duplicates_dropped_total');
+    const droppedBefore = before.sum('funnel_duplicates_dropped_total');
+    await pollUntil('retry checked', async () => (await dropped()) - droppedBefore >= 300);
+    await workerCaughtUp(env);
+    const after = await Scrape.of(`${suite().url}/metrics`);
+    const delta = (name: string) => after.sum(name) - before.sum(name);
+    expect(delta('funnel_duplicates_dropped_total')).toBe(300);
+    expect(delta('funnel_id_check_query_readings_sum')).toBe(300);
+    expect(await storedCount(env.MONGODB_URI, isAgain)).toBe(300);
+    const counted = await Promise.all(
+      [0, 1, 2].map(async (i) => (await aggregates(`lp-again-${i}`, 'reading')).reduce((n, b) => n + b.count, 0)),
+    );
+    expect(counted).toEqual([100, 100, 100]);
+    // Where the server made a regular collection (the stand-in), the check read them by their key-derived _id.
+    const docs = await withMongo(env.MONGODB_URI, async (db) => {
+      const caps = (await db.listCollections({ name: 'points' }).toArray()).find((c) => c.name === 'points');
+      const regular = caps?.type !== 'timeseries';
+      return { regular, docs: await db.collection('points').find(isAgain).toArray() };
+    });
+    if (docs.regular) {
+      for (const d of docs.docs) {
+        expect(d._id.toHexString()).toBe(
+          readingDocId({ id: d.id, sensorId: d.meta.sensorId, metric: d.meta.metric }).toHexString(),
+        );
+      }
+    }
   }, 60_000);
 
   it('refuses a body with bad lines whole, listing each bad line and why; the client sees the 400', async () => {

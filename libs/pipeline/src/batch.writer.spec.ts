@@ -2,7 +2,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 
 import type { WirePoint } from '@funnel/contracts';
-import { seriesFields, sliceMinuteStats, type DeadLetter } from '@funnel/storage';
+import { ReadingsStoredMeanwhile, seriesFields, sliceMinuteStats, type DeadLetter } from '@funnel/storage';
 
 import {
   TOPIC,
@@ -304,6 +304,32 @@ describe('BatchWriter minute rollups', () => {
     await t.scheduler.flush();
     expect(t.repository.written.map((p) => p.id)).toEqual(['new']);
     expect(t.rollups.total()).toEqual({ n: 2, sum: 6 });
+  });
+
+  it('after a duplicate key (stored by another record since the check), the retry counts it there and the rest once', async () => {
+    let clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    const t = setup({ FLUSH_INTERVAL_MS: 100 });
+    const record = t.add(0, 0, {
+      points: [point('a', 1, 0), point('raced', 100, 0), point('b', 2, 0)],
+      checkIds: true,
+    });
+    t.repository.behaviour = async (call) => {
+      if (call === 0) {
+        // On a regular collection (_id from the reading key): a worker of another partition inserted `raced`
+        // after this batch's id check, so this unordered insert stored the others and refused it.
+        for (const p of t.repository.calls[0]!) t.repository.stored.add(p.id);
+        t.repository.srcs.set('raced', '1:9');
+        throw new ReadingsStoredMeanwhile(1, new Error('E11000 duplicate key error'));
+      }
+    };
+    await t.scheduler.flush();
+    expect(t.consumer.commit).not.toHaveBeenCalled();
+    clock += 100;
+    await t.scheduler.flush();
+    expect(t.repository.calls).toEqual([record.points, []]);
+    expect(t.rollups.total()).toEqual({ n: 2, sum: 3 });
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
   });
 
   it('after a failed rollup write, the retry counts the readings its first attempt stored, once', async () => {

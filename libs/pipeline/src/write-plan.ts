@@ -68,9 +68,9 @@ export const ID_CHECK_NARROW_MS = 60_000;
  * reads: up to `narrowSize` readings lying within `narrowMs` of the chunk's first, else up to `size` whatever they
  * span. So one request of 10,000 sensors at ts=0 next to readings of today never makes a query that reads the whole
  * collection with a 10,000-entry `$in`, while a batch of timestamped line protocol (a few instants, many series)
- * takes one query per 1,000 readings rather than per 500: each query is a scan on a server without the id index.
- * Larger narrow chunks cost more than they save there (bench, formats stage, line protocol stored/s at 500, 1,000
- * and 5,000: 9,785, 10,827 and 3,903; docs/hot-path.md).
+ * takes one query per 1,000 readings rather than per 500. The sizes were measured when the stand-in answered each
+ * query by a scan (line protocol stored/s at 500, 1,000 and 5,000: 9,785, 10,827 and 3,903; docs/hot-path.md); it
+ * now reads a chunk by `_id` in lists of 100 (PointsRepository.existingIds), where the time range plays no part.
  */
 export function idCheckChunks(
   points: readonly WirePoint[],

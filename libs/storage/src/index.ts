@@ -10,8 +10,13 @@ export { DeadLettersRepository } from './dead-letters/dead-letters.repository.js
 export { type PartitionClaim } from './partition-progress/partition-progress.schema.js';
 export { PartitionProgressRepository } from './partition-progress/partition-progress.repository.js';
 export { evenChunks, MIN_WRITE_CHUNK } from './readings/chunks.js';
-export { PointsRepository, type RawBucket, type StorageCapabilities } from './readings/points.repository.js';
-export { readingsTimeSeries, type SourcedPoint, type StoredCopy } from './readings/reading.schema.js';
+export {
+  PointsRepository,
+  ReadingsStoredMeanwhile,
+  type RawBucket,
+  type StorageCapabilities,
+} from './readings/points.repository.js';
+export { readingDocId, readingsTimeSeries, type SourcedPoint, type StoredCopy } from './readings/reading.schema.js';
 export {
   capacityLevel,
   roomLeft,

@@ -1,15 +1,17 @@
 // The readings collection: prepares it, inserts, looks ids up and aggregates raw buckets.
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
+import { MongoBulkWriteError, type Document, type ObjectId } from 'mongodb';
 import type { Connection, Model } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 import { readingKey, type WirePoint } from '@funnel/contracts';
 
 import { bucketsPipeline, type BucketQuery } from '../aggregation-pipeline.js';
+import { readInLists } from '../in-lists.js';
 import { orUnavailable } from '../storage-errors.js';
 import { evenChunks, MIN_WRITE_CHUNK } from './chunks.js';
-import { readingsTimeSeries, StoredPoint, type SourcedPoint, type StoredCopy } from './reading.schema.js';
+import { readingDocId, readingsTimeSeries, StoredPoint, type SourcedPoint, type StoredCopy } from './reading.schema.js';
 
 /** What the connected server turned out to support, found once at startup. */
 export interface StorageCapabilities {
@@ -28,6 +30,30 @@ export interface RawBucket {
 }
 
 const NAMESPACE_EXISTS = 48;
+const DUPLICATE_KEY = 11000;
+/**
+ * Ids per `_id: {$in}` lookup on a regular collection, and lookups in flight. The stand-in serves such a list from
+ * its `_id` index but matches every document it finds against the whole list, so a list of found ids costs about
+ * its length squared (TierStore.findByIds reads its documents, all found, in lists of 100). Most ids checked are
+ * not stored (a line protocol body is checked on its first delivery too), and those cost the worker per lookup:
+ * lists of 250 rather than 100 cut its CPU per line protocol reading in the formats bench (docs/hot-path.md).
+ */
+const ID_LOOKUP_LIST = 250;
+const ID_LOOKUPS_AT_ONCE = 4;
+
+/** Readings of one insert were stored by another write since its id check: the batch is retried, its check finds them. */
+export class ReadingsStoredMeanwhile extends Error {
+  constructor(
+    readonly duplicates: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `${duplicates} readings were stored by another write since the id check (duplicate _id); ` +
+        'the batch is retried and its id check finds them',
+    );
+    this.name = 'ReadingsStoredMeanwhile';
+  }
+}
 
 /** Reads and writes readings in the time-series collection. Returns plain values, never documents. */
 @Injectable()
@@ -39,6 +65,12 @@ export class PointsRepository {
     @InjectConnection() private readonly connection: Connection,
     private readonly config: FunnelConfig,
   ) {}
+
+  /**
+   * Set where the readings collection is a regular collection (ensureCollection): each reading's `_id` is then
+   * derived from its reading key (readingDocId) and the id check reads by `_id`.
+   */
+  private keyedIds = false;
 
   private get collectionName(): string {
     return this.model.collection.collectionName;
@@ -66,6 +98,7 @@ export class PointsRepository {
     }
     const info = (await find()) as { type?: string; options?: { timeseries?: unknown } } | undefined;
     const timeSeries = info?.type === 'timeseries' || Boolean(info?.options?.timeseries);
+    this.keyedIds = !timeSeries;
     await this.model.collection.createIndex({ 'meta.sensorId': 1, 'meta.metric': 1, ts: 1 }, { name: 'series_ts' });
     await this.ensureIdIndex();
     const build = await db.admin().buildInfo();
@@ -76,6 +109,12 @@ export class PointsRepository {
    * Writes readings unordered (one bad document does not stop the rest), each with the source of its Kafka
    * record (`src`); resolves with the count written. Bounded by `timeoutMS` (aborted server-side via
    * maxTimeMS): the caller decides how long a write may take.
+   *
+   * On a regular collection each document's `_id` is readingDocId(point), so a reading stored by another write
+   * since the batch's id check (a copy of the same key in a record of another partition, written at the same time)
+   * fails as a duplicate key: that rejects with ReadingsStoredMeanwhile once every chunk settled, the batch is
+   * retried with its ids checked, and the check finds both that copy (counted where its own record is) and what
+   * this attempt inserted (counted under this batch's records): nothing is counted twice nor lost.
    */
   async insertMany(points: readonly SourcedPoint[], timeoutMS: number): Promise<number> {
     if (points.length === 0) {
@@ -96,7 +135,9 @@ export class PointsRepository {
           : { sensorId: p.sensorId, metric: p.metric };
         metaOf = p;
       }
-      return { id: p.id, ts: new Date(p.ts), meta, value: p.value, src };
+      return this.keyedIds
+        ? { _id: readingDocId(p), id: p.id, ts: new Date(p.ts), meta, value: p.value, src }
+        : { id: p.id, ts: new Date(p.ts), meta, value: p.value, src };
     });
     // Chunks written at once: the server inserts one while the driver encodes the next (on the stand-in, 4
     // streams of 5,000 insert ~45 % more per second than one of 20,000). All of them are waited for, even
@@ -106,9 +147,16 @@ export class PointsRepository {
         orUnavailable(() => this.model.collection.insertMany(chunk, { ordered: false, timeoutMS })),
       ),
     );
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) {
-      throw failed.reason;
+    const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
+    if (failed.length > 0) {
+      const duplicates = failed.map(duplicateKeys);
+      if (duplicates.every((n) => n > 0)) {
+        throw new ReadingsStoredMeanwhile(
+          duplicates.reduce((a, b) => a + b, 0),
+          failed[0],
+        );
+      }
+      throw failed.find((reason, i) => duplicates[i] === 0);
     }
     return results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.insertedCount : 0), 0);
   }
@@ -149,14 +197,20 @@ export class PointsRepository {
   }
 
   /**
-   * Which of these readings are already stored, by readingKey (id, sensorId, metric), with what is stored (source record, series, time,
-   * value). The query is narrowed by sensor and time range so that it reads only the buckets the readings
-   * would be in (time-series collections have no unique index). `lookbackMs` widens the range backwards, for
-   * retried requests whose readings took the time received.
+   * Which of these readings are already stored, by readingKey (id, sensorId, metric), with what is stored (source
+   * record, series, time, value).
+   *
+   * On a time-series collection (no unique index) the query is narrowed by sensor and time range so that it reads
+   * only the buckets the readings would be in; `lookbackMs` widens the range backwards, for retried requests whose
+   * readings took the time received. On a regular collection the readings are read by `_id` (readingDocId),
+   * whatever their time: a key is stored there at most once, so `lookbackMs` does not apply.
    */
   async existingIds(points: readonly WirePoint[], lookbackMs = 0): Promise<Map<string, StoredCopy>> {
     if (points.length === 0) {
       return new Map();
+    }
+    if (this.keyedIds) {
+      return storedCopies(await this.findByKeys(points));
     }
     let minTs = Infinity;
     let maxTs = -Infinity;
@@ -170,45 +224,28 @@ export class PointsRepository {
       this.model.collection
         .find(
           {
-            // The time range first: a server that scans (the stand-in) drops most documents on it before the $in
-            // lists; MongoDB uses series_ts (sensor, metric, ts) or reading_id whatever the order.
+            // The time range first; MongoDB uses series_ts (sensor, metric, ts) or reading_id whatever the order.
             ts: { $gte: new Date(minTs - lookbackMs), $lte: new Date(maxTs) },
             'meta.sensorId': { $in: sensors },
             'meta.metric': { $in: metrics },
             id: { $in: points.map((p) => p.id) },
           },
-          {
-            projection: {
-              _id: 0,
-              id: 1,
-              src: 1,
-              ts: 1,
-              value: 1,
-              'meta.sensorId': 1,
-              'meta.metric': 1,
-              'meta.tags': 1,
-            },
-          },
+          { projection: STORED_COPY_PROJECTION },
         )
         .toArray(),
     );
-    const stored = new Map<string, StoredCopy>();
-    for (const d of found) {
-      const sensorId = String(d.meta?.sensorId);
-      const metric = String(d.meta?.metric);
-      const key = readingKey({ id: String(d.id), sensorId, metric });
-      if (!stored.has(key)) {
-        stored.set(key, {
-          src: typeof d.src === 'string' ? d.src : undefined,
-          sensorId,
-          metric,
-          tags: d.meta?.tags && typeof d.meta.tags === 'object' ? (d.meta.tags as Record<string, string>) : undefined,
-          ts: d.ts instanceof Date ? d.ts.getTime() : Number(d.ts),
-          value: Number(d.value),
-        });
-      }
-    }
-    return stored;
+    return storedCopies(found);
+  }
+
+  /**
+   * The stored documents of these readings on a regular collection, by `_id` (readingDocId): lists of
+   * ID_LOOKUP_LIST, ID_LOOKUPS_AT_ONCE at a time, so the cost follows the readings looked up and not the size of
+   * the collection (on the stand-in every filter but one on a unique index scans the whole collection).
+   */
+  private async findByKeys(points: readonly WirePoint[]): Promise<Document[]> {
+    return readInLists(points.map(readingDocId), ID_LOOKUP_LIST, ID_LOOKUPS_AT_ONCE, (list: ObjectId[]) =>
+      this.model.collection.find({ _id: { $in: list } }, { projection: STORED_COPY_PROJECTION }).toArray(),
+    );
   }
 
   /** Round trip to the server; rejects when it does not answer. */
@@ -233,4 +270,44 @@ export class PointsRepository {
       );
     }
   }
+}
+
+/** What the id check reads of a stored reading. */
+const STORED_COPY_PROJECTION = {
+  _id: 0,
+  id: 1,
+  src: 1,
+  ts: 1,
+  value: 1,
+  'meta.sensorId': 1,
+  'meta.metric': 1,
+  'meta.tags': 1,
+} as const;
+
+/** Stored documents by readingKey (the first of a key, should a time-series collection hold two). */
+function storedCopies(found: readonly Document[]): Map<string, StoredCopy> {
+  const stored = new Map<string, StoredCopy>();
+  for (const d of found) {
+    const sensorId = String(d.meta?.sensorId);
+    const metric = String(d.meta?.metric);
+    const key = readingKey({ id: String(d.id), sensorId, metric });
+    if (!stored.has(key)) {
+      stored.set(key, {
+        src: typeof d.src === 'string' ? d.src : undefined,
+        sensorId,
+        metric,
+        tags: d.meta?.tags && typeof d.meta.tags === 'object' ? (d.meta.tags as Record<string, string>) : undefined,
+        ts: d.ts instanceof Date ? d.ts.getTime() : Number(d.ts),
+        value: Number(d.value),
+      });
+    }
+  }
+  return stored;
+}
+
+/** How many documents an insert refused as duplicate keys, if that is all it refused; 0 for any other failure. */
+function duplicateKeys(error: unknown): number {
+  if (!(error instanceof MongoBulkWriteError)) return 0;
+  const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  return errors.length > 0 && errors.every((e) => e.code === DUPLICATE_KEY) ? errors.length : 0;
 }

@@ -1,9 +1,11 @@
 // The shape of a stored reading and the time-series collection that holds it, defined once.
+import { hash } from 'node:crypto';
+
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { TimeSeriesCollectionOptions } from 'mongodb';
+import { ObjectId, type TimeSeriesCollectionOptions } from 'mongodb';
 
 import type { FunnelConfig } from '@funnel/config';
-import type { WirePoint } from '@funnel/contracts';
+import { readingKey, type WirePoint } from '@funnel/contracts';
 
 /** The metaField of a stored reading: what identifies its series. */
 @Schema({ _id: false, versionKey: false })
@@ -53,6 +55,19 @@ export interface StoredCopy {
   tags?: Record<string, string>;
   ts: number;
   value: number;
+}
+
+/**
+ * The `_id` of a stored reading where the readings collection is a regular collection (the mongo-java-server
+ * stand-in, MongoDB < 5.0): the first 12 bytes of SHA-1 of its readingKey (id, sensorId, metric), as an ObjectId,
+ * so the worker's id check reads readings by `_id`, the one index such a server always uses, and a second copy of
+ * a key cannot be inserted. An ObjectId, as the driver would make, keeps the document's size and everything that
+ * reads `_id` (the export cursor) as they are. Made from the hex digest: an ObjectId over the digest's own buffer
+ * costs the worker an ArrayBuffer per reading to collect. Time-series collections (real MongoDB 5+) keep
+ * driver-made ids: their check uses the `reading_id` index.
+ */
+export function readingDocId(point: { id: string; sensorId: string; metric: string }): ObjectId {
+  return ObjectId.createFromHexString(hash('sha1', readingKey(point), 'hex').slice(0, 24));
 }
 
 /** The readings collection's time-series options: the schema and the explicit create both use these. */

@@ -8,6 +8,7 @@ import type { Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
+import { readInLists } from '../in-lists.js';
 import { orUnavailable } from '../storage-errors.js';
 import type { SeriesSelector } from './bucket-stats.js';
 import {
@@ -220,20 +221,13 @@ export class TierStore {
         () =>
           collection.find({ _id: { $in: [...ids] } } as Filter<T>, { projection, maxTimeMS }).toArray() as Promise<T[]>,
       );
-    const lists: string[][] = [];
-    for (let i = 0; i < ids.length; i += STAND_IN_IN_LIST) lists.push(ids.slice(i, i + STAND_IN_IN_LIST));
-    const found: T[] = [];
-    for (let i = 0; i < lists.length; i += IN_LISTS_AT_ONCE) {
-      const docs = await orUnavailable(() =>
-        Promise.all(
-          lists
-            .slice(i, i + IN_LISTS_AT_ONCE)
-            .map((list) => collection.find({ _id: { $in: list } } as Filter<T>, { projection, maxTimeMS }).toArray()),
-        ),
-      );
-      for (const doc of docs.flat()) found.push(doc as T);
-    }
-    return found;
+    return readInLists(
+      ids,
+      STAND_IN_IN_LIST,
+      IN_LISTS_AT_ONCE,
+      (list) =>
+        collection.find({ _id: { $in: list } } as Filter<T>, { projection, maxTimeMS }).toArray() as Promise<T[]>,
+    );
   }
 
   /** Documents of the selected series in any of the ranges. */
