@@ -139,6 +139,9 @@ export class TierReader implements BucketStatsSource {
       ['minute', minutes],
     ] as const) {
       const bucketOf = new Map((bySource.get(tier) ?? []).map((s) => [s.from, s.bucket]));
+      // In one order whatever the server returned (time, then series): floating-point sums depend on the order
+      // of their terms, and two reads of the same documents must give the same answer to the last digit.
+      docs.sort(byTimeThenKey);
       for (const doc of docs) {
         const bucket = bucketOf.get(doc.ts.getTime());
         if (bucket !== undefined && Number(doc.n) !== 0) add(doc, fromStored(doc), bucket);
@@ -147,6 +150,7 @@ export class TierReader implements BucketStatsSource {
     // Slices not yet compacted count unless their minute document already holds them (high-water mark).
     const minuteBucket = new Map((bySource.get('minute') ?? []).map((s) => [s.from, s.bucket]));
     const minuteDocs = new Map(minutes.map((d) => [d._id, d]));
+    slices.sort((a, b) => byTimeThenKey(a, b) || a.o - b.o);
     for (const slice of slices) {
       for (const minute of sliceMinutes(slice)) {
         const bucket = minuteBucket.get(minute.ts.getTime());
@@ -156,6 +160,7 @@ export class TierReader implements BucketStatsSource {
         add(slice, sliceMinuteStats(minute), bucket);
       }
     }
+    rawParts.sort((a, b) => compareText(seriesOrder(a), seriesOrder(b)));
     for (const part of rawParts) {
       const key = JSON.stringify([part.series.sensorId, part.series.metric, part.series.tags]);
       let entry = result.get(key);
@@ -167,7 +172,7 @@ export class TierReader implements BucketStatsSource {
         entry.buckets.set(bucket, mergeInto(entry.buckets.get(bucket) ?? emptyStats(), stats));
       }
     }
-    return mergeSameSeries([...result.values()]);
+    return mergeSameSeries([...result.values()]).sort((a, b) => compareText(seriesOrder(a), seriesOrder(b)));
   }
 
   /**
@@ -244,6 +249,18 @@ export class TierReader implements BucketStatsSource {
     );
     return parts.flat();
   }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byTimeThenKey(a: { ts: Date; k: string }, b: { ts: Date; k: string }): number {
+  return a.ts.getTime() - b.ts.getTime() || compareText(a.k, b.k);
+}
+
+function seriesOrder(e: SeriesBuckets): string {
+  return JSON.stringify([e.series.sensorId, e.series.metric, Object.entries(e.series.tags).sort()]);
 }
 
 /** Many scattered ranges become their span (the reader drops documents outside its slots). */
