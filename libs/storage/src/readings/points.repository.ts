@@ -100,7 +100,8 @@ export class PointsRepository {
     const timeSeries = info?.type === 'timeseries' || Boolean(info?.options?.timeseries);
     this.keyedIds = !timeSeries;
     await this.model.collection.createIndex({ 'meta.sensorId': 1, 'meta.metric': 1, ts: 1 }, { name: 'series_ts' });
-    await this.ensureIdIndex();
+    // A regular collection's id check reads by `_id` (readingDocId): an index on `id` would only cost its inserts.
+    if (timeSeries) await this.ensureIdIndex();
     const build = await db.admin().buildInfo();
     return { serverVersion: String(build.version ?? 'unknown'), timeSeries };
   }
