@@ -9,7 +9,7 @@ import { pollUntil } from '@funnel/dev-infra';
 import { isolatedEnv } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer } from './support/http.js';
-import { tiersSettled } from './support/mongo.js';
+import { readingsIn, tiersSettled } from './support/mongo.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -75,7 +75,7 @@ describe('retention per tier (sweep on the stand-in, TTL definitions for MongoDB
     const within = (ms: number) => READINGS.filter((r) => r.ts >= Date.now() - ms + 60_000).length;
     expect(await db.collection('points').countDocuments()).toBe(within(DAY));
     const n = async (collection: string) =>
-      (await db.collection(collection).find({}).toArray()).reduce((s, d) => s + Number(d.n), 0);
+      (await db.collection(collection).find({}).toArray()).reduce((s, d) => s + readingsIn(d), 0);
     expect(await n('points_m1')).toBe(within(3 * DAY));
     expect(await n('points_h1')).toBe(within(10 * DAY));
     expect(await n('points_d1')).toBe(READINGS.length);

@@ -14,7 +14,7 @@ import { prng } from './support/dataset.js';
 import { isolatedEnv } from './support/env.js';
 import { FunnelProcess } from './support/funnel-process.js';
 import { getJson, postJson, type AggregatesAnswer } from './support/http.js';
-import { tiersSettled } from './support/mongo.js';
+import { readingsIn, tiersSettled } from './support/mongo.js';
 import {
   differences,
   exactByPeriod,
@@ -99,7 +99,7 @@ describe('rollup tiers: compaction, hours and days, late data, kills mid-compact
     for (const period of Object.keys(PERIOD_MS) as Period[]) {
       const exact = exactByPeriod(sent, period);
       const collection = { minute: 'points_m1', hour: 'points_h1', day: 'points_d1' }[period];
-      const docs = (await mongo.db().collection(collection).find({}).toArray()).filter((d) => Number(d.n) > 0);
+      const docs = (await mongo.db().collection(collection).find({}).toArray()).filter((d) => readingsIn(d) > 0);
       const stored = new Map(docs.map((d) => [`${seriesOf(d.s, d.m, d.g)}|${new Date(d.ts).getTime()}`, d]));
       expect({ period, docs: docs.length }).toEqual({ period, docs: exact.size });
       expect([...stored.keys()].sort()).toEqual([...exact.keys()].sort());

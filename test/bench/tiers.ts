@@ -105,7 +105,7 @@ export async function settle(db: Db, readings: number, timeoutS: number): Promis
   const sumN = async (collection: string) => {
     const [row] = await db
       .collection(collection)
-      .aggregate<{ n: unknown }>([{ $group: { _id: null, n: { $sum: '$n' } } }])
+      .aggregate<{ n: unknown }>([{ $group: { _id: null, n: { $sum: { $ifNull: ['$n', 1] } } } }])
       .toArray();
     return Number(row?.n ?? 0);
   };

@@ -32,6 +32,12 @@ export interface TierTotals {
 }
 
 /** Reads every tier collection (fine for test-sized data). */
+/** How many readings a stored tier document or slice minute holds: its count, or one for a (t, v) reading. */
+export function readingsIn(doc: Record<string, unknown>): number {
+  if ('n' in doc) return Number(doc.n);
+  return 'v' in doc ? 1 : 0;
+}
+
 export async function tierTotals(db: Db): Promise<TierTotals> {
   const all = (name: string) => db.collection(name).find({}).toArray();
   const [slices, minutes, hours, days, marks] = await Promise.all([
@@ -51,9 +57,8 @@ export async function tierTotals(db: Db): Promise<TierTotals> {
       return !(holder && Number(s.oe) <= Number(holder.hw?.[`${s.t}:${s.p}`] ?? -1));
     }),
   );
-  const sum = (docs: Array<Record<string, unknown>>) => docs.reduce((n, d) => n + Number(d.n), 0);
-  // A slice minute of one reading is stored as its time and value (`t`, `v`) without a count.
-  const pendingN = pending.reduce((n, minute) => n + ('v' in minute && !('n' in minute) ? 1 : Number(minute.n)), 0);
+  const sum = (docs: Array<Record<string, unknown>>) => docs.reduce((n, d) => n + readingsIn(d), 0);
+  const pendingN = sum(pending);
   return {
     slices: slices.length,
     pendingN,

@@ -5,12 +5,14 @@ import { FunnelConfig, parseRetentionMs } from '@funnel/config';
 
 import { SeriesCatalogRepository, type CatalogUpdate } from './series-catalog.repository.js';
 import type { SeriesFields } from './series-key.js';
-import { emptyStats, fromStored, mergeInto, toStored, type Stats } from './stats.js';
+import { emptyStats, mergeInto, type Stats } from './stats.js';
 import {
   partitionKey,
   periodStart,
   sliceMinuteStats,
   sliceMinutes,
+  storedTierStats,
+  tierStats,
   TIER_MS,
   type DirtyMark,
   type SliceDoc,
@@ -64,7 +66,7 @@ export function tierDoc(series: SeriesFields, start: number, stats: Stats, hw?: 
     _id: `${series.k}:${start}`,
     ...seriesOf(series),
     ts: new Date(start),
-    ...toStored(stats),
+    ...storedTierStats(stats),
     ...(hw ? { hw } : {}),
     w: writeToken(),
   };
@@ -129,7 +131,7 @@ export class TierCompactor {
     const added = new Map<string, CatalogUpdate>();
     for (const [id, group] of groups) {
       const before = existing.get(id);
-      const stats = before ? fromStored(before) : emptyStats();
+      const stats = before ? tierStats(before) : emptyStats();
       const hw = { ...(before?.hw ?? {}) };
       const fresh = emptyStats();
       let merged = 0;
@@ -205,7 +207,7 @@ export class TierCompactor {
     const byPeriod = new Map<string, Stats>();
     for (const part of parts.values()) {
       const id = `${part.k}:${periodStart(part.ts.getTime(), tier)}`;
-      byPeriod.set(id, mergeInto(byPeriod.get(id) ?? emptyStats(), fromStored(part)));
+      byPeriod.set(id, mergeInto(byPeriod.get(id) ?? emptyStats(), tierStats(part)));
     }
     const writes = live.map((m) => {
       const id = `${m.k}:${m.ts.getTime()}`;

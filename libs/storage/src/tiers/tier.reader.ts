@@ -11,9 +11,18 @@ import {
 } from './bucket-stats.js';
 import { SeriesCatalogRepository } from './series-catalog.repository.js';
 import { planSlots, rangesOf, type Slot } from './slot-plan.js';
-import { emptyStats, fromStored, mergeInto, type Stats } from './stats.js';
+import { emptyStats, mergeInto, type Stats } from './stats.js';
 import { retentionMs } from './tier.compactor.js';
-import { partitionKey, periodStart, sliceMinuteStats, sliceMinutes, TIER_MS, type Tier } from './tier.schema.js';
+import {
+  partitionKey,
+  periodStart,
+  sliceMinuteStats,
+  sliceMinutes,
+  storedCount,
+  tierStats,
+  TIER_MS,
+  type Tier,
+} from './tier.schema.js';
 import { TierStore } from './tier.store.js';
 
 /** The raw-readings source the reader asks for the parts no tier holds whole. */
@@ -144,7 +153,7 @@ export class TierReader implements BucketStatsSource {
       docs.sort(byTimeThenKey);
       for (const doc of docs) {
         const bucket = bucketOf.get(doc.ts.getTime());
-        if (bucket !== undefined && Number(doc.n) !== 0) add(doc, fromStored(doc), bucket);
+        if (bucket !== undefined && storedCount(doc) !== 0) add(doc, tierStats(doc), bucket);
       }
     }
     // Slices not yet compacted count unless their minute document already holds them (high-water mark).

@@ -13,37 +13,55 @@ export const TIERS = ['minute', 'hour', 'day'] as const;
 export type Tier = (typeof TIERS)[number];
 export const TIER_MS: Record<Tier, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
 
-/** One minute of a slice: its start and the statistics of the slice's readings in it. */
-export interface SliceMinute extends StoredStats {
-  ts: Date;
-}
-
 /**
- * A minute of a slice that holds one reading, stored as that reading's time and value: a sensor reporting once a
- * minute or slower (the common case, and every backfill of such data) makes one such minute per reading, and its
- * statistics follow from the reading alone. 3 fields instead of 12 and no sketch to encode.
+ * Statistics of one reading, stored as that reading's time and value: a sensor reporting once a minute or slower
+ * (the common case, and every backfill of such data) makes one such minute per reading, and its statistics follow
+ * from the reading alone. 2 fields instead of 11 and no sketch to encode. Slice minutes and tier documents (a
+ * minute, or an hour or day of a slow series) holding one reading take this form.
  */
-export interface SingleReadingMinute {
-  ts: Date;
+export interface SingleReading {
   t: Date;
   v: number;
 }
 
-/** A slice minute as stored: full statistics, or one reading. */
-export type StoredSliceMinute = SliceMinute | SingleReadingMinute;
+/** Statistics as stored: full, or one reading. */
+export type StoredTierStats = StoredStats | SingleReading;
+
+/** The stored form of these statistics: one reading as its time and value, else full. */
+export function storedTierStats(stats: Stats): StoredTierStats {
+  return stats.n === 1 ? { t: new Date(stats.ft), v: stats.fv } : toStored(stats);
+}
+
+/**
+ * The statistics of stored ones. A stored form without a count is one reading (`t` alone does not tell: a slice
+ * written before slices were grouped per hour holds its topic in `t`).
+ */
+export function tierStats(stored: StoredTierStats): Stats {
+  if ('n' in stored) return fromStored(stored);
+  const stats = emptyStats();
+  addReading(stats, new Date(stored.t).getTime(), Number(stored.v));
+  return stats;
+}
+
+/** How many readings stored statistics hold. */
+export function storedCount(stored: StoredTierStats): number {
+  return 'n' in stored ? Number(stored.n) : 1;
+}
+
+/** One minute of a slice: its start and the statistics of the slice's readings in it. */
+export type StoredSliceMinute = StoredTierStats & { ts: Date };
+
+/** A slice minute with full statistics. */
+export type SliceMinute = StoredStats & { ts: Date };
 
 /** The stored form of a slice minute with these statistics. */
 export function storedSliceMinute(start: number, stats: Stats): StoredSliceMinute {
-  if (stats.n === 1) return { ts: new Date(start), t: new Date(stats.ft), v: stats.fv };
-  return { ts: new Date(start), ...toStored(stats) };
+  return { ts: new Date(start), ...storedTierStats(stats) };
 }
 
 /** The statistics of a stored slice minute. */
 export function sliceMinuteStats(minute: StoredSliceMinute): Stats {
-  if (!('t' in minute)) return fromStored(minute);
-  const stats = emptyStats();
-  addReading(stats, new Date(minute.t).getTime(), Number(minute.v));
-  return stats;
+  return tierStats(minute);
 }
 
 /**
@@ -100,8 +118,8 @@ export async function takeWithinMinutes(
   return { slices: taken, more: false };
 }
 
-/** One series in one minute, hour or day: `_id` is `<series key>:<start ms>`. */
-export interface TierDoc extends SeriesFields, StoredStats {
+/** The fields of a tier document beside its statistics. */
+export interface TierDocFields extends SeriesFields {
   _id: string;
   ts: Date;
   /**
@@ -112,6 +130,12 @@ export interface TierDoc extends SeriesFields, StoredStats {
   /** Random token of the write that made this version: a compare-and-set replaces only the version it read. */
   w: string;
 }
+
+/**
+ * One series in one minute, hour or day: `_id` is `<series key>:<start ms>`; its statistics full, or its one
+ * reading's time and value (see SingleReading).
+ */
+export type TierDoc = TierDocFields & StoredTierStats;
 
 /** A coarser tier document that may be stale: its finer tier changed since it was computed. */
 export interface DirtyMark extends SeriesFields {
