@@ -54,6 +54,7 @@ describe('PointsRepository on a regular collection', () => {
 
   it("stores each reading under the _id of its key (readingDocId), an ObjectId as the driver's", async () => {
     expect(caps.timeSeries).toBe(false);
+    expect(repository.refusesRepeats).toBe(true);
     const docs = await points().find({}).toArray();
     expect(docs).toHaveLength(POINTS.length);
     for (const d of docs) {
@@ -94,7 +95,7 @@ describe('PointsRepository on a regular collection', () => {
       10_000,
     );
     await expect(attempt).rejects.toBeInstanceOf(ReadingsStoredMeanwhile);
-    await expect(attempt).rejects.toMatchObject({ duplicates: 1 });
+    await expect(attempt).rejects.toMatchObject({ duplicates: 1, refused: [0] });
     expect(await points().countDocuments()).toBe(POINTS.length + 1);
     const kept = await points().findOne({ id: POINTS[3]!.id });
     expect([kept?.src, kept?.value]).toEqual([srcOf(3), POINTS[3]!.value]);

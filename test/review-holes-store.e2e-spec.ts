@@ -168,6 +168,9 @@ describe('dead letters and the id check (issue 13)', () => {
     }));
     const reply = await postJson(`${funnel.url}/v1/points`, readings, { 'Idempotency-Key': 'holes-10k-sensors' });
     expect(reply).toMatchObject({ status: 202, json: { accepted: 10_000 } });
+    // Stored before the retry, so the retry's batch meets every key stored (on a regular collection a first delivery
+    // is inserted unchecked, and a retry in the same batch would only repeat its keys inside the batch).
+    await workerCaughtUp(env, 60_000);
     // Sent again under the same key (a client retry): the check finds every reading and stores none twice.
     expect(
       (await postJson(`${funnel.url}/v1/points`, readings, { 'Idempotency-Key': 'holes-10k-sensors' })).status,
@@ -184,10 +187,11 @@ describe('dead letters and the id check (issue 13)', () => {
     const delta = (name: string, labels: Record<string, string> = {}) =>
       after.sum(name, labels) - before.sum(name, labels);
     const queries = delta('funnel_id_check_query_readings_count');
-    // Both copies of the 10,000 readings were checked, 1,000 at a time at most (ID_CHECK_NARROW_CHUNK: they share
-    // one instant, so no query's time range reaches today's readings).
-    expect(delta('funnel_id_check_query_readings_sum')).toBeGreaterThanOrEqual(20_000);
-    expect(queries).toBeGreaterThanOrEqual(20);
+    // The retry's 10,000 readings were checked (on a time-series collection the first copy's too), 1,000 at a time
+    // at most (ID_CHECK_NARROW_CHUNK: they share one instant, so no query's time range reaches today's readings). On
+    // a regular collection the check follows the insert's refusal of the retry's keys (BatchWriter).
+    expect(delta('funnel_id_check_query_readings_sum')).toBeGreaterThanOrEqual(10_000);
+    expect(queries).toBeGreaterThanOrEqual(10);
     expect(delta('funnel_id_check_query_readings_bucket', { le: '1000' })).toBe(queries);
   }, 120_000);
 });

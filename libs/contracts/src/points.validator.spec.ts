@@ -643,3 +643,15 @@ describe('ids: unique per (sensorId, metric) within one request', () => {
     ]);
   });
 });
+
+describe('ids: a reading with its own id against the api-made ids before it', () => {
+  it('rejects a reading whose id repeats the api-made id of an earlier reading', () => {
+    const errors = errorsOf([reading(), reading({ value: 2 }), reading({ id: 'r:0123abcd:1' })]);
+    expect(errors).toEqual([{ index: 2, field: 'id', reason: 'repeats the id, sensorId and metric of reading 1' }]);
+  });
+
+  it('rejects an api-made id that repeats the id of an earlier reading', () => {
+    const errors = errorsOf([reading({ id: 'r:0123abcd:1' }), reading()]);
+    expect(errors).toEqual([{ index: 1, field: 'id', reason: 'repeats the id, sensorId and metric of reading 0' }]);
+  });
+});

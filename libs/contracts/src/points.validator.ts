@@ -52,13 +52,18 @@ export function validatePoints(body: unknown, rules: PointRules, now: number, id
   }
   const errors: PointRejection[] = [];
   const points: WirePoint[] = [];
-  const firstIndexOf = new Map<string, number>();
+  // Api-made ids (`${idPrefix}${index}`) all differ: only a reading that carries its own id can repeat a key, so
+  // keys are kept from the first such reading on (with those of the readings before it), not for every reading.
+  let firstIndexOf: Map<string, number> | undefined;
   for (let index = 0; index < items.length; index++) {
     const before = errors.length;
     const point =
       acceptValid(items[index], index, rules, now, ids) ?? validatePoint(items[index], index, rules, now, errors, ids);
     if (point && errors.length === before) {
-      if (!repeatsAnId(point, index, firstIndexOf, errors)) points.push(point);
+      if (firstIndexOf === undefined && (items[index] as Record<string, unknown>).id !== undefined) {
+        firstIndexOf = new Map(points.map((p) => [readingKey(p), Number(p.id.slice(ids.idPrefix.length))]));
+      }
+      if (firstIndexOf === undefined || !repeatsAnId(point, index, firstIndexOf, errors)) points.push(point);
     }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, points };

@@ -24,14 +24,8 @@ import { checkReadingSensors, RequireScope } from '@funnel/auth';
 import { FunnelConfig } from '@funnel/config';
 import { MAX_HEADER_ID_LENGTH, MAX_LISTED_ERRORS, listedErrors } from '@funnel/contracts';
 
-import {
-  parseLineProtocol,
-  V1_PRECISIONS,
-  V2_PRECISIONS,
-  type LineProblem,
-  type Precision,
-} from './formats/line-protocol.js';
-import { readingsOf, type LineMapping } from './formats/line-protocol.readings.js';
+import { V1_PRECISIONS, V2_PRECISIONS, type LineProblem, type Precision } from './formats/line-protocol.js';
+import { readingsOfBody, type LineMapping } from './formats/line-protocol.readings.js';
 import { bodyStream, CONTENT_ENCODINGS, readBody } from './formats/request-body.js';
 import { LineProtocolRejectedDto, RejectedDto } from './ingest-response.dto.js';
 import { ReadingsIntake, checkIdempotencyKey, idOrigin } from './readings.intake.js';
@@ -154,14 +148,15 @@ export class LineProtocolController {
     checkIdempotencyKey(idempotencyKey);
     const body = await readBody(bodyStream(request, LINE_PROTOCOL), this.config.MAX_BODY_BYTES);
     const text = body.toString('utf8');
-    const parsed = parseLineProtocol(text);
-    const mapped = readingsOf(parsed.lines, this.mapping, precision, receivedAt);
+    const mapped = readingsOfBody(text, this.mapping, precision, receivedAt);
+    // Only the line numbers are captured (kept until Kafka acknowledged), not the readings.
+    const lineOf = mapped.lineOf;
     checkReadingSensors(
       request,
       mapped.readings.map((r) => r.sensorId),
-      (i) => `line ${mapped.lineOf[i]}`,
+      (i) => `line ${lineOf[i]}`,
     );
-    const problems = [...parsed.problems, ...mapped.problems];
+    const problems = mapped.problems;
     if (problems.length === 0 && mapped.readings.length === 0) {
       throw rejected('writing requires points: the body has no lines of line protocol', []);
     }
@@ -175,7 +170,7 @@ export class LineProtocolController {
         return;
       }
       for (const error of result.ok ? [] : result.errors) {
-        problems.push({ line: mapped.lineOf[error.index] ?? 0, reason: `${error.field} ${error.reason}` });
+        problems.push({ line: lineOf[error.index] ?? 0, reason: `${error.field} ${error.reason}` });
       }
     }
     problems.sort((a, b) => a.line - b.line);

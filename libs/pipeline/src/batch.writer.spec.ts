@@ -388,3 +388,57 @@ describe('BatchWriter minute rollups', () => {
     expect(t.buffer.pendingRecords).toBe(1);
   });
 });
+
+describe('BatchWriter on a store that refuses a second copy of a key (insert first, look up after a refusal)', () => {
+  const point = (id: string, value: number, sensorId = 's'): WirePoint => ({
+    id,
+    sensorId,
+    metric: 'm',
+    value,
+    ts: 0,
+  });
+
+  it('inserts a first delivery of client ids without looking them up, then writes its rollups', async () => {
+    const t = setup({});
+    t.repository.refusesRepeats = true;
+    const record = t.add(0, 0, { points: [point('a', 1), point('b', 2)], checkIds: true, idem: true });
+    await t.scheduler.flush();
+    expect(t.repository.checked).toEqual([]);
+    expect(t.repository.written).toEqual(record.points);
+    expect(t.rollups.total()).toEqual({ n: 2, sum: 3 });
+    // The rollups follow the insert (they depend on what it refused).
+    expect(t.log.indexOf('written')).toBeLessThan(t.log.findIndex((l) => l.startsWith('rollups')));
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
+  });
+
+  it('after a refusal, counts a key stored from another record there and the rest once, without a retry', async () => {
+    const t = setup({});
+    t.repository.refusesRepeats = true;
+    t.repository.stored.add('retried');
+    t.repository.srcs.set('retried', '1:9'); // the same request, stored from an earlier record
+    t.repository.stored.add('replayed');
+    t.repository.srcs.set('replayed', '0:0'); // stored by this very record before a crash
+    const record = t.add(0, 0, {
+      points: [point('a', 1), point('retried', 100), point('replayed', 10), point('b', 2)],
+      checkIds: true,
+      idem: true,
+    });
+    const plain = t.add(1, 0, { points: [point('c', 4, 'other')] });
+    await t.scheduler.flush();
+    expect(t.repository.calls).toEqual([[...record.points, ...plain.points]]);
+    expect(t.repository.checked.flat().sort()).toEqual(['a', 'b', 'c', 'replayed', 'retried']);
+    expect(t.rollups.total()).toEqual({ n: 4, sum: 17 });
+    expect(t.flusher.stats).toMatchObject({ failures: 0, written: 3, duplicatesDropped: 2 });
+    expect(committedSoFar(t.consumer.commit)).toEqual(expectedCommits(t.added));
+  });
+
+  it('looks ids up first where a checked record is a replay or a retry, not a first delivery', async () => {
+    const t = setup({});
+    t.repository.refusesRepeats = true;
+    t.add(0, 0, { points: [point('a', 1)], checkIds: true, idem: true });
+    t.add(1, 0, { points: [point('b', 2)], checkIds: true });
+    await t.scheduler.flush();
+    expect(t.repository.checked).toEqual([['a', 'b']]);
+    expect(t.repository.written.map((p) => p.id)).toEqual(['a', 'b']);
+  });
+});

@@ -6,6 +6,7 @@ import type { WirePoint } from '@funnel/contracts';
 import {
   DeadLettersRepository,
   PointsRepository,
+  ReadingsStoredMeanwhile,
   type DeadLetter,
   type SliceDoc,
   type SourcedPoint,
@@ -20,6 +21,11 @@ import { idCheckChunks, planWrite, pointsToCheck, type WritePlan } from './write
 
 /** What the writer needs of the readings collection. */
 export interface ReadingsStore {
+  /**
+   * True when insertMany refuses a second copy of a stored reading key (ReadingsStoredMeanwhile, naming the readings
+   * refused) and stores the rest: a regular collection whose `_id` is derived from the key.
+   */
+  readonly refusesRepeats?: boolean;
   existingIds(points: readonly WirePoint[], lookbackMs: number): Promise<Map<string, StoredCopy>>;
   insertMany(points: readonly SourcedPoint[], timeoutMS: number): Promise<number>;
 }
@@ -80,6 +86,12 @@ export class BatchWriteFailed extends Error {
  * client ids) → announce the offsets per partition (fenced by the claim's epoch) → within the write budget
  * from the announcement: insertMany of the readings not stored yet (and, on a partition's first batch since
  * its claim, delete its rollups from there on), then replace the batch's minute rollups → record dead letters.
+ *
+ * Where the store refuses a second copy of a key (ReadingsStore.refusesRepeats) and every record to check carries
+ * client-chosen ids (`idem`; one checked only as a replay or a retry of api-made ids makes the batch look up
+ * first), the look-up comes after the insert, and only when the insert refused some copies: most such ids are new (a
+ * line protocol body is checked on its first delivery), and looking them up cost the worker more than the insert
+ * (docs/hot-path.md).
  */
 @Injectable()
 export class BatchWriter {
@@ -110,8 +122,12 @@ export class BatchWriter {
     const started = Date.now();
     const phases: WritePhases = { check: 0, announce: 0, plan: 0, insert: 0, rollups: 0 };
     let kept = { records: batch.records, slices: batch.partitions, fenced: 0 };
+    const insertFirst =
+      this.readings.refusesRepeats === true &&
+      batch.records.some((r) => r.checkIds) &&
+      batch.records.every((r) => !r.checkIds || r.idem);
     try {
-      const stored = await this.storedCopies(batch.records);
+      const stored = insertFirst ? new Map<string, StoredCopy>() : await this.storedCopies(batch.records);
       const announcedAt = Date.now();
       phases.check = announcedAt - started;
       kept = await this.dropFenced(batch);
@@ -120,13 +136,16 @@ export class BatchWriter {
       const plan = planWrite(kept.records, stored);
       phases.plan = Date.now() - planning;
       const resets = kept.slices.filter((s) => this.rollupsReset.get(`${s.topic}:${s.partition}`) !== s.epoch);
-      await this.writePlan(plan, resets, announcedAt + writeBudgetMs(this.config), phases);
+      const deadline = announcedAt + writeBudgetMs(this.config);
+      const inserted = insertFirst
+        ? await this.insertThenRollUp(kept.records, plan, resets, deadline, phases)
+        : (await this.writePlan(plan, resets, deadline, phases), plan.insert);
       await this.deadLetters.record(kept.records.flatMap((r) => (r.deadLetter ? [r.deadLetter] : [])));
       for (const s of resets) this.rollupsReset.set(`${s.topic}:${s.partition}`, s.epoch);
       return {
         records: kept.records,
-        written: plan.insert.map((p) => p.point),
-        duplicates: plan.duplicates,
+        written: inserted.map((p) => p.point),
+        duplicates: plan.duplicates + plan.insert.length - inserted.length,
         fenced: kept.fenced,
         phases,
       };
@@ -165,7 +184,7 @@ export class BatchWriter {
   }
 
   /** What is stored under the ids of records marked for a check (replays, client-chosen ids, retried writes). */
-  private async storedCopies(records: BufferedRecord[]): Promise<Map<string, StoredCopy>> {
+  private async storedCopies(records: readonly BufferedRecord[]): Promise<Map<string, StoredCopy>> {
     const toCheck = pointsToCheck(records);
     if (toCheck.length === 0) {
       return new Map();
@@ -179,6 +198,56 @@ export class BatchWriter {
       for (const [key, copy] of await this.readings.existingIds(chunk, lookbackMs)) stored.set(key, copy);
     }
     return stored;
+  }
+
+  /**
+   * The writes of a batch planned without an id check, on a store that refuses a second copy of a key: the insert
+   * (while the rollups of `resets` are deleted), then the rollups. When the insert refused copies (keys stored
+   * before), every key of the batch is looked up, as a retry's check would, and the rollups are planned again from
+   * what is stored: what this insert stored counts in its own record's slice, a copy stored from another record
+   * counts there, one stored from a record of this batch (a replay) counts in that one's. The readings inserted.
+   */
+  private async insertThenRollUp(
+    records: readonly BufferedRecord[],
+    plan: WritePlan,
+    resets: PartitionSlice[],
+    deadline: number,
+    phases: WritePhases,
+  ): Promise<SourcedPoint[]> {
+    const started = Date.now();
+    const results = await Promise.allSettled([
+      this.readings.insertMany(plan.insert, timeLeft(deadline)),
+      Promise.all(
+        resets.map(async (s) =>
+          this.rollups.deleteSlicesFrom(s.topic, s.partition, Number(s.from), timeLeft(deadline)),
+        ),
+      ),
+    ]);
+    phases.insert = Date.now() - started;
+    const [insert, reset] = results;
+    if (reset.status === 'rejected') throw reset.reason;
+    let inserted = plan.insert;
+    let rollups = plan.rollups;
+    if (insert.status === 'rejected') {
+      const refused = insert.reason instanceof ReadingsStoredMeanwhile ? insert.reason.refused : undefined;
+      if (refused === undefined) throw insert.reason;
+      const isRefused = new Set(refused);
+      inserted = plan.insert.filter((_, i) => !isRefused.has(i));
+      const checking = Date.now();
+      const stored = await this.storedCopies(records.map((r) => ({ ...r, checkIds: true })));
+      phases.check = Date.now() - checking;
+      const replanned = planWrite(records, stored);
+      if (replanned.insert.length > 0) {
+        // Keys the look-up did not find though the insert refused them (a copy deleted since): inserted now, as a
+        // retry would insert them; a refusal again fails the batch, which is then retried.
+        await this.readings.insertMany(replanned.insert, timeLeft(deadline));
+        inserted = [...inserted, ...replanned.insert];
+      }
+      rollups = replanned.rollups;
+    }
+    await this.rollups.writeSlices(rollups, timeLeft(deadline));
+    phases.rollups = Date.now() - started;
+    return inserted;
   }
 
   /**

@@ -1,6 +1,6 @@
 /** Maps parsed line-protocol lines onto Funnel readings: metric, sensorId and tags per the configured mapping. */
-import type { LineProblem, Precision, ProtocolLine } from './line-protocol.js';
-import { timestampMs } from './line-protocol.js';
+import type { LineProblem, Precision, ProtocolLine, ScannedLine } from './line-protocol.js';
+import { scanLineProtocol, scannedLine, timestampMs } from './line-protocol.js';
 
 /** How a line's parts become readings (settings INFLUX_DEFAULT_MEASUREMENT, INFLUX_SENSOR_TAGS). */
 export interface LineMapping {
@@ -39,58 +39,109 @@ export function readingsOf(
   precision: Precision,
   now: number,
 ): MappedLines {
-  const readings: LineReading[] = [];
-  const lineOf: number[] = [];
-  const problems: LineProblem[] = [];
-  let allTimestamped = true;
+  const mapped = new LineReadings(mapping, precision, now);
+  const scanned = scannedLine();
   for (const parsed of lines) {
-    let ts = now;
+    scanned.line = parsed.line;
+    scanned.measurement = parsed.measurement;
+    scanned.tagKeys = parsed.tags.map(([key]) => key);
+    scanned.tagValues = parsed.tags.map(([, value]) => value);
+    scanned.tagCount = parsed.tags.length;
+    scanned.fieldKeys = parsed.fields.map(([key]) => key);
+    scanned.fieldValues = parsed.fields.map(([, value]) => value);
+    scanned.fieldCount = parsed.fields.length;
+    scanned.timestamp = parsed.timestamp;
+    mapped.add(scanned);
+  }
+  return mapped.result();
+}
+
+/**
+ * The readings of a whole body as readingsOf(parseLineProtocol(body).lines) gives them, with the problems of
+ * both, straight from the scanner: no object per line or tag (this is the ingest path's).
+ */
+export function readingsOfBody(body: string, mapping: LineMapping, precision: Precision, now: number): MappedLines {
+  const mapped = new LineReadings(mapping, precision, now);
+  scanLineProtocol(
+    body,
+    (line) => mapped.add(line),
+    (problem) => mapped.problems.push(problem),
+  );
+  return mapped.result();
+}
+
+/** Readings collected line by line (see readingsOf). */
+class LineReadings {
+  readonly readings: LineReading[] = [];
+  readonly lineOf: number[] = [];
+  readonly problems: LineProblem[] = [];
+  private allTimestamped = true;
+
+  constructor(
+    private readonly mapping: LineMapping,
+    private readonly precision: Precision,
+    private readonly now: number,
+  ) {}
+
+  add(parsed: ScannedLine): void {
+    const { mapping, precision } = this;
+    let ts = this.now;
     if (parsed.timestamp === undefined) {
-      allTimestamped = false;
+      this.allTimestamped = false;
     } else {
       const ms = timestampMs(parsed.timestamp, precision);
       if (ms === undefined) {
-        problems.push({
+        this.problems.push({
           line: parsed.line,
           reason: `timestamp ${parsed.timestamp} is out of range at precision ${precision}`,
         });
-        continue;
+        return;
       }
       ts = ms;
     }
-    let sensorId: string | undefined;
-    let sensorTag = '';
+    let sensor = -1;
     // Plain loops: this runs for every line.
-    for (let k = 0; k < mapping.sensorTags.length && sensorId === undefined; k++) {
+    for (let k = 0; k < mapping.sensorTags.length && sensor < 0; k++) {
       const key = mapping.sensorTags[k]!;
-      for (const [tag, value] of parsed.tags) {
-        if (tag === key) {
-          sensorId = value;
-          sensorTag = key;
+      for (let t = 0; t < parsed.tagCount; t++) {
+        if (parsed.tagKeys[t] === key) {
+          sensor = t;
           break;
         }
       }
     }
-    if (sensorId === undefined) {
-      problems.push({
+    if (sensor < 0) {
+      this.problems.push({
         line: parsed.line,
         reason: `no sensor tag: the line needs one of the tags ${mapping.sensorTags.map((t) => `"${t}"`).join(', ')} (INFLUX_SENSOR_TAGS)`,
       });
-      continue;
+      return;
     }
+    const sensorId = parsed.tagValues[sensor]!;
+    const sensorTag = parsed.tagKeys[sensor]!;
     let tags: Record<string, string> | undefined;
-    for (const [key, value] of parsed.tags) {
+    for (let t = 0; t < parsed.tagCount; t++) {
+      const key = parsed.tagKeys[t]!;
       if (key === sensorTag) continue;
       tags ??= {};
-      tags[key] = value;
+      tags[key] = parsed.tagValues[t]!;
     }
     const prefix = parsed.measurement === mapping.defaultMeasurement ? '' : `${parsed.measurement}.`;
-    for (const [field, value] of parsed.fields) {
-      const reading: LineReading = { sensorId, metric: prefix + field, value, ts };
+    for (let f = 0; f < parsed.fieldCount; f++) {
+      const reading: LineReading = {
+        sensorId,
+        metric: prefix + parsed.fieldKeys[f]!,
+        value: parsed.fieldValues[f]!,
+        ts,
+      };
       if (tags !== undefined) reading.tags = tags;
-      readings.push(reading);
-      lineOf.push(parsed.line);
+      this.readings.push(reading);
+      this.lineOf.push(parsed.line);
     }
   }
-  return { readings, lineOf, problems, allTimestamped };
+
+  result(): MappedLines {
+    const { readings, lineOf, problems, allTimestamped } = this;
+    return { readings, lineOf, problems, allTimestamped };
+  }
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { parseLineProtocol, timestampMs, V1_PRECISIONS, V2_PRECISIONS } from './line-protocol.js';
-import { readingsOf } from './line-protocol.readings.js';
+import { readingsOf, readingsOfBody } from './line-protocol.readings.js';
 
 const one = (line: string) => {
   const parsed = parseLineProtocol(line);
@@ -217,5 +217,30 @@ describe('readings of lines', () => {
     expect(mapped.problems).toEqual([
       { line: 1, reason: 'no sensor tag: the line needs one of the tags "sensor", "host" (INFLUX_SENSOR_TAGS)' },
     ]);
+  });
+
+  it('maps a body straight from the scanner as readingsOf maps its parsed lines, problems of both included', () => {
+    const body = [
+      'cpu,host=a,site=x idle=1,user=2i 1000',
+      'cpu,site=y idle=3 1000', // no sensor tag
+      'funnel,sensor=b temp=3,t2=4u',
+      'm,sensor=c f=1,f=2', // field twice
+      '# comment',
+      'weather,sensor=d,host=e,zone=z\\ 1 temperature=-1.5e3 -1',
+      'm,sensor=f f="text"',
+      'm,sensor=g f=1 99999999999999999999999',
+      'm,sensor=h,site=x f=0.5,g=7 2000',
+    ].join('\n');
+    const parsed = parseLineProtocol(body);
+    const separately = readingsOf(parsed.lines, mapping, 'ms', now);
+    const together = readingsOfBody(body, mapping, 'ms', now);
+    expect(together.readings).toEqual(separately.readings);
+    expect(together.lineOf).toEqual(separately.lineOf);
+    expect(together.allTimestamped).toBe(separately.allTimestamped);
+    expect([...together.problems].sort((a, b) => a.line - b.line)).toEqual(
+      [...parsed.problems, ...separately.problems].sort((a, b) => a.line - b.line),
+    );
+    expect(together.problems.map((p) => p.line)).toEqual([2, 4, 7, 8]);
+    expect(together.readings).toHaveLength(7);
   });
 });

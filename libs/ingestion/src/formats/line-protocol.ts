@@ -36,23 +36,58 @@ const TAB = 9;
 /** A line's problem, thrown inside the parser and caught per line. */
 class LineError extends Error {}
 
-const FLOAT = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^-?\d+i$/;
 const UNSIGNED = /^\d+u$/;
 const BOOLEAN = /^(?:t|T|true|True|TRUE|f|F|false|False|FALSE)$/;
-const TIMESTAMP = /^-?\d+$/;
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /**
- * Parses a whole body. Blank lines and comments (`#` first, after optional whitespace) are skipped; each
- * other line yields a `ProtocolLine` or a problem naming its line number. Lines end at `\n` (a `\r` before it is
- * dropped); a newline cannot be escaped, as in InfluxDB.
+ * One line as scanLineProtocol leaves it, reused from line to line: the arrays hold `tagCount` tags and
+ * `fieldCount` fields (entries past them are stale), so a line costs its strings and no objects or arrays.
  */
-export function parseLineProtocol(body: string): ParsedBody {
-  const lines: ProtocolLine[] = [];
-  const problems: LineProblem[] = [];
+export interface ScannedLine {
+  line: number;
+  measurement: string;
+  tagKeys: string[];
+  tagValues: string[];
+  tagCount: number;
+  fieldKeys: string[];
+  /** Numeric fields (float, integer `42i`, unsigned `42u`) as numbers. */
+  fieldValues: number[];
+  fieldCount: number;
+  /** The timestamp's digits as written (an optional `-` first), or undefined when the line has none. */
+  timestamp: string | undefined;
+}
+
+/** An empty ScannedLine, to fill (scanLineProtocol) or to copy a ProtocolLine into. */
+export function scannedLine(): ScannedLine {
+  return {
+    line: 0,
+    measurement: '',
+    tagKeys: [],
+    tagValues: [],
+    tagCount: 0,
+    fieldKeys: [],
+    fieldValues: [],
+    fieldCount: 0,
+    timestamp: undefined,
+  };
+}
+
+/**
+ * Scans a whole body. Blank lines and comments (`#` first, after optional whitespace) are skipped; each other
+ * line is handed to `onLine` (a ScannedLine valid until `onLine` returns) or is a problem naming its line number.
+ * Lines end at `\n` (a `\r` before it is dropped); a newline cannot be escaped, as in InfluxDB.
+ */
+export function scanLineProtocol(
+  body: string,
+  onLine: (line: ScannedLine) => void,
+  onProblem: (problem: LineProblem) => void,
+): void {
+  const scanned = scannedLine();
+  const cursor: Cursor = { text: body, at: 0, end: 0 };
   let start = 0;
   let number = 0;
   while (start <= body.length) {
@@ -64,15 +99,43 @@ export function parseLineProtocol(body: string): ParsedBody {
     let first = start;
     while (first < last && isBlank(body.charCodeAt(first))) first++;
     if (first < last && body.charCodeAt(first) !== 35 /* # */) {
+      let parsed = false;
       try {
-        lines.push(parseLine(body, first, last, number));
+        cursor.at = first;
+        cursor.end = last;
+        parseLine(cursor, scanned);
+        parsed = true;
       } catch (error) {
         if (!(error instanceof LineError)) throw error;
-        problems.push({ line: number, reason: error.message });
+        onProblem({ line: number, reason: error.message });
+      }
+      if (parsed) {
+        scanned.line = number;
+        onLine(scanned);
       }
     }
     start = end + 1;
   }
+}
+
+/** Parses a whole body into a ProtocolLine per line (scanLineProtocol's lines, copied) and its problems. */
+export function parseLineProtocol(body: string): ParsedBody {
+  const lines: ProtocolLine[] = [];
+  const problems: LineProblem[] = [];
+  scanLineProtocol(
+    body,
+    (l) => {
+      const line: ProtocolLine = {
+        line: l.line,
+        measurement: l.measurement,
+        tags: l.tagKeys.slice(0, l.tagCount).map((key, i) => [key, l.tagValues[i]!]),
+        fields: l.fieldKeys.slice(0, l.fieldCount).map((key, i) => [key, l.fieldValues[i]!]),
+      };
+      if (l.timestamp !== undefined) line.timestamp = l.timestamp;
+      lines.push(line);
+    },
+    (problem) => problems.push(problem),
+  );
   return { lines, problems };
 }
 
@@ -87,43 +150,49 @@ interface Cursor {
   end: number;
 }
 
-function parseLine(text: string, start: number, end: number, line: number): ProtocolLine {
-  const cursor: Cursor = { text, at: start, end };
+/** Reads the line from `cursor.at` to `cursor.end` into `out`; throws LineError naming its first problem. */
+function parseLine(cursor: Cursor, out: ScannedLine): void {
+  const { text, end } = cursor;
+  // Problems are worded only when thrown (`what` names, `expect` messages): this runs for every tag and field.
   // Measurement: commas and spaces escaped.
-  const measurement = readName(cursor, MEASUREMENT_STOPS, 'measurement');
-  const tags: [string, string][] = [];
+  out.measurement = readName(cursor, MEASUREMENT_STOPS, 'measurement');
+  let tags = 0;
   while (cursor.at < end && text.charCodeAt(cursor.at) === COMMA) {
     cursor.at++;
     const key = readName(cursor, KEY_STOPS, 'tag key');
-    expect(cursor, EQUALS, `tag key "${key}" must be followed by "="`);
-    const value = readName(cursor, TAG_VALUE_STOPS, `value of tag "${key}"`);
-    tags.push([key, value]);
+    expect(cursor, EQUALS, 'tag key', key);
+    out.tagValues[tags] = readName(cursor, TAG_VALUE_STOPS, 'value of tag', key);
+    out.tagKeys[tags++] = key;
   }
+  out.tagCount = tags;
   skipSpaces(cursor, 'a field set after the measurement and tags');
-  const fields: [string, number][] = [];
+  let fields = 0;
   for (;;) {
     const key = readName(cursor, KEY_STOPS, 'field key');
-    expect(cursor, EQUALS, `field key "${key}" must be followed by "="`);
-    if (fields.some(([seen]) => seen === key)) throw new LineError(`field "${key}" appears twice`);
-    fields.push([key, readFieldValue(cursor, key)]);
+    expect(cursor, EQUALS, 'field key', key);
+    for (let f = 0; f < fields; f++) {
+      if (out.fieldKeys[f] === key) throw new LineError(`field "${key}" appears twice`);
+    }
+    out.fieldValues[fields] = readFieldValue(cursor, key);
+    out.fieldKeys[fields++] = key;
     if (cursor.at < end && text.charCodeAt(cursor.at) === COMMA) {
       cursor.at++;
       continue;
     }
     break;
   }
-  const parsed: ProtocolLine = { line, measurement, tags, fields };
+  out.fieldCount = fields;
+  out.timestamp = undefined;
   if (cursor.at < end) {
     skipSpaces(cursor, 'a timestamp');
     let last = end;
     while (last > cursor.at && isBlank(text.charCodeAt(last - 1))) last--;
     const timestamp = text.slice(cursor.at, last);
-    if (!TIMESTAMP.test(timestamp)) {
+    if (!isInteger(text, cursor.at, last)) {
       throw new LineError(`timestamp ${JSON.stringify(timestamp.slice(0, 40))} must be an integer`);
     }
-    parsed.timestamp = timestamp;
+    out.timestamp = timestamp;
   }
-  return parsed;
 }
 
 /**
@@ -142,7 +211,7 @@ function isStop(code: number, equalsStops: boolean): boolean {
  * Reads an unquoted name up to an unescaped stop character. `\` before a stop character or a backslash
  * stands for that character; before anything else it is a literal backslash (as InfluxDB reads it).
  */
-function readName(cursor: Cursor, stops: boolean, what: string): string {
+function readName(cursor: Cursor, stops: boolean, what: string, tag?: string): string {
   const { text, end } = cursor;
   const from = cursor.at;
   let escaped = false;
@@ -161,7 +230,8 @@ function readName(cursor: Cursor, stops: boolean, what: string): string {
   }
   cursor.at = at;
   if (at === from) {
-    throw new LineError(at >= end ? `${what} is missing` : `${what} is empty`);
+    const named = tag === undefined ? what : `${what} "${tag}"`;
+    throw new LineError(at >= end ? `${named} is missing` : `${named} is empty`);
   }
   const raw = text.slice(from, at);
   return escaped ? unescape(raw, stops) : raw;
@@ -184,9 +254,55 @@ function unescape(raw: string, stops: boolean): string {
   return out;
 }
 
-function expect(cursor: Cursor, code: number, problem: string): void {
-  if (cursor.at >= cursor.end || cursor.text.charCodeAt(cursor.at) !== code) throw new LineError(problem);
+/** Moves past the `=` after a key; else the line's problem names the key (`what "key"`). */
+function expect(cursor: Cursor, code: number, what: string, key: string): void {
+  if (cursor.at >= cursor.end || cursor.text.charCodeAt(cursor.at) !== code) {
+    throw new LineError(`${what} "${key}" must be followed by "${String.fromCharCode(code)}"`);
+  }
   cursor.at++;
+}
+
+/** True when text[from, to) is an optional `-` and then one or more digits (a timestamp), read in place. */
+function isInteger(text: string, from: number, to: number): boolean {
+  let at = from < to && text.charCodeAt(from) === 45 /* - */ ? from + 1 : from;
+  if (at >= to) return false;
+  for (; at < to; at++) {
+    const code = text.charCodeAt(at);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * True when text[from, to) is a float of line protocol: an optional `-`, digits with an optional `.` and digits (at
+ * least one digit in all), an optional exponent (`e`/`E`, a sign, digits). A scan, not a regex: it runs per field.
+ */
+function isFloat(text: string, from: number, to: number): boolean {
+  let at = from < to && text.charCodeAt(from) === 45 /* - */ ? from + 1 : from;
+  let digits = 0;
+  while (at < to && isDigit(text.charCodeAt(at))) {
+    at++;
+    digits++;
+  }
+  if (at < to && text.charCodeAt(at) === 46 /* . */) {
+    at++;
+    while (at < to && isDigit(text.charCodeAt(at))) {
+      at++;
+      digits++;
+    }
+  }
+  if (digits === 0) return false;
+  if (at < to && (text.charCodeAt(at) | 32) === 101 /* e, E */) {
+    at++;
+    if (at < to && (text.charCodeAt(at) === 43 || text.charCodeAt(at) === 45)) at++;
+    if (at >= to || !isDigit(text.charCodeAt(at))) return false;
+    while (at < to && isDigit(text.charCodeAt(at))) at++;
+  }
+  return at === to;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 function skipSpaces(cursor: Cursor, next: string): void {
@@ -213,6 +329,8 @@ function readFieldValue(cursor: Cursor, key: string): number {
     at++;
   }
   cursor.at = at;
+  const simple = simpleDecimal(text, from, at);
+  if (simple !== undefined) return simple;
   const raw = text.slice(from, at);
   if (raw.length === 0) throw new LineError(`field "${key}" has no value`);
   const head = raw.charCodeAt(0);
@@ -237,10 +355,44 @@ function readFieldValue(cursor: Cursor, key: string): number {
     }
     return Number(digits);
   }
-  if (!FLOAT.test(raw)) throw new LineError(`field "${key}" has an invalid number ${quoted(raw)}`);
+  if (!isFloat(text, from, at)) throw new LineError(`field "${key}" has an invalid number ${quoted(raw)}`);
   const value = Number(raw);
   if (!Number.isFinite(value)) throw new LineError(`field "${key}" float ${quoted(raw)} is out of range`);
   return value;
+}
+
+/** Powers of ten a double holds exactly (10^0 to 10^22). */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+/** Most significant digits whose integer a double holds exactly (below 2^53). */
+const EXACT_DIGITS = 15;
+
+/**
+ * The value of text[from, to) when it is a plain decimal, `-?digits[.digits]` of at most EXACT_DIGITS digits
+ * (most fields), else undefined (the caller then checks and converts the slice). Exactly what Number() gives:
+ * the digits as an integer and the power of ten are both exact doubles, so their quotient is correctly rounded
+ * (Clinger's fast path). Read in place: no slice and no string conversion per field.
+ */
+function simpleDecimal(text: string, from: number, to: number): number | undefined {
+  const negative = from < to && text.charCodeAt(from) === 45; /* - */
+  let at = negative ? from + 1 : from;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; at < to; at++) {
+    const code = text.charCodeAt(at);
+    if (code >= 48 && code <= 57) {
+      mantissa = mantissa * 10 + (code - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (code === 46 /* . */ && decimals < 0) {
+      decimals = 0;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || digits > EXACT_DIGITS) return undefined;
+  const value = decimals > 0 ? mantissa / EXACT_POWERS_OF_TEN[decimals]! : mantissa;
+  return negative ? -value : value;
 }
 
 function inRange(value: bigint, min: bigint, max: bigint): boolean {

@@ -8,6 +8,7 @@ import { readingKey, type WirePoint } from '@funnel/contracts';
 import type { ConsumptionSwitch, GroupMembership, NextOffset, OffsetCommitter } from '@funnel/kafka';
 import { MetricsRegistry } from '@funnel/metrics';
 import {
+  ReadingsStoredMeanwhile,
   sliceMinuteStats,
   sliceMinutes,
   type DeadLetter,
@@ -70,6 +71,11 @@ export class FakeReadings implements ReadingsStore {
   /** Source record of every reading insertMany was given (what an insert that landed would store). */
   readonly srcs = new Map<string, string>();
   readonly timeouts: number[] = [];
+  /**
+   * As a regular collection whose `_id` is the reading key: insertMany refuses readings whose id is `stored`
+   * (ReadingsStoredMeanwhile, after storing the others) and marks what it inserted as stored.
+   */
+  refusesRepeats = false;
 
   constructor(private readonly log: string[]) {}
 
@@ -84,7 +90,12 @@ export class FakeReadings implements ReadingsStore {
 
   async insertMany(sourced: readonly SourcedPoint[], timeoutMS: number): Promise<number> {
     const points = sourced.map((p) => p.point);
-    for (const p of sourced) this.srcs.set(p.point.id, p.src);
+    const refused = this.refusesRepeats ? sourced.flatMap((p, i) => (this.stored.has(p.point.id) ? [i] : [])) : [];
+    for (const p of sourced) {
+      if (this.refusesRepeats && this.stored.has(p.point.id)) continue;
+      this.srcs.set(p.point.id, p.src);
+      if (this.refusesRepeats) this.stored.add(p.point.id);
+    }
     this.timeouts.push(timeoutMS);
     const call = this.calls.length;
     this.calls.push([...points]);
@@ -93,6 +104,9 @@ export class FakeReadings implements ReadingsStore {
     this.log.push(`write ${points.length}`);
     try {
       await this.behaviour(call);
+      if (refused.length > 0) {
+        throw new ReadingsStoredMeanwhile(refused.length, new Error('E11000 duplicate key error'), refused);
+      }
       this.log.push('written');
       return points.length;
     } catch (error) {

@@ -46,6 +46,8 @@ export class ReadingsStoredMeanwhile extends Error {
   constructor(
     readonly duplicates: number,
     override readonly cause: unknown,
+    /** Indexes (into the points given to insertMany) of the readings refused; every other one was inserted. */
+    readonly refused?: readonly number[],
   ) {
     super(
       `${duplicates} readings were stored by another write since the id check (duplicate _id); ` +
@@ -71,6 +73,14 @@ export class PointsRepository {
    * derived from its reading key (readingDocId) and the id check reads by `_id`.
    */
   private keyedIds = false;
+
+  /**
+   * True where a second copy of a reading key cannot be inserted (a regular collection, `_id` from the key): an
+   * insert of keys that may be stored then refuses those with ReadingsStoredMeanwhile and stores the rest.
+   */
+  get refusesRepeats(): boolean {
+    return this.keyedIds;
+  }
 
   private get collectionName(): string {
     return this.model.collection.collectionName;
@@ -143,21 +153,27 @@ export class PointsRepository {
     // Chunks written at once: the server inserts one while the driver encodes the next (on the stand-in, 4
     // streams of 5,000 insert ~45 % more per second than one of 20,000). All of them are waited for, even
     // when one fails: a retry must not start while a sibling write is still in flight.
+    const chunks = evenChunks(docs, this.config.FLUSH_WRITE_STREAMS, MIN_WRITE_CHUNK);
     const results = await Promise.allSettled(
-      evenChunks(docs, this.config.FLUSH_WRITE_STREAMS, MIN_WRITE_CHUNK).map((chunk) =>
+      chunks.map((chunk) =>
         orUnavailable(() => this.model.collection.insertMany(chunk, { ordered: false, timeoutMS })),
       ),
     );
-    const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
-    if (failed.length > 0) {
-      const duplicates = failed.map(duplicateKeys);
-      if (duplicates.every((n) => n > 0)) {
-        throw new ReadingsStoredMeanwhile(
-          duplicates.reduce((a, b) => a + b, 0),
-          failed[0],
-        );
-      }
-      throw failed.find((reason, i) => duplicates[i] === 0);
+    if (results.some((r) => r.status === 'rejected')) {
+      // Indexes refused as duplicate keys, per chunk, shifted to the whole insert's; undefined for any other failure.
+      const refused: number[] = [];
+      let from = 0;
+      let other: unknown;
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') {
+          const indexes = duplicateKeys(r.reason);
+          if (indexes === undefined) other ??= r.reason;
+          else for (const index of indexes) refused.push(from + index);
+        }
+        from += chunks[i]!.length;
+      });
+      if (other !== undefined) throw other;
+      throw new ReadingsStoredMeanwhile(refused.length, results.find((r) => r.status === 'rejected')!.reason, refused);
     }
     return results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.insertedCount : 0), 0);
   }
@@ -306,9 +322,12 @@ function storedCopies(found: readonly Document[]): Map<string, StoredCopy> {
   return stored;
 }
 
-/** How many documents an insert refused as duplicate keys, if that is all it refused; 0 for any other failure. */
-function duplicateKeys(error: unknown): number {
-  if (!(error instanceof MongoBulkWriteError)) return 0;
+/**
+ * The indexes (in its chunk) of the documents an insert refused as duplicate keys, if that is all it refused;
+ * undefined for any other failure.
+ */
+function duplicateKeys(error: unknown): number[] | undefined {
+  if (!(error instanceof MongoBulkWriteError)) return undefined;
   const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  return errors.length > 0 && errors.every((e) => e.code === DUPLICATE_KEY) ? errors.length : 0;
+  return errors.length > 0 && errors.every((e) => e.code === DUPLICATE_KEY) ? errors.map((e) => e.index) : undefined;
 }
