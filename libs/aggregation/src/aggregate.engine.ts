@@ -15,7 +15,7 @@ import {
 import type { AggregateQuery } from './aggregates-v2.query.js';
 import { bucketEdges, BucketOutOfRange, TooManyBucketEdges } from './calendar.js';
 import { fillBuckets, type BucketValues } from './fill.js';
-import { computeFn } from './functions.js';
+import { computeFn, statsNeeded } from './functions.js';
 import { compareKeys, groupKeyOf, type GroupKey } from './grouping.js';
 import { QueryGate, timedOut } from './query-gate.js';
 import { EmptyRange, QueryRejected, RangeOutsideDates, TooManyPoints, TooManySeries } from './query-rejected.js';
@@ -84,6 +84,7 @@ export class AggregateEngine {
         return await this.source.bucketStats(query.selector, bounds, {
           maxTimeMS: Math.max(1, deadline - Date.now()),
           maxRawReadings: this.config.MAX_RAW_READINGS_PER_QUERY,
+          stats: statsNeeded(query.fns),
         });
       } catch (error) {
         if (error instanceof RawScanTooLarge) throw new RawScanRefused(error);

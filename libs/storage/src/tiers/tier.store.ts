@@ -203,8 +203,14 @@ export class TierStore {
     );
   }
 
-  async byIds(tier: Tier, ids: readonly string[], maxTimeMS?: number): Promise<Map<string, TierDoc>> {
-    const docs = await this.findByIds(this.tiers[tier], ids, undefined, maxTimeMS);
+  /** Documents by id; with a projection, only those fields (see TierReader's tierProjection). */
+  async byIds(
+    tier: Tier,
+    ids: readonly string[],
+    maxTimeMS?: number,
+    projection?: Record<string, 1>,
+  ): Promise<Map<string, TierDoc>> {
+    const docs = await this.findByIds(this.tiers[tier], ids, projection, maxTimeMS);
     return new Map(docs.map((d) => [d._id, d]));
   }
 
@@ -230,16 +236,17 @@ export class TierStore {
     );
   }
 
-  /** Documents of the selected series in any of the ranges. */
+  /** Documents of the selected series in any of the ranges (with a projection, only those fields). */
   async selected(
     tier: Tier,
     selector: SeriesSelector,
     ranges: readonly TimeRange[],
     maxTimeMS: number,
+    projection?: Record<string, 1>,
   ): Promise<TierDoc[]> {
     if (ranges.length === 0) return [];
     const filter = { ...selectorFilter(selector), ...inRanges(ranges) } as Filter<TierDoc>;
-    return orUnavailable(() => this.tiers[tier].find(filter, { maxTimeMS }).toArray());
+    return orUnavailable(() => this.tiers[tier].find(filter, { maxTimeMS, projection }).toArray());
   }
 
   async selectedSlices(selector: SeriesSelector, ranges: readonly TimeRange[], maxTimeMS: number): Promise<SliceDoc[]> {
