@@ -51,6 +51,12 @@ export type StatGroup = 'sum' | 'range' | 'first' | 'last' | 'variance' | 'sketc
  */
 export interface BucketStatsSource {
   bucketStats(selector: SeriesSelector, bounds: readonly number[], limits: BucketReadLimits): Promise<SeriesBuckets[]>;
+  /**
+   * The series the selector matches that hold readings over [from, to) as far as the series catalog knows
+   * (first reading before `to`, last at or after `from`), without reading any tier: a source without a catalog
+   * leaves it out. Read lazily, so a caller can stop once it has seen enough.
+   */
+  catalogSeries?(selector: SeriesSelector, from: number, to: number, maxTimeMS: number): AsyncIterable<SeriesId>;
 }
 
 /** A raw-readings read that would scan more readings than allowed: answered with a 400 naming what to ask instead. */

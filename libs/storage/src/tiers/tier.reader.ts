@@ -7,6 +7,7 @@ import {
   type BucketReadLimits,
   type BucketStatsSource,
   type SeriesBuckets,
+  type SeriesId,
   type SeriesSelector,
   type StatGroup,
 } from './bucket-stats.js';
@@ -233,6 +234,11 @@ export class TierReader implements BucketStatsSource {
       }
     }
     return mergeSameSeries([...result.values()]).sort((a, b) => compareText(seriesOrder(a), seriesOrder(b)));
+  }
+
+  /** The catalog's series over [from, to): what a query is refused by before any tier is read. */
+  catalogSeries(selector: SeriesSelector, from: number, to: number, maxTimeMS: number): AsyncIterable<SeriesId> {
+    return this.catalog.overlapping(selector, from, to, maxTimeMS);
   }
 
   /**
