@@ -192,7 +192,10 @@ export class TierReader implements BucketStatsSource {
         entry = { series: { sensorId: series.s, metric: series.m, tags: series.g ?? {} }, buckets: new Map() };
         result.set(series.k, entry);
       }
-      entry.buckets.set(bucket, mergeInto(entry.buckets.get(bucket) ?? emptyStats(), stats));
+      // `stats` is this read's own (made from one document or slice minute): a bucket's first is kept as it is,
+      // not copied into empty statistics (a copy of its sketch each), and the next ones merge into it.
+      const seen = entry.buckets.get(bucket);
+      entry.buckets.set(bucket, seen ? mergeInto(seen, stats) : stats);
     };
     for (const [tier, docs] of [
       ['day', days],
