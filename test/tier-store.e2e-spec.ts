@@ -17,6 +17,9 @@ import {
   type SeriesBuckets,
   type SliceDoc,
   type SliceMinute,
+  type StatGroup,
+  type Stats,
+  type TierDoc,
 } from '@funnel/storage';
 
 import { mongoUriFor } from './support/env.js';
@@ -204,4 +207,58 @@ describe('TierReader on a server that uses only unique indexes', () => {
     );
     expect(result).toEqual([]);
   });
+
+  /** Per series and bucket, the statistics of `group` (and the count) as a comparable record. */
+  function ofGroup(result: SeriesBuckets[], group: StatGroup | 'count'): Record<string, unknown[]> {
+    const fields: Record<StatGroup | 'count', (s: Stats) => unknown[]> = {
+      count: (s) => [s.n],
+      sum: (s) => [s.n, s.sum],
+      range: (s) => [s.n, s.min, s.max],
+      first: (s) => [s.n, s.ft, s.fv],
+      last: (s) => [s.n, s.lt, s.lv],
+      variance: (s) => [s.n, s.mean, s.m2],
+      sketch: (s) => [s.n, Buffer.from(s.sketch.encode()).toString('base64')],
+    };
+    const out: Record<string, unknown[]> = {};
+    for (const { series, buckets } of result)
+      out[series.sensorId] = [...buckets].sort(([a], [b]) => a - b).map(([i, s]) => [i, ...fields[group](s)]);
+    return out;
+  }
+
+  it.each(['count', 'sum', 'range', 'first', 'last', 'variance', 'sketch'] as const)(
+    'reads only what %s needs, and answers it exactly as a read of every statistic does',
+    async (group) => {
+      // Hour buckets over 800 minutes: 13 hours from the hour tier, the last 20 minutes from the minute tier.
+      const bounds = [
+        from,
+        ...Array.from({ length: 13 }, (_, h) => from + (h + 1) * HOUR_MS),
+        from + minutes * MINUTE_MS,
+      ];
+      const stats = new Set<StatGroup>(group === 'count' ? [] : [group]);
+      const selector = { metrics: ['temp'], sensorPrefix: 'r-' };
+      for (const { store, reader } of [byId, scan]) {
+        const all = ofGroup(await reader.bucketStats(selector, bounds, limits), group);
+        const byIds = jest.spyOn(store, 'byIds');
+        const selected = jest.spyOn(store, 'selected');
+        const part = await reader.bucketStats(selector, bounds, { ...limits, stats });
+        const docs: TierDoc[] = [
+          ...(await Promise.all(byIds.mock.results.map((r) => r.value as Promise<Map<string, TierDoc>>))).flatMap(
+            (m) => [...m.values()],
+          ),
+          ...(await Promise.all(selected.mock.results.map((r) => r.value as Promise<TierDoc[]>))).flat(),
+        ];
+        byIds.mockRestore();
+        selected.mockRestore();
+        expect(ofGroup(part, group)).toEqual(all);
+        // Only the fields asked for came back.
+        expect(docs.length).toBeGreaterThan(0);
+        for (const doc of docs) {
+          expect('q' in doc).toBe(group === 'sketch');
+          expect('sum' in doc).toBe(group === 'sum');
+          expect('m2' in doc).toBe(group === 'variance');
+          expect('w' in doc || 'ga' in doc).toBe(false);
+        }
+      }
+    },
+  );
 });

@@ -51,3 +51,64 @@ describe('AggregateEngine: more raw readings than MAX_RAW_READINGS_PER_QUERY', (
     expect(asked.map((limits) => limits.maxRawReadings)).toEqual([500]);
   });
 });
+
+describe('AggregateEngine: over MAX_SERIES_PER_QUERY or MAX_POINTS_PER_QUERY by the catalog', () => {
+  const limited = { ...config, MAX_SERIES_PER_QUERY: 2, MAX_POINTS_PER_QUERY: 100 } as FunnelConfig;
+  /** A source whose catalog lists `sensors` (one site each, two sites in all) and that counts its reads. */
+  function source(sensors: number) {
+    const seen = { reads: 0, listed: 0 };
+    const catalogued: BucketStatsSource = {
+      bucketStats: () => {
+        seen.reads++;
+        return Promise.resolve([]);
+      },
+      async *catalogSeries() {
+        for (let i = 0; i < sensors; i++) {
+          seen.listed++;
+          yield { sensorId: `s-${i}`, metric: 'temp', tags: { site: `site-${i % 2}` } };
+        }
+      },
+    };
+    return { catalogued, seen };
+  }
+  const query = (groupBy: string[], hours: number) => ({
+    selector: { metrics: ['temp'] },
+    from: Date.UTC(2026, 2, 27),
+    to: Date.UTC(2026, 2, 27) + hours * 3_600_000,
+    windowName: 'hour',
+    window: { kind: 'fixed' as const, ms: 3_600_000 },
+    tz: 'UTC',
+    fns: [{ name: 'count' }],
+    groupBy,
+    fill: 'none' as const,
+  });
+
+  it('refuses more series than the limit before reading any, and stops listing past the limit', async () => {
+    const { catalogued, seen } = source(10);
+    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited);
+    const error = await engine.run(query(['sensorId'], 1)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueryRejected);
+    expect((error as Error).message).toBe(
+      'the query matches more than MAX_SERIES_PER_QUERY (2) series: filter by sensorId, sensorPrefix or ' +
+        'tag.<key>, or group coarser (groupBy)',
+    );
+    expect(seen).toEqual({ reads: 0, listed: 3 });
+  });
+
+  it('refuses more series x buckets than the limit before reading any', async () => {
+    const { catalogued, seen } = source(2);
+    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited);
+    const error = await engine.run(query(['sensorId'], 51)).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(
+      'would hold at least 102 series x buckets, more than MAX_POINTS_PER_QUERY (100)',
+    );
+    expect(seen.reads).toBe(0);
+  });
+
+  it('counts groups, not series: 10 sensors of two sites grouped by site are read', async () => {
+    const { catalogued, seen } = source(10);
+    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited);
+    expect(await engine.run(query(['tag.site'], 1))).toEqual([]);
+    expect(seen).toEqual({ reads: 1, listed: 10 });
+  });
+});

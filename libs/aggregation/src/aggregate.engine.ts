@@ -15,7 +15,7 @@ import {
 import type { AggregateQuery } from './aggregates-v2.query.js';
 import { bucketEdges, BucketOutOfRange, TooManyBucketEdges } from './calendar.js';
 import { fillBuckets, type BucketValues } from './fill.js';
-import { computeFn } from './functions.js';
+import { computeFn, statsNeeded } from './functions.js';
 import { compareKeys, groupKeyOf, type GroupKey } from './grouping.js';
 import { QueryGate, timedOut } from './query-gate.js';
 import { EmptyRange, QueryRejected, RangeOutsideDates, TooManyPoints, TooManySeries } from './query-rejected.js';
@@ -81,9 +81,11 @@ export class AggregateEngine {
     const bounds = [from, ...edges.slice(1, -1), to];
     const read = await this.gate.run(async (deadline) => {
       try {
+        await this.refuseOverLimits(query, buckets, { maxPoints, pointsSetting }, deadline);
         return await this.source.bucketStats(query.selector, bounds, {
           maxTimeMS: Math.max(1, deadline - Date.now()),
           maxRawReadings: this.config.MAX_RAW_READINGS_PER_QUERY,
+          stats: statsNeeded(query.fns),
         });
       } catch (error) {
         if (error instanceof RawScanTooLarge) throw new RawScanRefused(error);
@@ -123,6 +125,39 @@ export class AggregateEngine {
         });
         return { key, buckets: fillBuckets(slots, names, query.fill) };
       });
+  }
+
+  /**
+   * Refuses a query over MAX_SERIES_PER_QUERY or the points limit before any tier is read: its groups counted
+   * over the catalog's series whose readings span overlaps the range (a series with a gap over the whole range
+   * counts too), stopping as soon as there are too many. The same limits are checked again on what was read
+   * (a series not yet in the catalog, a source without one).
+   */
+  private async refuseOverLimits(
+    query: AggregateQuery,
+    buckets: number,
+    { maxPoints, pointsSetting }: EngineLimits,
+    deadline: number,
+  ): Promise<void> {
+    if (!this.source.catalogSeries || query.groupBy.length === 0) return;
+    const limit = Math.min(this.config.MAX_SERIES_PER_QUERY, Math.floor(maxPoints / buckets));
+    const groups = new Set<string>();
+    let stopped = false;
+    const series = this.source.catalogSeries(query.selector, query.from, query.to, Math.max(1, deadline - Date.now()));
+    for await (const one of series) {
+      const key = groupKeyOf(one, query.groupBy);
+      groups.add(JSON.stringify(query.groupBy.map((f) => key[f])));
+      if (groups.size > limit) {
+        stopped = true;
+        break;
+      }
+    }
+    if (groups.size > this.config.MAX_SERIES_PER_QUERY) {
+      throw new TooManySeries(groups.size, this.config.MAX_SERIES_PER_QUERY, stopped);
+    }
+    if (groups.size * buckets > maxPoints) {
+      throw new TooManyPoints(groups.size * buckets, maxPoints, pointsSetting, stopped);
+    }
   }
 
   private edges(query: AggregateQuery, maxPoints: number, pointsSetting: string): number[] {

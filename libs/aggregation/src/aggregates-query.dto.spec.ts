@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 
-import { AggregatesQueryDto, INSTANT_RANGE, instantMs } from './aggregates-query.dto.js';
+import { AggregatesQueryDto, INSTANT_PATTERN, INSTANT_RANGE, instantMs, parseInstant } from './aggregates-query.dto.js';
 
 /** The validation errors of a query with these from/to values. */
 function errors(from: string, to: string) {
@@ -67,5 +67,38 @@ describe('AggregatesQueryDto from/to', () => {
     expect(INSTANT_RANGE).toContain(`±${(8.64e15).toLocaleString('en-US')} epoch ms`);
     expect(new Date(Date.parse('-271821-04-20T00:00:00Z')).getTime()).toBe(-8.64e15);
     expect(new Date(Date.parse('+275760-09-13T00:00:00Z')).getTime()).toBe(8.64e15);
+  });
+});
+
+describe('INSTANT_PATTERN, the documented from/to pattern', () => {
+  const pattern = new RegExp(INSTANT_PATTERN);
+
+  it.each([
+    '0',
+    '-1',
+    '8640000000000000',
+    '2026-11-28T00:00Z',
+    '2026-11-28T00:00:00Z',
+    '2026-11-28T00:00:00.123456789+01:00',
+    '0001-01-01T00:00:00-12:00',
+    '9999-12-31T23:59:59.9Z',
+  ])('matches %s, which the api takes', (value) => {
+    expect(parseInstant(value)).toBeDefined();
+    expect(pattern.test(value)).toBe(true);
+  });
+
+  // Date.parse takes expanded (signed, six-digit) years; the api does not, and neither may the document.
+  it.each([
+    '+275760-09-13T00:00:00Z',
+    '-271821-04-20T00:00:00Z',
+    '+002026-11-28T00:00:00Z',
+    '12026-11-28T00:00:00Z',
+    '202611-11-28T00:00:00Z',
+    '2026-11-28T00:00:00.1234567890Z',
+    '2026-11-28T00:00:00',
+    '2026-11-28',
+  ])('refuses %s, as the api does', (value) => {
+    expect(parseInstant(value)).toBeUndefined();
+    expect(pattern.test(value)).toBe(false);
   });
 });

@@ -21,6 +21,14 @@ export function parseInstant(value: unknown): number | undefined {
   return parseTimestamp(/^-?\d+$/.test(value) ? Number(value) : value);
 }
 
+/**
+ * The OpenAPI pattern of a `from`/`to` value: integer epoch ms, or the ISO-8601 date-times parseTimestamp takes
+ * (a four-digit year, no sign, seconds and up to 9 fraction digits optional, a zone). What a pattern cannot say
+ * (the range a Date holds, that the date exists) is the parameter's description.
+ */
+export const INSTANT_PATTERN =
+  '^(-?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))$';
+
 /** The instants a JavaScript Date holds, as a refusal names them: ±MAX_INSTANT_MS epoch ms and the two ends in UTC. */
 export const INSTANT_RANGE =
   `±${MAX_INSTANT_MS.toLocaleString('en-US')} epoch ms (what a JavaScript Date holds: ` +
@@ -71,12 +79,20 @@ export class AggregatesQueryDto {
   @Matches(NAME_PATTERN, { message: `metric must contain only ${NAME_CHARACTERS}` })
   metric!: string;
 
-  @ApiProperty({ example: '2026-11-28T00:00:00Z', description: 'Inclusive start: ISO-8601 date-time or epoch ms' })
+  @ApiProperty({
+    example: '2026-11-28T00:00:00Z',
+    description: 'Inclusive start: ISO-8601 date-time or epoch ms',
+    pattern: INSTANT_PATTERN,
+  })
   @IsDefined({ message: 'from is required' })
   @IsInstant()
   from!: string;
 
-  @ApiProperty({ example: '2026-11-29T00:00:00Z', description: 'Exclusive end: ISO-8601 date-time or epoch ms' })
+  @ApiProperty({
+    example: '2026-11-29T00:00:00Z',
+    description: 'Exclusive end: ISO-8601 date-time or epoch ms',
+    pattern: INSTANT_PATTERN,
+  })
   @IsDefined({ message: 'to is required' })
   @IsInstant()
   to!: string;

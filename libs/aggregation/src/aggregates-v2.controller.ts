@@ -18,6 +18,7 @@ import { RequireScope } from '@funnel/auth';
 import { listedErrors, MAX_SENSOR_ID_LENGTH, NAME_CHARACTERS } from '@funnel/contracts';
 
 import { AggregateEngine } from './aggregate.engine.js';
+import { INSTANT_PATTERN } from './aggregates-query.dto.js';
 import {
   FORMATS,
   MAX_LISTED_METRICS,
@@ -75,11 +76,7 @@ class AggregatesV2ResponseDto {
 const NAME_LIST = `^${NAME_CHARACTERS}+(,${NAME_CHARACTERS}+)*$`;
 const FN = '(count|sum|avg|min|max|first|last|spread|stddev|p[0-9]{1,3}(\\.[0-9]{1,6})?)';
 const GROUP_FIELD = `(sensorId|metric|tag\\.${NAME_CHARACTERS}+)`;
-const INSTANT = {
-  type: 'string',
-  pattern:
-    '^(-?[0-9]+|[+-]?[0-9]{4,6}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2}))$',
-};
+const INSTANT = { type: 'string', pattern: INSTANT_PATTERN };
 
 @ApiTags('aggregates')
 @ApiExtraModels(AggregatesV2ResponseDto)

@@ -1,5 +1,5 @@
 /** The functions an aggregate query computes per bucket, from a bucket's mergeable statistics. */
-import { sampleVariance, type Stats } from '@funnel/storage';
+import { sampleVariance, type StatGroup, type Stats } from '@funnel/storage';
 
 const PLAIN = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last', 'spread', 'stddev'] as const;
 type PlainFn = (typeof PLAIN)[number];
@@ -26,6 +26,29 @@ export function parseFn(name: string): AggregateFn | string {
   const q = Number(match[1]);
   if (!(q > 0 && q <= 100)) return `fns: percentile ${name.slice(0, 40)} is out of range (0 < q <= 100)`;
   return { name, quantile: q / 100 };
+}
+
+/** The statistics each function reads besides the count. */
+const NEEDS: Record<PlainFn, StatGroup | undefined> = {
+  count: undefined,
+  sum: 'sum',
+  avg: 'sum',
+  min: 'range',
+  max: 'range',
+  first: 'first',
+  last: 'last',
+  spread: 'range',
+  stddev: 'variance',
+};
+
+/** The statistics `fns` read (the count always): a source may leave the others out. */
+export function statsNeeded(fns: readonly AggregateFn[]): Set<StatGroup> {
+  const groups = new Set<StatGroup>();
+  for (const fn of fns) {
+    const group = fn.quantile !== undefined ? 'sketch' : NEEDS[fn.name as PlainFn];
+    if (group) groups.add(group);
+  }
+  return groups;
 }
 
 /** The value of `fn` over a bucket's statistics (n > 0); null where it is not defined (stddev of one reading). */

@@ -18,7 +18,7 @@ import { FunnelConfig } from '@funnel/config';
 import { isName, listedErrors, MAX_METRIC_LENGTH, MAX_SENSOR_ID_LENGTH, NAME_CHARACTERS } from '@funnel/contracts';
 import { RawReadingsExport, ReadTimedOut, type ExportedReading, type ExportPosition } from '@funnel/storage';
 
-import { instantProblem, parseInstant } from './aggregates-query.dto.js';
+import { INSTANT_PATTERN, instantProblem, parseInstant } from './aggregates-query.dto.js';
 import { unknownParameter } from './aggregates-v2.query.js';
 import { csvField } from './csv.js';
 import { QueryErrorsFilter } from './query-errors.filter.js';
@@ -83,14 +83,14 @@ export class PointsExportController {
   @ApiQuery({
     name: 'from',
     required: true,
-    schema: { type: 'string' },
+    schema: { type: 'string', pattern: INSTANT_PATTERN },
     description: 'Inclusive: ISO-8601 with a zone, or epoch ms',
     example: '2026-11-28T00:00:00Z',
   })
   @ApiQuery({
     name: 'to',
     required: true,
-    schema: { type: 'string' },
+    schema: { type: 'string', pattern: INSTANT_PATTERN },
     description: 'Exclusive: ISO-8601 with a zone, or epoch ms',
     example: '2026-11-29T00:00:00Z',
   })

@@ -28,30 +28,38 @@ export class TooManyBuckets extends QueryRejected {
   }
 }
 
-/** More series × buckets than MAX_POINTS_PER_QUERY (or, for v1, buckets than MAX_BUCKETS). */
+/**
+ * More series × buckets than MAX_POINTS_PER_QUERY (or, for v1, buckets than MAX_BUCKETS). `atLeast`: counting
+ * stopped past the limit, so `points` is a lower bound.
+ */
 export class TooManyPoints extends QueryRejected {
   constructor(
     readonly points: number,
     readonly limit: number,
     readonly setting: string,
+    readonly atLeast = false,
   ) {
     super(
-      `the answer would hold ${points} series x buckets, more than ${setting} (${limit}): narrow the range, ` +
-        'widen the window, or select fewer series',
+      `the answer would hold ${atLeast ? 'at least ' : ''}${points} series x buckets, more than ${setting} ` +
+        `(${limit}): narrow the range, widen the window, or select fewer series`,
     );
     this.name = 'TooManyPoints';
   }
 }
 
-/** More series (after groupBy) than MAX_SERIES_PER_QUERY. */
+/**
+ * More series (after groupBy) than MAX_SERIES_PER_QUERY. `atLeast`: counting stopped past the limit (the
+ * catalog's series, before any read), so `series` is a lower bound and the message says only "more than".
+ */
 export class TooManySeries extends QueryRejected {
   constructor(
     readonly series: number,
     readonly limit: number,
+    readonly atLeast = false,
   ) {
     super(
-      `the query matches ${series} series, more than MAX_SERIES_PER_QUERY (${limit}): filter by sensorId, ` +
-        'sensorPrefix or tag.<key>, or group coarser (groupBy)',
+      `the query matches ${atLeast ? 'more than' : `${series} series, more than`} MAX_SERIES_PER_QUERY (${limit})` +
+        `${atLeast ? ' series' : ''}: filter by sensorId, sensorPrefix or tag.<key>, or group coarser (groupBy)`,
     );
     this.name = 'TooManySeries';
   }

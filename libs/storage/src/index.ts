@@ -47,6 +47,7 @@ export {
   type SeriesBuckets,
   type SeriesId,
   type SeriesSelector,
+  type StatGroup,
 } from './tiers/bucket-stats.js';
 export { SeriesCatalogRepository, type CatalogSelector } from './tiers/series-catalog.repository.js';
 export { type SeriesEntry } from './tiers/series-catalog.schema.js';

@@ -32,7 +32,18 @@ export interface BucketReadLimits {
   maxTimeMS: number;
   /** A read that would scan more raw readings than this is refused with RawScanTooLarge. */
   maxRawReadings: number;
+  /**
+   * The statistics the caller will use (the count always): a source may leave the others of every bucket at
+   * their empty values (emptyStats) and read less. Undefined: every statistic.
+   */
+  stats?: ReadonlySet<StatGroup>;
 }
+
+/**
+ * Statistics that are read together: `sum` (with the count, for sum and avg), `range` (min and max), `first`
+ * and `last` (time and value), `variance` (mean and M2) and `sketch` (the quantile sketch).
+ */
+export type StatGroup = 'sum' | 'range' | 'first' | 'last' | 'variance' | 'sketch';
 
 /**
  * Statistics per series and bucket. `bounds` are strictly increasing epoch ms: bucket i is
@@ -40,6 +51,12 @@ export interface BucketReadLimits {
  */
 export interface BucketStatsSource {
   bucketStats(selector: SeriesSelector, bounds: readonly number[], limits: BucketReadLimits): Promise<SeriesBuckets[]>;
+  /**
+   * The series the selector matches that hold readings over [from, to) as far as the series catalog knows
+   * (first reading before `to`, last at or after `from`), without reading any tier: a source without a catalog
+   * leaves it out. Read lazily, so a caller can stop once it has seen enough.
+   */
+  catalogSeries?(selector: SeriesSelector, from: number, to: number, maxTimeMS: number): AsyncIterable<SeriesId>;
 }
 
 /** A raw-readings read that would scan more readings than allowed: answered with a 400 naming what to ask instead. */

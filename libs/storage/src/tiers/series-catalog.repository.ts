@@ -1,13 +1,14 @@
 // The series catalog: per series its sensorId, metric, tags, first and last timestamp and count.
 import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
-import type { Collection, Filter } from 'mongodb';
+import { MongoServerError, type Collection, type Filter } from 'mongodb';
 import type { Connection } from 'mongoose';
 
 import { FunnelConfig } from '@funnel/config';
 
 import { orUnavailable } from '../storage-errors.js';
-import type { SeriesSelector } from './bucket-stats.js';
+import type { SeriesId, SeriesSelector } from './bucket-stats.js';
+import { ReadTimedOut } from './raw-stats.reader.js';
 import { seriesCatalogCollection, type SeriesCatalogDoc, type SeriesEntry } from './series-catalog.schema.js';
 import type { SeriesFields } from './series-key.js';
 import { selectorFilter } from './tier.store.js';
@@ -94,6 +95,31 @@ export class SeriesCatalogRepository {
         .toArray(),
     );
     return docs.length > limit ? undefined : docs.map((d) => d._id);
+  }
+
+  /**
+   * The series a selector matches whose readings span overlaps [from, to) (first before `to`, last at or after
+   * `from`), read a batch at a time: a caller that has seen enough closes it early.
+   */
+  async *overlapping(selector: SeriesSelector, from: number, to: number, maxTimeMS: number): AsyncIterable<SeriesId> {
+    const filter = { ...selectorFilter(selector), first: { $lt: new Date(to) }, last: { $gte: new Date(from) } };
+    const cursor = this.collection.find(filter as Filter<SeriesCatalogDoc>, {
+      projection: { _id: 0, s: 1, m: 1, g: 1 },
+      batchSize: 1000,
+      maxTimeMS,
+    });
+    try {
+      for (;;) {
+        const doc = await orUnavailable(() => cursor.next()).catch((error: unknown) => {
+          // MongoDB's code for an operation stopped by its maxTimeMS.
+          throw error instanceof MongoServerError && error.code === 50 ? new ReadTimedOut(maxTimeMS) : error;
+        });
+        if (!doc) return;
+        yield { sensorId: doc.s, metric: doc.m, tags: doc.g ?? {} };
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
   }
 
   /** Series in key order after `cursor` (an opaque series key), at most `limit`; `next` when more follow. */
