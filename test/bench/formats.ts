@@ -9,9 +9,9 @@ export type FormatRun = FormatName | 'jsonPaced' | 'jsonGzipPaced' | 'lpPaced' |
 
 /**
  * The runs, in the order they run, with their table labels. The closed-loop runs (8 requests in flight) give
- * each format's readings/s; their rates differ, and with them the worker's batches. The paced runs offer every
- * format the same readings/s, below what the worker stores, so plain and gzip'd bodies reach a worker that
- * flushes the same batches: the gzip target compares those.
+ * each format's readings/s and CPU; the generator outruns the worker, so every one of them flushes full batches
+ * (FLUSH_MAX_POINTS). The paced runs offer every format the same readings/s, below what the worker stores: its
+ * batches are then set by flushDueAt (freshness), and its CPU per reading shows what a moderate rate costs.
  */
 export const FORMATS: ReadonlyArray<{ name: FormatRun; label: string; format: FormatName; paced?: true }> = [
   { name: 'json', label: 'Funnel JSON /v1/points', format: 'json' },
@@ -205,9 +205,11 @@ export function formatsTargets(
   const cpu = (name: FormatRun) => f[name].cpuMicrosPerReading;
   const lpRatio = f.json.storedPerSec > 0 ? f.lp.storedPerSec / f.json.storedPerSec : 0;
   const ratio = (gzip: FormatRun, plain: FormatRun) => (cpu(plain) > 0 ? cpu(gzip) / cpu(plain) : 0);
-  // gzip beside plain at the same offered rate (the paced runs); the closed-loop runs' ratio is shown beside it.
-  const gzipJson = ratio('jsonGzipPaced', 'jsonPaced');
-  const gzipLp = ratio('lpGzipPaced', 'lpPaced');
+  // The closed-loop runs: their worker flushes at FLUSH_MAX_POINTS (a backlog), so plain and gzip'd bodies make the
+  // same batches; the paced runs (one offered rate, batches set by flushDueAt) are shown beside it.
+  const gzipJson = ratio('jsonGzip', 'json');
+  const gzipLp = ratio('lpGzip', 'lp');
+  const flushes = (gzip: FormatRun, plain: FormatRun) => `${f[gzip].flushes} vs ${f[plain].flushes} flushes`;
   return [
     {
       target: 'formats: CPU per reading (api + worker) ≤ 10 µs, JSON and line protocol',
@@ -221,11 +223,13 @@ export function formatsTargets(
       pass: lpRatio >= 0.8,
     },
     {
-      target: 'formats: gzip ≤ 1.2 × plain CPU per reading (paced runs)',
+      target: 'formats: gzip ≤ 1.2 × plain CPU per reading',
       measured:
-        `at ${n(f.lpPaced.ackedPerSec)} readings/s offered: JSON ${n(cpu('jsonGzipPaced'), 1)} / ${n(cpu('jsonPaced'), 1)} = ${n(gzipJson, 2)}; ` +
-        `line protocol ${n(cpu('lpGzipPaced'), 1)} / ${n(cpu('lpPaced'), 1)} = ${n(gzipLp, 2)} ` +
-        `(closed loop: JSON ${n(ratio('jsonGzip', 'json'), 2)}, line protocol ${n(ratio('lpGzip', 'lp'), 2)})`,
+        `JSON ${n(cpu('jsonGzip'), 1)} / ${n(cpu('json'), 1)} = ${n(gzipJson, 2)} (${flushes('jsonGzip', 'json')}); ` +
+        `line protocol ${n(cpu('lpGzip'), 1)} / ${n(cpu('lp'), 1)} = ${n(gzipLp, 2)} (${flushes('lpGzip', 'lp')}); ` +
+        `paced at ${n(f.lpPaced.ackedPerSec)}/s: JSON ${n(ratio('jsonGzipPaced', 'jsonPaced'), 2)} ` +
+        `(${flushes('jsonGzipPaced', 'jsonPaced')}), line protocol ${n(ratio('lpGzipPaced', 'lpPaced'), 2)} ` +
+        `(${flushes('lpGzipPaced', 'lpPaced')})`,
       pass: gzipJson <= 1.2 && gzipLp <= 1.2,
     },
   ];
