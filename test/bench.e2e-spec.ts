@@ -85,12 +85,28 @@ describe('npm run bench -- --smoke', () => {
     // The formats stage: every format measured (the stage itself checked stored = acknowledged), and its
     // targets are the ones its figures give.
     const formats = report.figures.formats as unknown as Record<string, Record<string, number>>;
-    expect(Object.keys(formats).sort()).toEqual(['influxClient', 'json', 'jsonGzip', 'lp', 'lpGzip']);
+    expect(Object.keys(formats).sort()).toEqual([
+      'influxClient',
+      'json',
+      'jsonGzip',
+      'jsonGzipPaced',
+      'jsonPaced',
+      'lp',
+      'lpGzip',
+      'lpGzipPaced',
+      'lpPaced',
+    ]);
     for (const [name, x] of Object.entries(formats)) {
       expect({ name, positive: x.readings! > 0 && x.storedPerSec! > 0 }).toEqual({ name, positive: true });
       expect(x.cpuMicrosPerReading).toBeCloseTo(x.apiCpuMicrosPerReading! + x.workerCpuMicrosPerReading!, 6);
+      // Every reading the worker wrote in the measured run went out in one of its counted flushes.
+      expect({ name, written: Math.round(x.flushes! * x.readingsPerFlush!) }).toEqual({ name, written: x.readings });
     }
     const lpRate = report.targets.find((t) => t.target.startsWith('formats: line protocol'))!;
     expect(lpRate.pass).toBe(formats.lp!.storedPerSec! / formats.json!.storedPerSec! >= 0.8);
-  }, 300_000);
+    // The gzip target compares the closed-loop runs (full batches for plain and gzip'd bodies alike).
+    const gzip = report.targets.find((t) => t.target.startsWith('formats: gzip'))!;
+    const cpu = (name: string) => formats[name]!.cpuMicrosPerReading!;
+    expect(gzip.pass).toBe(cpu('jsonGzip') / cpu('json') <= 1.2 && cpu('lpGzip') / cpu('lp') <= 1.2);
+  }, 420_000);
 });

@@ -23,6 +23,11 @@ export interface FormatsJob {
   runId: string;
   /** Epoch ms of the first line; line k is at baseTs + k, so every body of a run is different. */
   baseTs: number;
+  /**
+   * Readings/s offered in all: body b is sent no earlier than b × batch / rate seconds after the start. Unset:
+   * as fast as the connections are answered (a closed loop, whose rate differs from format to format).
+   */
+  rate?: number;
 }
 
 export interface FormatsLoadResult {
@@ -142,6 +147,8 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: job.connections }, async () => {
       for (let b = next++; b < bodies; b = next++) {
+        const wait = job.rate ? startedAt + (b * job.batch * 1000) / job.rate - Date.now() : 0;
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         const { body, readings } = built[b]!;
         const res = await fetch(`${job.url}${path}`, { method: 'POST', headers, body });
         if (res.status === 202 || res.status === 204) {

@@ -26,8 +26,8 @@ import { bucketsPipeline } from '@funnel/storage';
 
 import { FunnelNode, settingDefault } from '../faults/funnel-node.js';
 import { ADMIN_AUTH, TEST_ADMIN_TOKEN } from '../support/env.js';
-import type { FormatName, FormatsJob, FormatsLoadResult } from './formats-load.js';
-import { FORMATS_PLAN, formatsStage } from './formats.js';
+import type { FormatsJob, FormatsLoadResult } from './formats-load.js';
+import { FORMATS_PLAN, formatsStage, type FormatRun } from './formats.js';
 import { cpuMicros, memoryOf, Pinning } from './proc.js';
 import { QUERIES_PLAN, queriesStage } from './queries.js';
 import { evaluateTargets, formatTable, STAGE_NAMES, type BenchFigures, type StageName } from './targets.js';
@@ -46,8 +46,8 @@ const { values: flags } = parseArgs({
     // Only these stages (the ceilings L_kafka and L_mongo always run): the figures and targets of the others are
     // left out of the table and the JSON. For measuring one stage at full size without the whole run.
     only: { type: 'string' },
-    // The formats stage: only these formats (json, lp, jsonGzip, lpGzip, influxClient; comma list), e.g. to profile
-    // one. Its targets are then left out (they compare formats).
+    // The formats stage: only these runs (json, lp, jsonGzip, lpGzip, influxClient, and the paced jsonPaced,
+    // jsonGzipPaced, lpPaced, lpGzipPaced; comma list), e.g. to profile one. Its targets are then left out.
     formats: { type: 'string' },
   },
 });
@@ -761,7 +761,7 @@ try {
   if (ran.has('formats')) {
     // ---- The ingest formats (formats.ts): the same readings as JSON, line protocol, gzip'd, and via the
     // InfluxDB client library, each to a fresh api and worker; stored/s and CPU per reading.
-    const formatStage = (part: FormatName): Stage => ({
+    const formatStage = (part: FormatRun): Stage => ({
       topic: `bench.formats-${part}.${rid}`,
       groupId: `bench-formats-${part}-${rid}`,
       db: `${funnelDb}_formats_${part}`,
@@ -777,6 +777,10 @@ try {
           collectStoreGarbage();
         },
         cpuMicros,
+        flushed: async (worker) => {
+          const m = await scrape(worker.url);
+          return { flushes: m.value('funnel_flushes_total'), written: m.value('funnel_readings_written_total') };
+        },
         generate: async (job: FormatsJob) => {
           const child = startProcess(process.execPath, {
             prefix: pin.prefix('generator'),
