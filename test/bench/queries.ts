@@ -56,7 +56,7 @@ export const QUERIES_PLAN: Record<'smoke' | 'quick' | 'full', QueriesPlan> = {
     fleetMinutes: 1440,
     reps: 5,
     dashboards: 20,
-    dashboardRounds: 10,
+    dashboardRounds: 4, // 20 dashboards × 4 rounds × 4 panels: 320 queries while ingest runs
     ingestRate: 5000,
     settleS: 1800,
   },
