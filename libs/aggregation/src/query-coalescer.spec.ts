@@ -207,4 +207,9 @@ describe('canonicalKey', () => {
   ])('differs for %s', (_what, change) => {
     expect(canonicalKey({ ...query, ...change })).not.toBe(canonicalKey(query));
   });
+
+  it('refuses a value that would stringify as {} (a Set or a Map) rather than make two queries one key', () => {
+    expect(() => canonicalKey({ ...query, groupBy: new Set(['tag.site']) })).toThrow(TypeError);
+    expect(() => canonicalKey({ selector: { tags: new Map([['site', 'north']]) } })).toThrow(TypeError);
+  });
 });

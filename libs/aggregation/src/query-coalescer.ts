@@ -31,6 +31,9 @@ export function canonicalKey(value: unknown): string {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value === null || typeof value !== 'object') return value;
+  // A Set, Map or class instance would stringify as `{}` and make two different queries one key.
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw new TypeError('a query key holds plain values only');
   const fields = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
   return Object.fromEntries(fields.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonical(v)]));
 }
