@@ -2,11 +2,12 @@
 # Posts the dataset of docs/query-examples.md to a running Funnel, waits until the worker stored it, then runs
 # every example of that page and prints each command and its answer as Markdown (progress goes to stderr).
 #
-#   MAX_CONCURRENT_QUERIES=1 QUERY_QUEUE_WAIT_MS=0 MAX_RAW_READINGS_PER_QUERY=500 npm run stack   # one shell
-#   bash docs/query-examples.sh > /tmp/examples.md                                                 # another
+#   MAX_CONCURRENT_QUERIES=1 QUERY_QUEUE_WAIT_MS=0 MAX_RAW_READINGS_PER_QUERY=500 QUERY_COALESCE=false npm run stack   # one shell
+#   bash docs/query-examples.sh > /tmp/examples.md                                                                      # another
 #
-# The three settings only make the query limits visible on a small dataset; with the defaults every other
-# answer is the same. Needs bash, curl (7.84+) and awk. FUNNEL_TOKEN defaults to the stack's .funnel/admin-token;
+# The first three settings only make the query limits visible on a small dataset; QUERY_COALESCE=false keeps the
+# six identical parallel queries of the last refusal from sharing one run. With the defaults every other answer is
+# the same. Needs bash, curl (7.84+) and awk. FUNNEL_TOKEN defaults to the stack's .funnel/admin-token;
 # FUNNEL_URL to http://localhost:3000. Re-running is safe: each batch has an Idempotency-Key.
 set -euo pipefail
 

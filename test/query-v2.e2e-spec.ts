@@ -1,8 +1,9 @@
 // GET /v2/aggregates against an independent oracle: readings posted through the api (a leap day of 2024 included;
 // 2028-02-29 is further ahead than ingest takes), answers compared with plain loops over the readings, calendar
 // buckets computed with Temporal (the engine uses luxon), across DST changes, a :30 zone, month ends, leap days,
-// gaps, negatives, zero and a single-reading bucket, for every fill and for groupBy on tags. Then every 400 and the
-// limits, the last ones on a second api process behind a slowed link to MongoDB.
+// gaps, negatives, zero and a single-reading bucket, for every fill and for groupBy on tags; identical queries at
+// once share one run. Then every 400 and the limits, the last ones on a second api process behind a slowed link to
+// MongoDB.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Temporal } from '@js-temporal/polyfill';
 
@@ -516,6 +517,39 @@ describe('GET /v2/aggregates against an independent oracle', () => {
     30_000,
   );
 
+  it('runs identical queries in flight once (QUERY_COALESCE): every caller gets the oracle’s answer', async () => {
+    // Answers compared to the last digit: runs apart from one another while compaction moves readings between tiers
+    // could sum them in another grouping (as the CSV test below notes).
+    await pollUntil(
+      'compaction and roll-ups done',
+      async () => withMongo(env.MONGODB_URI, tierTotals).then((t) => t.slices === 0 && t.marks === 0),
+      { timeoutMs: 60_000 },
+    );
+    // Every series over the whole year in Berlin months: one of the slower reads here, so the others arrive meanwhile.
+    const q: Query = {
+      metric: 'temp,hum',
+      from: '2026-01-01T00:00:00Z',
+      to: '2027-01-01T00:00:00Z',
+      window: 'month',
+      tz: 'Europe/Berlin',
+      fns: ALL_FNS,
+    };
+    const SENT = 8;
+    const before = await Scrape.of(`${funnel.url}/metrics`);
+    const answers = await Promise.all(Array.from({ length: SENT }, () => ask(q)));
+    const after = await Scrape.of(`${funnel.url}/metrics`);
+    expect(answers.map((a) => a.status)).toEqual(Array(SENT).fill(200));
+    for (const a of answers.slice(1)) expect(a.json).toEqual(answers[0]!.json);
+    expect(answers[0]!.json.series.length).toBeGreaterThan(0);
+    expectOracle(answers[0]!.json, q);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      after.value(name, labels) - before.value(name, labels);
+    const joined = delta('funnel_query_coalesced_total');
+    expect(joined).toBeGreaterThanOrEqual(1);
+    // A query that joined took no slot: the gate admitted only the runs, one fewer per query that joined one.
+    expect(delta('funnel_query_queue_wait_seconds_count', { outcome: 'admitted' })).toBe(SENT - joined);
+  }, 90_000);
+
   it('answers whole-minute windows and sub-minute windows that agree', async () => {
     const q = { metric: 'temp', from: '2026-10-24T20:00:30Z', to: '2026-10-25T08:00:00Z', fns: 'count,sum,min,max' };
     const minutes = (await ask({ ...q, window: 'minute' })).json;
@@ -792,6 +826,8 @@ describe('GET /v2/aggregates limits (an api process with small limits, MongoDB b
         MAX_QUEUED_QUERIES: '1',
         QUERY_QUEUE_WAIT_MS: String(QUEUE_WAIT_MS),
         QUERY_TIMEOUT_MS: '1500',
+        // These tests fill the slot and the queue with identical queries: coalesced, they would share one run.
+        QUERY_COALESCE: 'false',
         // The token's lookup is cached for the whole describe: on the slowed link it would hold a query up before the gate.
         AUTH_CACHE_TTL_MS: '300000',
       })

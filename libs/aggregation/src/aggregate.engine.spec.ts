@@ -5,6 +5,7 @@ import type { FunnelConfig } from '@funnel/config';
 import { RawScanTooLarge, type BucketReadLimits, type BucketStatsSource } from '@funnel/storage';
 
 import { AggregateEngine } from './aggregate.engine.js';
+import { QueryCoalescer } from './query-coalescer.js';
 import { QueryGate } from './query-gate.js';
 import { QueryRejected } from './query-rejected.js';
 
@@ -16,6 +17,7 @@ const config = {
   MAX_POINTS_PER_QUERY: 100_000,
   MAX_SERIES_PER_QUERY: 1000,
   MAX_RAW_READINGS_PER_QUERY: 500,
+  QUERY_COALESCE: true,
 } as FunnelConfig;
 
 describe('AggregateEngine: more raw readings than MAX_RAW_READINGS_PER_QUERY', () => {
@@ -29,7 +31,7 @@ describe('AggregateEngine: more raw readings than MAX_RAW_READINGS_PER_QUERY', (
         return Promise.reject(new RawScanTooLarge(Math.min(matched, limits.maxRawReadings + 1), limits.maxRawReadings));
       },
     };
-    const engine = new AggregateEngine(source, new QueryGate(config), config);
+    const engine = new AggregateEngine(source, new QueryGate(config), config, new QueryCoalescer(config));
     const run = engine.run({
       selector: { metrics: ['temp'] },
       from: Date.UTC(2026, 2, 27),
@@ -85,7 +87,7 @@ describe('AggregateEngine: over MAX_SERIES_PER_QUERY or MAX_POINTS_PER_QUERY by 
 
   it('refuses more series than the limit before reading any, and stops listing past the limit', async () => {
     const { catalogued, seen } = source(10);
-    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited);
+    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited, new QueryCoalescer(limited));
     const error = await engine.run(query(['sensorId'], 1)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueryRejected);
     expect((error as Error).message).toBe(
@@ -97,7 +99,7 @@ describe('AggregateEngine: over MAX_SERIES_PER_QUERY or MAX_POINTS_PER_QUERY by 
 
   it('refuses more series x buckets than the limit before reading any', async () => {
     const { catalogued, seen } = source(2);
-    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited);
+    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited, new QueryCoalescer(limited));
     const error = await engine.run(query(['sensorId'], 51)).catch((e: unknown) => e);
     expect((error as Error).message).toContain(
       'would hold at least 102 series x buckets, more than MAX_POINTS_PER_QUERY (100)',
@@ -107,7 +109,7 @@ describe('AggregateEngine: over MAX_SERIES_PER_QUERY or MAX_POINTS_PER_QUERY by 
 
   it('counts groups, not series: 10 sensors of two sites grouped by site are read', async () => {
     const { catalogued, seen } = source(10);
-    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited);
+    const engine = new AggregateEngine(catalogued, new QueryGate(limited), limited, new QueryCoalescer(limited));
     expect(await engine.run(query(['tag.site'], 1))).toEqual([]);
     expect(seen).toEqual({ reads: 1, listed: 10 });
   });

@@ -17,16 +17,20 @@ import { bucketEdges, BucketOutOfRange, TooManyBucketEdges } from './calendar.js
 import { fillBuckets, type BucketValues } from './fill.js';
 import { computeFn, statsNeeded } from './functions.js';
 import { compareKeys, groupKeyOf, type GroupKey } from './grouping.js';
+import { canonicalKey, QueryCoalescer } from './query-coalescer.js';
 import { QueryGate, timedOut } from './query-gate.js';
 import { EmptyRange, QueryRejected, RangeOutsideDates, TooManyPoints, TooManySeries } from './query-rejected.js';
 
 /** Where bucket statistics come from: the raw readings today, the rollup tiers once they are wired. */
 export const BUCKET_STATS_SOURCE = Symbol('BUCKET_STATS_SOURCE');
 
-/** One series of an answer: its group key and its buckets (start in epoch ms, values by function name). */
+/**
+ * One series of an answer: its group key and its buckets (start in epoch ms, values by function name). Read-only:
+ * identical queries in flight share one answer (QueryCoalescer), so no caller may change it.
+ */
 export interface AnsweredSeries {
-  key: GroupKey;
-  buckets: Array<{ start: number; values: BucketValues }>;
+  readonly key: Readonly<GroupKey>;
+  readonly buckets: ReadonlyArray<{ readonly start: number; readonly values: Readonly<BucketValues> }>;
 }
 
 /** Limits of one run; v1 passes its own bucket limit. */
@@ -61,20 +65,29 @@ export class AggregateEngine {
     @Inject(BUCKET_STATS_SOURCE) private readonly source: BucketStatsSource,
     private readonly gate: QueryGate,
     private readonly config: FunnelConfig,
+    private readonly coalescer: QueryCoalescer,
   ) {}
 
   /**
    * Answers a parsed query; throws QueryRejected (400) for a query that cannot be answered as asked, before any
-   * read where the reason is known up front, and QueryUnavailable (503) when busy or out of time. `signal` (the
-   * client went away) takes a query still waiting for a slot out of the queue.
+   * read where the reason is known up front, and QueryUnavailable (503) when busy or out of time. A query identical
+   * to one in flight (every field and limit) shares its run and its answer, which is therefore read-only. `signal`
+   * (the client went away) rejects this caller; the run leaves the queue once every caller sharing it has gone.
    */
-  async run(query: AggregateQuery, limits?: EngineLimits, signal?: AbortSignal): Promise<AnsweredSeries[]> {
+  run(query: AggregateQuery, limits?: EngineLimits, signal?: AbortSignal): Promise<readonly AnsweredSeries[]> {
+    const resolved = limits ?? { maxPoints: this.config.MAX_POINTS_PER_QUERY, pointsSetting: 'MAX_POINTS_PER_QUERY' };
+    // The whole query and the limits, not a chosen few fields: a field added later cannot be left out of the key.
+    const key = canonicalKey({ query, limits: resolved });
+    return this.coalescer.run(key, (shared) => this.answer(query, resolved, shared), signal);
+  }
+
+  private async answer(
+    query: AggregateQuery,
+    { maxPoints, pointsSetting }: EngineLimits,
+    signal?: AbortSignal,
+  ): Promise<AnsweredSeries[]> {
     const { from, to } = query;
     if (from >= to) throw new EmptyRange(new Date(from).toISOString(), new Date(to).toISOString());
-    const { maxPoints, pointsSetting } = limits ?? {
-      maxPoints: this.config.MAX_POINTS_PER_QUERY,
-      pointsSetting: 'MAX_POINTS_PER_QUERY',
-    };
     const edges = this.edges(query, maxPoints, pointsSetting);
     const buckets = edges.length - 1;
     // Only readings inside [from, to) count: the first and last buckets are cut at from and to.

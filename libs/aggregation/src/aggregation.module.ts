@@ -8,6 +8,7 @@ import { AggregatesV2Controller } from './aggregates-v2.controller.js';
 import { AggregatesController } from './aggregates.controller.js';
 import { AggregationService } from './aggregation.service.js';
 import { PointsExportController } from './points-export.controller.js';
+import { QueryCoalescer } from './query-coalescer.js';
 import { QueryGate } from './query-gate.js';
 import { QueryMetrics } from './query-metrics.js';
 import { SeriesController } from './series.controller.js';
@@ -19,6 +20,7 @@ import { SeriesController } from './series.controller.js';
     AggregationService,
     AggregateEngine,
     QueryGate,
+    QueryCoalescer,
     QueryMetrics,
     // The tiers answer whole minutes, hours and days, the raw readings the rest.
     { provide: BUCKET_STATS_SOURCE, useExisting: TierReader },

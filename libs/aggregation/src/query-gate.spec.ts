@@ -5,6 +5,7 @@ import type { FunnelConfig } from '@funnel/config';
 import { Scrape } from '@funnel/dev-infra';
 import { MetricsRegistry } from '@funnel/metrics';
 
+import { tick, track } from './promise-state.testing.js';
 import { QueryGate, type QueryGateConfig } from './query-gate.js';
 import { QueryMetrics } from './query-metrics.js';
 import { QueryTimedOut, QueryUnavailable } from './query-rejected.js';
@@ -29,9 +30,6 @@ function held<T = string>(value?: T) {
   };
 }
 
-/** Lets pending promise callbacks (and timers of 0 ms) run. */
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-
 function gate(settings: Partial<QueryGateConfig> = {}) {
   const config: QueryGateConfig = {
     MAX_CONCURRENT_QUERIES: 1,
@@ -46,16 +44,6 @@ function gate(settings: Partial<QueryGateConfig> = {}) {
     gate: new QueryGate(config as FunnelConfig, metrics),
     scrape: async () => Scrape.parse(await registry.metrics()),
   };
-}
-
-/** The settled state of a promise, without waiting for it. */
-function track<T>(promise: Promise<T>) {
-  const state: { value?: T; error?: unknown; settled: boolean } = { settled: false };
-  promise.then(
-    (value) => Object.assign(state, { value, settled: true }),
-    (error: unknown) => Object.assign(state, { error, settled: true }),
-  );
-  return state;
 }
 
 describe('QueryGate', () => {

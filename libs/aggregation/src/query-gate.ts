@@ -151,9 +151,9 @@ export function timedOut(limitMs: number): QueryUnavailable {
   return new QueryTimedOut(limitMs, QUERY_RETRY_AFTER_SECONDS);
 }
 
-/** The answer to a client that went away while its query waited (nobody reads it). */
-function clientGone(): QueryUnavailable {
-  return new QueryUnavailable('the client went away while the query waited for a slot', QUERY_RETRY_AFTER_SECONDS);
+/** The answer to a client that went away while its query waited for `what` (nobody reads it). */
+export function clientGone(what = 'a slot'): QueryUnavailable {
+  return new QueryUnavailable(`the client went away while the query waited for ${what}`, QUERY_RETRY_AFTER_SECONDS);
 }
 
 /** Aborts when the response's connection closes before the answer was sent: the client went away. */

@@ -1,4 +1,4 @@
-// The api's aggregate-query admission metrics (slots, queue, wait, refusals), registered in the process registry.
+// The api's aggregate-query metrics (slots, queue, wait, refusals, coalescing), registered in the process registry.
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
@@ -12,7 +12,7 @@ export type QueueOutcome = 'admitted' | 'wait_exceeded' | 'client_gone';
 /** Why a query was answered 503 by the gate. */
 export type RefusalReason = 'queue_full' | 'wait_exceeded' | 'timeout';
 
-/** What QueryGate reports; the gate sets the gauges on each change. */
+/** What QueryGate and QueryCoalescer report; the gate sets the gauges on each change. */
 @Injectable()
 export class QueryMetrics {
   readonly running = this.registry.register(
@@ -43,6 +43,14 @@ export class QueryMetrics {
       name: 'funnel_queries_refused_total',
       help: 'Aggregate queries answered 503 by the gate, by reason: queue_full, wait_exceeded, timeout',
       labelNames: ['reason'] as const,
+      registers: [],
+    }),
+  );
+
+  readonly coalesced = this.registry.register(
+    new Counter({
+      name: 'funnel_query_coalesced_total',
+      help: 'Aggregate queries that joined an identical query already running (QUERY_COALESCE) and shared its answer, taking no slot',
       registers: [],
     }),
   );

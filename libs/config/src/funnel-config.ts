@@ -1,6 +1,6 @@
 // Every setting Funnel reads, with its type, default, range and documentation, validated at boot.
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import ms from 'ms';
 
 import { Setting } from './setting.decorator.js';
@@ -35,6 +35,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+/** Exactly `true` or `false` as a boolean (as strict as the enum settings); anything else stays, for @IsBoolean to name. */
+const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 /** A retention as ms: `forever` is 0; otherwise a duration such as `90d`, `12h`, `30m` (ms's syntax). */
 export function parseRetentionMs(text: string): number | undefined {
@@ -499,6 +501,16 @@ export class FunnelConfig {
   @Min(0)
   @Max(100000)
   MAX_QUEUED_QUERIES!: number;
+
+  @Setting({
+    default: 'true',
+    description:
+      'true: an aggregate query identical to one already running (every parameter and limit the same) joins that run and shares its answer instead of taking a slot of its own; false: every query runs on its own',
+    roles: ['api', 'all'],
+  })
+  @Transform(toBool)
+  @IsBoolean({ message: 'QUERY_COALESCE must be true or false' })
+  QUERY_COALESCE!: boolean;
 
   @Setting({
     default: '1000000',

@@ -202,6 +202,17 @@ describe('loadConfig enum settings', () => {
   it.each(['verbose', 'INFO', 'warning', 'log'])('rejects LOG_LEVEL=%j', (level) => {
     expectOnlyProblem('LOG_LEVEL', level);
   });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+  ])('accepts QUERY_COALESCE=%s as a boolean', (text, expected) => {
+    expect(loadConfig({ QUERY_COALESCE: text }).QUERY_COALESCE).toBe(expected);
+  });
+
+  it.each(['TRUE', 'False', 'yes', 'on', '1', '0', ' true'])('rejects QUERY_COALESCE=%j', (text) => {
+    expectOnlyProblem('QUERY_COALESCE', text);
+  });
 });
 
 describe('loadConfig MONGODB_WRITE_CONCERN: majority or a number of members', () => {
